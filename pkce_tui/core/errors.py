@@ -10,7 +10,11 @@ class InputError(PkceTuiError):
 
 
 class NetworkError(PkceTuiError):
-    """A server could not be reached, or did not answer in time."""
+    """A server could not be reached, or did not answer in time; keeps the unanswered request."""
+
+    def __init__(self, message: str, request: object | None = None):
+        super().__init__(message)
+        self.request = request
 
 
 class ProtocolError(PkceTuiError):

@@ -123,12 +123,13 @@ async def send(client: httpx.AsyncClient, request: HttpRequest) -> HttpResponse:
         )
         body = response.content[:MAX_BODY_BYTES].decode(response.encoding or "utf-8", "replace")
     except httpx.TimeoutException as exc:
-        raise NetworkError(f"{request.method} {request.url}: no answer in time ({exc!r})") from exc
+        raise NetworkError(f"{request.method} {request.url}: no answer within the timeout",
+                           request) from exc
     except httpx.InvalidURL as exc:
-        raise NetworkError(f"{request.method} {request.url}: invalid URL ({exc})") from exc
+        raise NetworkError(f"{request.method} {request.url}: invalid URL ({exc})", request) from exc
     except httpx.HTTPError as exc:
         reason = str(exc) or type(exc).__name__
-        raise NetworkError(f"{request.method} {request.url}: {reason}") from exc
+        raise NetworkError(f"{request.method} {request.url}: {reason}", request) from exc
     return HttpResponse(
         status=response.status_code,
         headers=tuple(response.headers.multi_items()),
