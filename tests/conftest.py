@@ -1,0 +1,160 @@
+"""Shared fixtures: free loopback ports, the certified OpenID provider, the stand-in browser.
+
+The provider is panva's oidc-provider run by Node from `tests/peers` (install it with
+`npm ci --prefix tests/peers`); the stand-in browser is `tests/peers/browser.py`, used as
+`$BROWSER` so the tool's `webbrowser` call walks the login pages without a person.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import selectors
+import shlex
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+PEERS_DIR = Path(__file__).parent / "peers"
+STANDIN_BROWSER = PEERS_DIR / "browser.py"
+LOOPBACK = "127.0.0.1"
+STARTUP_SECONDS = 20.0
+STOP_SECONDS = 5.0
+LISTENING_PREFIX = "listening "
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((LOOPBACK, 0))
+        return probe.getsockname()[1]
+
+
+def standin_browser_command() -> str:
+    """The `$BROWSER` value that runs the stand-in browser with this Python (`%s` is the URL)."""
+    return f"{shlex.quote(sys.executable)} {shlex.quote(str(STANDIN_BROWSER))} %s"
+
+
+@dataclass(frozen=True)
+class OidcProvider:
+    """A running oidc-provider: its issuer, its registered clients, and where it logs."""
+
+    issuer: str
+    log_path: Path
+    public_client_id: str = "test-public"
+    basic_client_id: str = "test-basic"
+    basic_client_secret: str = "test-basic-secret"
+    post_client_id: str = "test-post"
+    post_client_secret: str = "test-post-secret"
+
+    def log_text(self) -> str:
+        """Everything the provider wrote to stderr so far (its reasons behind each error)."""
+        return self.log_path.read_text(errors="replace")
+
+
+def _require_node() -> str:
+    """The node executable and an installed provider, or a one-line failure saying what to do."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail("node is not on PATH: install Node.js to run the provider", pytrace=False)
+    if not (PEERS_DIR / "node_modules" / "oidc-provider").is_dir():
+        pytest.fail("run `npm ci --prefix tests/peers` first", pytrace=False)
+    return node
+
+
+def _wait_for_listening(process: subprocess.Popen, log_path: Path) -> str:
+    """The issuer from the provider's `listening URL` line, waiting at most STARTUP_SECONDS."""
+    deadline = time.monotonic() + STARTUP_SECONDS
+    with selectors.DefaultSelector() as selector:
+        selector.register(process.stdout, selectors.EVENT_READ)
+        while (remaining := deadline - time.monotonic()) > 0:
+            if not selector.select(remaining):
+                break
+            line = process.stdout.readline()
+            if not line:
+                break
+            if line.startswith(LISTENING_PREFIX):
+                return line.removeprefix(LISTENING_PREFIX).strip()
+    _stop(process)
+    last_lines = log_path.read_text(errors="replace").strip().splitlines()[-1:]
+    reason = " ".join(last_lines) or "no output"
+    pytest.fail(f"the OpenID provider did not start: {reason}", pytrace=False)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """Terminate the process, then kill it if it has not exited within STOP_SECONDS."""
+    process.terminate()
+    try:
+        process.wait(STOP_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(STOP_SECONDS)
+
+
+@pytest.fixture(scope="session")
+def oidc_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OidcProvider]:
+    """panva's oidc-provider on a free loopback port for the whole test session."""
+    node = _require_node()
+    log_path = tmp_path_factory.mktemp("oidc-provider") / "stderr.log"
+    with log_path.open("w") as log_file:
+        process = subprocess.Popen(
+            [node, "server.js", "--port", str(free_port())],
+            cwd=PEERS_DIR, stdout=subprocess.PIPE, stderr=log_file, text=True,
+        )
+    try:
+        issuer = _wait_for_listening(process, log_path)
+        yield OidcProvider(issuer=issuer, log_path=log_path)
+    finally:
+        _stop(process)
+        process.stdout.close()
+
+
+@pytest.fixture
+def standin_browser_env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """`$BROWSER` set to the stand-in browser, here and in the environment it returns.
+
+    Pass the returned dict as `env=` to a subprocess; in-process `webbrowser` calls see it too.
+    """
+    monkeypatch.setenv("BROWSER", standin_browser_command())
+    return dict(os.environ)
+
+
+def _is_loopback(address: object) -> bool:
+    """True for a unix socket path or a loopback host: 127.0.0.0/8, ::1 or `localhost`."""
+    if not isinstance(address, tuple):
+        return True
+    host = str(address[0])
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+@pytest.fixture
+def no_network_beyond_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make any connection from this process to an address beyond loopback fail at once."""
+    real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
+
+    def guard(address: object) -> None:
+        if not _is_loopback(address):
+            raise ConnectionRefusedError(f"test guard: no network beyond loopback ({address!r})")
+
+    def connect(self: socket.socket, address: object) -> None:
+        guard(address)
+        return real_connect(self, address)
+
+    def connect_ex(self: socket.socket, address: object) -> int:
+        guard(address)
+        return real_connect_ex(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
