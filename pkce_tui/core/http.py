@@ -105,10 +105,15 @@ def _header(headers: Headers, name: str) -> str | None:
 
 
 def new_client(*, insecure: bool = False, timeout: float = DEFAULT_TIMEOUT,
-               transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
-    """The client every network step uses: TLS verified unless `insecure`, no redirects."""
+               transport: httpx.AsyncBaseTransport | None = None,
+               event_hooks: dict | None = None) -> httpx.AsyncClient:
+    """The client every network step uses: TLS verified unless `insecure`, no redirects.
+
+    `event_hooks` lets a transcript record every exchange as it goes on the wire.
+    """
     return httpx.AsyncClient(
         verify=not insecure, timeout=timeout, follow_redirects=False, transport=transport,
+        event_hooks=event_hooks,
     )
 
 
