@@ -467,3 +467,9 @@ async def test_unreadable_token_is_not_fetched_for():
         report = await jwt.validate_with_jwks_uri("garbage", client, JWKS_URI)
     assert seen == []
     assert check(report, "format").ok is False
+
+
+def test_empty_issuer_means_none_was_given(rsa_key):
+    """Endpoints given without --issuer carry issuer "": nothing to compare iss with."""
+    report = run(sign(rsa_key, claims()), issuer="")
+    assert check(report, "iss").ok is None

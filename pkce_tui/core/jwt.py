@@ -328,7 +328,7 @@ def _check_iss(iss: object, expected: _Expected) -> Check:
         return Check("iss", False if expected.id_token else None, "no iss claim")
     if not isinstance(iss, str):
         return Check("iss", False, f"iss is not a string: {iss!r}")
-    if expected.issuer is None:
+    if not expected.issuer:  # None, or "" for endpoints given without an issuer
         return Check("iss", None, f"{iss!r}; no issuer given to compare")
     if iss == expected.issuer:
         return Check("iss", True, f"{iss!r} is the expected issuer")
