@@ -1,0 +1,219 @@
+"""CyberArk Identity: the /Security login API, the .ASPXAUTH session, and authorize answering
+with ASP.NET's 302 "Object moved" pages (DIALECTS.md, CyberArk)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from pkce_tui.sandbox.context import SandboxContext
+from pkce_tui.sandbox.dialects import CYBERARK
+from pkce_tui.sandbox.directory import USERS, User, check_password
+from pkce_tui.sandbox.endpoints import common_routes, oauth_errors
+from pkce_tui.sandbox.oauth import OAuthError, authorize_request
+from pkce_tui.sandbox.pages import login_page, message_page, object_moved
+from pkce_tui.sandbox.store import Grant, new_id
+from pkce_tui.sandbox.web import (
+    code_redirect_url,
+    error_redirect_url,
+    oauth_error,
+    query_params,
+    read_form,
+    read_json_object,
+)
+
+TENANT_ID = "ABC1234"
+SESSION_COOKIE = ".ASPXAUTH"
+SECOND_FACTOR_CODE = "123456"
+FAILED = "Authentication (login or challenge) has failed. Please try again or contact your " \
+         "system administrator."
+LOGIN_PATH = "/cyberark/login"
+AUTHORIZE_PATH = CYBERARK.path("authorization_endpoint")
+MECHANISM_PROMPTS = {
+    "UP": ("Text", "Password", "Enter Password"),
+    "OTP": ("Text", "Mobile Authenticator", "Enter the code from your authenticator app"),
+    "EMAIL": ("StartOob", "Email... @example.test", "We sent you an email"),
+}
+
+
+@dataclass
+class AuthSession:
+    """A Start/AdvanceAuthentication attempt: the challenge levels and how far it got."""
+
+    user: User
+    levels: list[list[dict]]
+    level: int = 0
+
+
+def envelope(success: bool, result: dict | None, message: str | None = None) -> JSONResponse:
+    """CyberArk's JSON envelope; failures are HTTP 200 with success false."""
+    return JSONResponse({
+        "success": success, "Result": result, "Message": message, "MessageID": None,
+        "Exception": None, "ErrorID": None, "ErrorCode": None, "IsSoftError": False,
+        "InnerExceptions": None,
+    })
+
+
+def mechanism(name: str) -> dict:
+    answer_type, select, chosen = MECHANISM_PROMPTS[name]
+    return {"AnswerType": answer_type, "Name": name, "PromptMechChosen": chosen,
+            "PromptSelectMech": select, "MechanismId": new_id(16), "Enrolled": True}
+
+
+def challenge_levels(user: User) -> list[list[dict]]:
+    """A password level, then a second-factor level for users who have one."""
+    levels = [[mechanism("UP")]]
+    if user.second_factor:
+        levels.append([mechanism(name) for name in user.second_factor])
+    return levels
+
+
+def session_cookie(session: str) -> str:
+    return f"{SESSION_COOKIE}={session}; path=/cyberark; HttpOnly; SameSite=Lax"
+
+
+def cyberark_routes(ctx: SandboxContext) -> list[Route]:
+    """The CyberArk tenant at /cyberark with the OIDC app `demo-app`."""
+
+    def signed_in_user(request: Request) -> str | None:
+        """The session's user, from the .ASPXAUTH cookie or the login API's bearer Token."""
+        session = request.cookies.get(SESSION_COOKIE) or _bearer(request)
+        return ctx.store.session_user("cyberark", session)
+
+    async def start_authentication(request: Request) -> Response:
+        body = await read_json_object(request)
+        refusal = _refusal(request, body)
+        user = USERS.get(str((body or {}).get("User", "")))
+        if refusal or user is None:
+            return envelope(False, {"Summary": "Undefined"}, refusal or FAILED)
+        auth = AuthSession(user, challenge_levels(user))
+        session_id = new_id(16)
+        ctx.store.add_login(session_id, auth)
+        return envelope(True, {
+            "SessionId": session_id, "Challenges": [{"Mechanisms": m} for m in auth.levels],
+            "Summary": "NewPackage", "TenantId": TENANT_ID, "Version": "1.0",
+        })
+
+    async def advance_authentication(request: Request) -> Response:
+        body = await read_json_object(request) or {}
+        refusal = _refusal(request, body)
+        session_id = str(body.get("SessionId", ""))
+        auth = ctx.store.logins.get(session_id)
+        if refusal or not isinstance(auth, AuthSession) or not _answer_ok(auth, body):
+            ctx.store.logins.pop(session_id, None)
+            return envelope(False, {"Summary": "Failure"}, refusal or FAILED)
+        auth.level += 1
+        if auth.level < len(auth.levels):
+            return envelope(True, {"Summary": "StartNextChallenge"})
+        del ctx.store.logins[session_id]
+        return _login_success(ctx.store.start_session("cyberark", auth.user.username), auth)
+
+    async def whoami(request: Request) -> Response:
+        username = signed_in_user(request) or _access_token_user(ctx, request)
+        if username is None:
+            return envelope(False, None, "Not authenticated")
+        return envelope(True, {"TenantId": TENANT_ID, "User": f"{username}@demo.example.test"})
+
+    async def authorize(request: Request) -> Response:
+        params = query_params(request)
+        grant = ctx.store.pending(params.get("bounce", ""))
+        if grant is None:
+            try:
+                grant = ctx.store.add_grant(authorize_request(ctx, CYBERARK, params))
+            except OAuthError as err:
+                return _authorize_error(ctx, err, params)
+        user = signed_in_user(request)
+        if user is not None:
+            code = ctx.store.issue_code(grant, user)
+            return object_moved(code_redirect_url(ctx, CYBERARK, grant.redirect_uri, code,
+                                                  grant.state))
+        if params.get("prompt") == "none":
+            err = OAuthError("login_required", "prompt=none, but there is no session")
+            return _authorize_error(ctx, err, {**params, "redirect_uri": grant.redirect_uri})
+        return object_moved(_login_location(grant))
+
+    async def login_form(request: Request) -> Response:
+        target = query_params(request).get("cloudRedirect", "")
+        return login_page("CyberArk Identity sandbox", LOGIN_PATH, {"cloudRedirect": target})
+
+    async def login_submit(request: Request) -> Response:
+        form = await read_form(request)
+        target = form.get("cloudRedirect", "")
+        if not target.lower().startswith("oauth2/authorize/") or "//" in target:
+            return message_page("Bad request", "cloudRedirect must be an OAuth2/Authorize "
+                                "path of this tenant.", status=400)
+        user = check_password(form.get("username", ""), form.get("password", ""))
+        if user is None:
+            return login_page("CyberArk Identity sandbox", LOGIN_PATH, {"cloudRedirect": target},
+                              error=FAILED, username=form.get("username", ""))
+        session = ctx.store.start_session("cyberark", user.username)
+        return object_moved(f"/cyberark/{target}", {"Set-Cookie": session_cookie(session)})
+
+    return [
+        Route("/cyberark/Security/StartAuthentication", start_authentication, methods=["POST"]),
+        Route("/cyberark/Security/AdvanceAuthentication", advance_authentication,
+              methods=["POST"]),
+        Route("/cyberark/Security/Whoami", oauth_errors(CYBERARK, whoami),
+              methods=["GET", "POST"]),
+        Route(AUTHORIZE_PATH, oauth_errors(CYBERARK, authorize)),
+        Route(LOGIN_PATH, oauth_errors(CYBERARK, login_form)),
+        Route(LOGIN_PATH, oauth_errors(CYBERARK, login_submit), methods=["POST"]),
+        *common_routes(ctx, CYBERARK),
+    ]
+
+
+def _refusal(request: Request, body: dict | None) -> str | None:
+    """Why a /Security call is refused before its content is looked at, if it is."""
+    if request.headers.get("x-idap-native-client", "").lower() != "true":
+        return "The X-IDAP-NATIVE-CLIENT: true header is required for this API."
+    if body is None:
+        return "The request body must be a JSON object."
+    return None
+
+
+def _answer_ok(auth: AuthSession, body: dict) -> bool:
+    """Whether the answer passes a mechanism of the current level."""
+    chosen = [m for m in auth.levels[auth.level] if m["MechanismId"] == body.get("MechanismId")]
+    if not chosen or body.get("Action") != "Answer":
+        return False
+    answer = str(body.get("Answer", ""))
+    if chosen[0]["Name"] == "UP":
+        return check_password(auth.user.username, answer) is not None
+    return answer == SECOND_FACTOR_CODE
+
+
+def _login_success(session: str, auth: AuthSession) -> Response:
+    response = envelope(True, {
+        "AuthLevel": "Normal", "DisplayName": auth.user.name, "Auth": session, "Token": session,
+        "User": auth.user.username, "UserId": auth.user.username, "EmailAddress": auth.user.email,
+        "PodFqdn": "sandbox.example.test", "CustomerID": TENANT_ID, "Summary": "LoginSuccess",
+    })
+    response.headers["Set-Cookie"] = session_cookie(session)
+    return response
+
+
+def _bearer(request: Request) -> str | None:
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    return value.strip() if scheme.lower() == "bearer" else None
+
+
+def _access_token_user(ctx: SandboxContext, request: Request) -> str | None:
+    grant = ctx.store.grant_for_access_token(_bearer(request) or "")
+    return grant.user if grant is not None and grant.dialect == "cyberark" else None
+
+
+def _login_location(grant: Grant) -> str:
+    """Where IIS sends a browser without a session: the login page, bouncing back after."""
+    bounce = f"Oauth2/Authorize/demo-app?bounce={grant.id}"
+    return f"{LOGIN_PATH}?cloudRedirect={quote(bounce, safe='')}"
+
+
+def _authorize_error(ctx: SandboxContext, err: OAuthError, params: dict[str, str]) -> Response:
+    if not err.redirect:
+        return oauth_error(CYBERARK, err)
+    return object_moved(error_redirect_url(ctx, CYBERARK, err, params["redirect_uri"],
+                                           params.get("state")))

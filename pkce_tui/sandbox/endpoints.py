@@ -1,0 +1,86 @@
+"""The endpoints every dialect serves the same way: discovery, JWKS, token, userinfo, revoke."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from pkce_tui.sandbox import token_endpoint
+from pkce_tui.sandbox.context import SandboxContext
+from pkce_tui.sandbox.dialects import Dialect
+from pkce_tui.sandbox.oauth import SUPPORTED_SCOPES, OAuthError
+from pkce_tui.sandbox.web import NO_STORE, oauth_error, read_form
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def discovery_document(ctx: SandboxContext, dialect: Dialect) -> dict:
+    """The OpenID Provider metadata (OIDC Discovery §3, RFC 8414 §2)."""
+    return {
+        "issuer": ctx.issuer(dialect),
+        **{name: ctx.url(path) for name, path in dialect.endpoints},
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query", *(["pi.flow"] if dialect.name == "pingone" else [])],
+        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "code_challenge_methods_supported": list(dialect.pkce_methods),
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post",
+                                                  "none"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "subject_types_supported": ["public"],
+        "scopes_supported": list(SUPPORTED_SCOPES),
+        "claims_supported": ["sub", "name", "preferred_username", "email", "email_verified"],
+        "authorization_response_iss_parameter_supported": dialect.sends_iss,
+    }
+
+
+def discovery_path(dialect: Dialect) -> str:
+    return dialect.issuer_path.rstrip("/") + "/.well-known/openid-configuration"
+
+
+def common_routes(ctx: SandboxContext, dialect: Dialect) -> list[Route]:
+    """Routes for the endpoints whose behaviour does not depend on the provider's login."""
+
+    async def discovery(request: Request) -> Response:
+        return JSONResponse(discovery_document(ctx, dialect))
+
+    async def jwks(request: Request) -> Response:
+        return JSONResponse(ctx.keys.jwks())
+
+    async def token(request: Request) -> Response:
+        form = await read_form(request)
+        body = await token_endpoint.token(ctx, dialect, form, request.headers.get("authorization"))
+        return JSONResponse(body, headers=NO_STORE)
+
+    async def userinfo(request: Request) -> Response:
+        authorization = request.headers.get("authorization")
+        return JSONResponse(token_endpoint.userinfo(ctx, dialect, authorization))
+
+    async def revoke(request: Request) -> Response:
+        form = await read_form(request)
+        token_endpoint.revoke(ctx, dialect, form, request.headers.get("authorization"))
+        return Response(status_code=200)
+
+    return [
+        Route(discovery_path(dialect), discovery),
+        Route(dialect.path("jwks_uri"), jwks),
+        Route(dialect.path("token_endpoint"), oauth_errors(dialect, token), methods=["POST"]),
+        Route(dialect.path("userinfo_endpoint"), oauth_errors(dialect, userinfo),
+              methods=["GET", "POST"]),
+        Route(dialect.path("revocation_endpoint"), oauth_errors(dialect, revoke),
+              methods=["POST"]),
+    ]
+
+
+def oauth_errors(dialect: Dialect, handler: Handler) -> Handler:
+    """`handler` with any OAuthError it raises answered in the dialect's error shape."""
+
+    async def guarded(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except OAuthError as err:
+            return oauth_error(dialect, err)
+
+    return guarded

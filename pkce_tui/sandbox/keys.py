@@ -1,0 +1,78 @@
+"""The sandbox's RS256 signing key, its JWKS, and the stand-in keys that faults sign with."""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import cached_property
+from pathlib import Path
+
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import RSAKey
+
+from pkce_tui.core.errors import InputError
+
+KEY_PARAMETERS = {"use": "sig", "alg": "RS256"}
+
+
+def generate_key() -> RSAKey:
+    """A fresh 2048-bit RSA key whose kid is its RFC 7638 thumbprint."""
+    return RSAKey.generate_key(2048, parameters=dict(KEY_PARAMETERS), auto_kid=True)
+
+
+def load_or_create_key(path: str) -> RSAKey:
+    """The private key in `path` (PEM or JWK); a new one is written there (mode 0600) if absent."""
+    file = Path(path)
+    if not file.exists():
+        key = generate_key()
+        descriptor = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "wb") as out:
+            out.write(key.as_pem(private=True))
+        return key
+    return _import_private_key(file)
+
+
+def _import_private_key(file: Path) -> RSAKey:
+    try:
+        data = file.read_bytes()[:100_000]
+        value = json.loads(data) if data.lstrip().startswith(b"{") else data
+        key = RSAKey.import_key(value)
+    except (OSError, ValueError, JoseError) as exc:
+        raise InputError(
+            f"key file {file}: not a readable RSA key in PEM or JWK form ({exc})") from exc
+    if not key.is_private:
+        raise InputError(f"key file {file}: holds a public key; the sandbox needs the private key")
+    return RSAKey.import_key(key.as_dict(private=True), parameters={
+        **KEY_PARAMETERS, "kid": key.kid or key.thumbprint()})
+
+
+class SigningKeys:
+    """The published key, plus the unpublished keys the signature faults sign with."""
+
+    def __init__(self, key: RSAKey):
+        self.current = key
+
+    @cached_property
+    def rotated(self) -> RSAKey:
+        """A key with a new kid that the JWKS never lists: the state right after a rotation."""
+        return generate_key()
+
+    @cached_property
+    def impostor(self) -> RSAKey:
+        """Another key that signs under the published kid, so the signature cannot verify."""
+        return RSAKey.import_key(generate_key().as_dict(private=True), parameters={
+            **KEY_PARAMETERS, "kid": self.current.kid})
+
+    def jwks(self) -> dict:
+        """The JWK Set (RFC 7517 §5) with the public half of the current key only."""
+        return {"keys": [self.current.as_dict(private=False)]}
+
+    def sign(self, claims: dict, faults: frozenset[str] = frozenset()) -> str:
+        """A compact RS256 JWT of `claims`, signed by the key the faults call for."""
+        key = self.current
+        if "rotated_key" in faults:
+            key = self.rotated
+        elif "bad_signature" in faults:
+            key = self.impostor
+        return jwt.encode({"alg": "RS256", "typ": "JWT", "kid": key.kid}, claims, key)
