@@ -123,10 +123,11 @@ def test_decode_raises_only_input_error_on_any_text(text):
 
 _segment = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=.",
                    max_size=40)
+_names = st.sampled_from(["alg", "kid", "iss", "aud", "azp", "exp", "nbf", "iat", "nonce",
+                          "at_hash", "c_hash", "auth_time"]) | st.text(max_size=8)
 _json_segment = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=10),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner,
-                                                                max_size=4),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_names, inner, max_size=6),
     max_leaves=10,
 ).map(lambda value: b64(json.dumps(value).encode()))
 
@@ -473,3 +474,8 @@ def test_empty_issuer_means_none_was_given(rsa_key):
     """Endpoints given without --issuer carry issuer "": nothing to compare iss with."""
     report = run(sign(rsa_key, claims()), issuer="")
     assert check(report, "iss").ok is None
+
+
+def test_empty_jwks_fails_kid(rsa_key):
+    report = run(sign(rsa_key, claims()), jwks={"keys": []})
+    assert (check(report, "kid").ok, check(report, "kid").detail) == (False, "JWKS holds no keys")

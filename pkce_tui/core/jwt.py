@@ -15,6 +15,8 @@ import math
 import re
 import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -239,8 +241,11 @@ def _import_jwks(jwks: object) -> tuple[KeySet | None, str | None]:
     """The JWKS as a joserfc KeySet (RFC 7517 §5), or None and why it is unusable."""
     if not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list):
         return None, 'JWKS has no "keys" list'
+    if not jwks["keys"]:
+        return None, "JWKS holds no keys"
     try:
-        return KeySet.import_key_set(jwks), None
+        with _joserfc_quietly():
+            return KeySet.import_key_set(jwks), None
     except (JoseError, ValueError, TypeError, KeyError) as exc:
         return None, f"JWKS could not be read: {exc}"
 
@@ -261,7 +266,7 @@ def _select_key(alg: str, kid: object, keys: KeySet) -> tuple[Key | None, Check]
 
 def _key_by_kid(kid: object, keys: KeySet) -> tuple[Key | None, Check]:
     for key in keys:
-        if key.kid == kid:
+        if key.get("kid") == kid:
             return key, Check("kid", True, f"key {kid!r} found in the JWKS")
     present = ", ".join(repr(key.get("kid")) for key in keys) or "none"
     return None, Check("kid", False, f"kid {kid!r} is not in the JWKS (kids present: {present})")
@@ -290,12 +295,19 @@ def _alg_key_mismatch(alg: str, key: Key | None, keys: KeySet) -> str | None:
     return None
 
 
+@contextmanager
+def _joserfc_quietly() -> Iterator[None]:
+    """Keep joserfc's SecurityWarnings (weak keys, deprecated algs) off the terminal."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SecurityWarning)
+        yield
+
+
 def _verify(token: str, alg: str, key: Key) -> Check:
     """Verify the signature with joserfc, allowing only the one algorithm already checked."""
     named = _key_name(key)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", SecurityWarning)
+        with _joserfc_quietly():
             jws.deserialize_compact(token, key, algorithms=[alg])
     except BadSignatureError:
         return Check("signature", False, f"does not verify with {named} ({alg})")
