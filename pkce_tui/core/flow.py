@@ -1,0 +1,204 @@
+"""The flow model: ordered steps, their inputs and outputs, stale marking and replay.
+
+A `FlowState` is an immutable value. Editing an input (`edit`, `override_token`) returns a new
+state in which the first step that reads that input, and every step after it, is stale.
+`FlowRunner` runs steps against real servers and returns new states; it never raises for an
+expected failure: a failing step is a `StepResult` with status "error" and a one-line reason,
+and `FlowState.diagnosis` says why it most likely failed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+import httpx
+
+from pkce_tui.core import steps as step_impl
+from pkce_tui.core.diagnose import Diagnosis, diagnose
+from pkce_tui.core.http import HttpResponse
+from pkce_tui.core.step_result import StepResult
+
+STEPS = (
+    "discovery", "verifier", "challenge", "authorize", "login", "redirect",
+    "token", "id_token", "access_token", "userinfo", "refresh",
+)
+
+#: Which step first reads each configuration field; editing the field stales it and later ones.
+_FIELD_STEP = {
+    "verifier": "verifier",
+    "method": "challenge",
+    "client_id": "authorize", "redirect_uri": "authorize", "scope": "authorize",
+    "state": "authorize", "nonce": "authorize", "extra_params": "authorize",
+    "login": "login", "username": "login", "password": "login",
+    "client_secret": "token", "auth_method": "token", "token_params": "token",
+    "leeway": "id_token",
+}
+
+RedirectSource = Callable[[str], Awaitable["str | HttpResponse"]]
+
+
+@dataclass(frozen=True)
+class FlowConfig:
+    """Everything a flow needs to know before it starts: the target, the client, the choices."""
+
+    dialect: str = "generic"
+    issuer: str | None = None
+    tenant_url: str | None = None
+    app_id: str | None = None
+    base_url: str | None = None
+    env_id: str | None = None
+    tenant: str | None = None
+    workspace: str | None = None
+    authorize_endpoint: str | None = None
+    token_endpoint: str | None = None
+    jwks_uri: str | None = None
+    userinfo_endpoint: str | None = None
+    client_id: str = ""
+    client_secret: str | None = None
+    auth_method: str = "none"
+    redirect_uri: str = "http://127.0.0.1:8765/callback"
+    scope: str = "openid profile"
+    method: str = "S256"
+    verifier: str | None = None
+    state: str | None = None
+    nonce: str | None = None
+    extra_params: tuple[tuple[str, str], ...] = ()
+    token_params: tuple[tuple[str, str], ...] = ()
+    login: str = "auto"
+    username: str | None = None
+    password: str | None = None
+    timeout: float = 10.0
+    insecure: bool = False
+    leeway: int = 60
+
+
+@dataclass(frozen=True)
+class TokenOverrides:
+    """The token step's inputs, set on their own to send a wrong value on purpose."""
+
+    code: str | None = None
+    code_verifier: str | None = None
+    redirect_uri: str | None = None
+    auth_method: str | None = None
+    client_secret: str | None = None
+
+    def active(self) -> dict[str, str]:
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name)}
+
+
+@dataclass(frozen=True)
+class FlowState:
+    """One flow at one moment: its configuration, the results so far, and what went stale."""
+
+    config: FlowConfig
+    results: dict[str, StepResult] = field(default_factory=dict)
+    stale: frozenset[str] = frozenset()
+    overrides: TokenOverrides = TokenOverrides()
+    diagnosis: tuple[Diagnosis, ...] = ()
+    token_attempts: tuple[StepResult, ...] = ()
+
+    def result(self, step: str) -> StepResult | None:
+        return self.results.get(step)
+
+    def value(self, step: str) -> Any:
+        """The typed output of `step` when it ran and succeeded, else None."""
+        result = self.results.get(step)
+        return result.value if result and result.status in ("ok", "warning") else None
+
+    def status(self, step: str) -> str:
+        if step in self.stale:
+            return "stale"
+        result = self.results.get(step)
+        return result.status if result else "pending"
+
+    def next_step(self) -> str | None:
+        return next((s for s in STEPS if s not in self.results or s in self.stale), None)
+
+    @property
+    def done(self) -> bool:
+        return self.next_step() is None
+
+    @property
+    def ok(self) -> bool:
+        return self.done and all(r.status != "error" for r in self.results.values())
+
+    def to_json(self, *, reveal: bool = False) -> dict:
+        """The `pkce-tui flow --json` document (DESIGN.md §3)."""
+        document = {
+            "ok": self.ok,
+            "steps": [self.results[s].to_json(reveal=reveal) for s in STEPS if s in self.results],
+            "diagnosis": [d.to_json() for d in self.diagnosis],
+        }
+        if self.config.insecure:
+            document["warnings"] = ["TLS certificate verification is off (--insecure)"]
+        return document
+
+
+def new_flow(config: FlowConfig) -> FlowState:
+    return FlowState(config=config)
+
+
+def first_affected_step(field_name: str) -> str:
+    """The first step that reads configuration field `field_name`."""
+    return _FIELD_STEP.get(field_name, "discovery")
+
+
+def steps_from(step: str) -> tuple[str, ...]:
+    return STEPS[STEPS.index(step):]
+
+
+def mark_stale(state: FlowState, step: str) -> FlowState:
+    """`step` and every later step that has a result become stale."""
+    later = {s for s in steps_from(step) if s in state.results}
+    return replace(state, stale=state.stale | later)
+
+
+def edit(state: FlowState, **config_changes: Any) -> FlowState:
+    """Change configuration fields; the earliest step reading them and all later go stale."""
+    if not config_changes:
+        return state
+    earliest = min((first_affected_step(name) for name in config_changes), key=STEPS.index)
+    edited = replace(state, config=replace(state.config, **config_changes))
+    return mark_stale(edited, earliest)
+
+
+def override_token(state: FlowState, **overrides: str | None) -> FlowState:
+    """Set the token step's own inputs (RFC 6749 §4.1.3); the token step and later go stale."""
+    edited = replace(state, overrides=replace(state.overrides, **overrides))
+    return mark_stale(edited, "token")
+
+
+class FlowRunner:
+    """Runs steps against real servers through one injected httpx client."""
+
+    def __init__(self, client: httpx.AsyncClient, *, redirect_source: RedirectSource | None = None,
+                 clock: Callable[[], float] = time.time):
+        self.client = client
+        self.redirect_source = redirect_source
+        self.clock = clock
+
+    async def run_step(self, state: FlowState, step: str | None = None) -> FlowState:
+        """Run `step` (default: the next one); every later step that had a result goes stale."""
+        step = step or state.next_step()
+        if step is None:
+            return state
+        result = await step_impl.run(step, state, self)
+        result = replace(result, at=self.clock())
+        state = mark_stale(state, step)
+        attempts = state.token_attempts + ((result,) if step == "token" else ())
+        state = replace(state, results={**state.results, step: result},
+                        stale=state.stale - {step}, token_attempts=attempts)
+        return replace(state, diagnosis=diagnose(state))
+
+    async def run_all(self, state: FlowState) -> FlowState:
+        """Run every remaining step; a step whose inputs failed is recorded as skipped."""
+        while (step := state.next_step()) is not None:
+            state = await self.run_step(state, step)
+        return state
+
+    async def replay_from(self, state: FlowState, step: str) -> FlowState:
+        """Rerun `step` and every step after it, keeping everything before it."""
+        return await self.run_all(mark_stale(state, step))

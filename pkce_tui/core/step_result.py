@@ -1,0 +1,54 @@
+"""What one step of a flow produced, and its `flow --json` form (DESIGN.md §3)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pkce_tui.core.http import Exchange, HttpRequest, HttpResponse
+from pkce_tui.core.transcript import masked_request, response_json
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """A status, a one-line summary, the step's JSON fields and its HTTP traffic.
+
+    `value` holds the typed output (Endpoints, Challenge, RedirectResult, TokenResponse,
+    JwtReport, ...) that later steps read; it is not part of the JSON.
+    """
+
+    name: str
+    status: str
+    summary: str
+    data: dict = field(default_factory=dict)
+    request: HttpRequest | None = None
+    response: HttpResponse | None = None
+    error: str | None = None
+    exchanges: tuple[Exchange, ...] = ()
+    value: Any = None
+    at: float = 0.0
+
+    @property
+    def failed(self) -> bool:
+        return self.status == "error"
+
+    def to_json(self, *, reveal: bool = False) -> dict:
+        """Secrets in requests are masked unless `reveal`; tokens in responses are shown."""
+        document: dict[str, Any] = {"step": self.name, "status": self.status,
+                                    "summary": self.summary, **self.data}
+        if self.request is not None:
+            document["request"] = masked_request(self.request, reveal=reveal)
+        if self.response is not None:
+            document["response"] = response_json(self.response)
+        if self.exchanges:
+            document["exchanges"] = [_exchange_json(e, reveal) for e in self.exchanges]
+        document["error"] = self.error
+        return document
+
+
+def _exchange_json(exchange: Exchange, reveal: bool) -> dict:
+    return {
+        "request": masked_request(exchange.request, reveal=reveal),
+        "response": response_json(exchange.response) if exchange.response else None,
+        "error": exchange.error,
+    }
