@@ -1,0 +1,154 @@
+"""The `pkce-tui` command: the TUI by default, headless subcommands for scripts.
+
+The command line is a public contract (DESIGN.md §3). Exit codes: 0 success, 1 a step or check
+failed, 2 bad usage or unreadable input. Expected failures print one line on stderr, never a
+traceback. The TUI (and with it textual) is imported only when a TUI command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from pkce_tui import __version__, commands
+from pkce_tui.core.errors import InputError, PkceTuiError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors exit 2 with one line, as argparse does, but name the command."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="pkce-tui", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"pkce-tui {__version__}")
+    parser.add_argument("--profile", help="open the TUI on this saved profile")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    sub.add_parser("demo", help="start the sandbox and open the TUI on it, ready to run")
+    _add_sandbox(sub)
+    _add_pkce(sub)
+    _add_parse_redirect(sub)
+    _add_jwt(sub)
+    _add_flow(sub)
+    return parser
+
+
+def _add_sandbox(sub) -> None:
+    from pkce_tui.sandbox.faults import FAULTS
+
+    epilog = "faults (authorize parameter sandbox_fault=NAME, or per client):\n" + "\n".join(
+        f"  {name:<20} {description}" for name, description in FAULTS.items())
+    p = sub.add_parser("sandbox", help="run the embedded authorization server",
+                       epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--host", default="127.0.0.1", help="loopback address to bind")
+    p.add_argument("--port", type=int, default=0, help="port (default: a free one)")
+    p.add_argument("--dialect", choices=("cyberark", "pingone", "cloudentity", "generic"),
+                   help="serve only this dialect (default: all four)")
+    p.add_argument("--key-file", help="RS256 signing key (PEM); created 0600 if missing")
+
+
+def _add_pkce(sub) -> None:
+    p = sub.add_parser("pkce", help="a code verifier and its challenge, step by step")
+    p.add_argument("--verifier", help="check this verifier instead of generating one")
+    p.add_argument("--method", choices=("S256", "plain"), default="S256")
+    p.add_argument("--length", type=int, default=64, help="length of a generated verifier")
+    p.add_argument("--json", action="store_true", help="one JSON object on stdout")
+
+
+def _add_parse_redirect(sub) -> None:
+    p = sub.add_parser("parse-redirect",
+                       help="extract code/state/error from a redirect URL, response or page")
+    p.add_argument("source", nargs="?", default="-",
+                   help="a URL, a file, or - for stdin (URL, HTTP response or HTML page)")
+    p.add_argument("--state", help="the state sent at authorize, to check")
+    p.add_argument("--issuer", help="the expected issuer, to check iss (RFC 9207)")
+    p.add_argument("--json", action="store_true")
+
+
+def _add_jwt(sub) -> None:
+    p = sub.add_parser("jwt", help="decode and validate a JWT")
+    p.add_argument("token", nargs="?", default="-", help="the token, or - for stdin")
+    p.add_argument("--jwks", help="JWKS URL or file, to verify the signature")
+    p.add_argument("--issuer")
+    p.add_argument("--audience")
+    p.add_argument("--nonce")
+    p.add_argument("--access-token", help="to check at_hash")
+    p.add_argument("--leeway", type=int, default=60, help="clock leeway in seconds")
+    p.add_argument("--insecure", action="store_true", help="do not verify TLS for --jwks")
+    p.add_argument("--json", action="store_true")
+
+
+def _add_flow(sub) -> None:
+    p = sub.add_parser("flow", help="run a whole authorization code flow headless")
+    target = p.add_argument_group("target")
+    target.add_argument("--issuer", help="issuer URL (OIDC discovery)")
+    target.add_argument("--dialect", choices=("generic", "cyberark", "pingone", "cloudentity"),
+                        default="generic")
+    for name in ("tenant-url", "app-id", "base-url", "env-id", "tenant", "workspace",
+                 "authorize-endpoint", "token-endpoint", "jwks-uri", "userinfo-endpoint"):
+        target.add_argument(f"--{name}")
+    client = p.add_argument_group("client")
+    client.add_argument("--client-id", required=True)
+    client.add_argument("--client-secret")
+    client.add_argument("--auth-method", default=None,
+                        choices=("none", "client_secret_basic", "client_secret_post"),
+                        help="default: client_secret_basic with a secret, else none")
+    client.add_argument("--redirect-uri", default="http://127.0.0.1:8765/callback")
+    client.add_argument("--scope", default="openid profile")
+    request = p.add_argument_group("request")
+    request.add_argument("--method", choices=("S256", "plain", "none"), default="S256")
+    for name in ("verifier", "state", "nonce"):
+        request.add_argument(f"--{name}")
+    request.add_argument("--param", action="append", default=[], metavar="K=V",
+                         help="extra authorize parameter (repeatable)")
+    request.add_argument("--token-param", action="append", default=[], metavar="K=V",
+                         help="extra or overriding token request field (repeatable)")
+    login = p.add_argument_group("login")
+    login.add_argument("--no-browser", action="store_true", help="print the URL, still listen")
+    login.add_argument("--redirect-from", metavar="FILE|-",
+                       help="read the redirect (URL, response or page) instead of listening")
+    login.add_argument("--username")
+    login.add_argument("--password")
+    p.add_argument("--timeout", type=float, default=10.0, help="HTTP timeout in seconds")
+    p.add_argument("--insecure", action="store_true", help="do not verify TLS certificates")
+    p.add_argument("--reveal", action="store_true", help="show secrets in the JSON")
+    p.add_argument("--json", action="store_true")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except InputError as exc:
+        print(f"pkce-tui: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except PkceTuiError as exc:
+        print(f"pkce-tui: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command in (None, "demo"):
+        from pkce_tui import tui
+
+        return tui.run_demo() if args.command == "demo" else tui.run_app(args.profile)
+    if args.command == "sandbox":
+        from pkce_tui.sandbox import run_foreground
+
+        return run_foreground(args.host, args.port, args.dialect, args.key_file)
+    if args.command == "flow":
+        from pkce_tui import headless
+
+        return headless.run_flow(args)
+    return getattr(commands, args.command.replace("-", "_"))(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

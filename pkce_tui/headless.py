@@ -1,0 +1,128 @@
+"""`pkce-tui flow`: a whole flow without the TUI, for scripts and support tickets.
+
+The redirect comes back through the loopback listener (RFC 8252 §7.3) after the browser is
+opened with Python's `webbrowser` (so `$BROWSER` is honoured), from `--redirect-from`, from
+stdin for a non-loopback redirect URI, or from the dialect's API login.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import threading
+import webbrowser
+
+from pkce_tui.commands import emit_json, read_input
+from pkce_tui.core.authorize import parse_authorize_url
+from pkce_tui.core.errors import InputError
+from pkce_tui.core.flow import FlowConfig, FlowRunner, FlowState, RedirectSource, new_flow
+from pkce_tui.core.http import new_client
+from pkce_tui.core.loopback import LoopbackListener, is_loopback_redirect
+
+LOGIN_TIMEOUT_S = 300.0
+MARKS = {"ok": "ok  ", "warning": "warn", "error": "FAIL", "skipped": "skip"}
+
+
+def run_flow(args: argparse.Namespace) -> int:
+    """Run every step, print the result, exit 0 when the whole flow succeeded, else 1."""
+    config = config_from_args(args)
+    if config.insecure:
+        print("pkce-tui: warning: TLS certificate verification is off", file=sys.stderr)
+    state = asyncio.run(_run(config, redirect_source_for(args, config)))
+    if args.json:
+        emit_json(state.to_json(reveal=args.reveal))
+    else:
+        print_flow(state)
+    for step in state.results.values():
+        if step.status == "error":
+            print(f"pkce-tui: {step.name}: {step.error}", file=sys.stderr)
+    return 0 if state.ok else 1
+
+
+async def _run(config: FlowConfig, source: RedirectSource) -> FlowState:
+    async with new_client(insecure=config.insecure, timeout=config.timeout) as client:
+        runner = FlowRunner(client, redirect_source=source)
+        return await runner.run_all(new_flow(config))
+
+
+def config_from_args(args: argparse.Namespace) -> FlowConfig:
+    """The flow's configuration from `flow`'s options; malformed ones are an InputError."""
+    auth_method = args.auth_method or ("client_secret_basic" if args.client_secret else "none")
+    return FlowConfig(
+        dialect=args.dialect, issuer=args.issuer, tenant_url=args.tenant_url,
+        app_id=args.app_id, base_url=args.base_url, env_id=args.env_id, tenant=args.tenant,
+        workspace=args.workspace, authorize_endpoint=args.authorize_endpoint,
+        token_endpoint=args.token_endpoint, jwks_uri=args.jwks_uri,
+        userinfo_endpoint=args.userinfo_endpoint, client_id=args.client_id,
+        client_secret=args.client_secret, auth_method=auth_method,
+        redirect_uri=args.redirect_uri, scope=args.scope, method=args.method,
+        verifier=args.verifier, state=args.state, nonce=args.nonce,
+        extra_params=key_values(args.param, "--param"),
+        token_params=key_values(args.token_param, "--token-param"),
+        username=args.username, password=args.password, timeout=args.timeout,
+        insecure=args.insecure)
+
+
+def key_values(pairs: list[str], option: str) -> tuple[tuple[str, str], ...]:
+    """`k=v` options as pairs; one without `=` is an InputError naming it."""
+    parsed = []
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise InputError(f"{option} {pair!r} is not of the form name=value")
+        parsed.append((name, value))
+    return tuple(parsed)
+
+
+def redirect_source_for(args: argparse.Namespace, config: FlowConfig) -> RedirectSource:
+    """Where the redirect comes from: a file or stdin, else the loopback listener."""
+    if args.redirect_from:
+        text = read_input(args.redirect_from, "redirect")
+        return _constant_source(text)
+    if is_loopback_redirect(config.redirect_uri):
+        return _listener_source(config.redirect_uri, open_browser=not args.no_browser)
+    return _stdin_source()
+
+
+def _constant_source(text: str) -> RedirectSource:
+    async def source(authorize_url: str) -> str:
+        return text
+    return source
+
+
+def _listener_source(redirect_uri: str, *, open_browser: bool) -> RedirectSource:
+    async def source(authorize_url: str) -> str:
+        expected_state = parse_authorize_url(authorize_url).state
+        async with LoopbackListener(redirect_uri, expected_state=expected_state,
+                                    timeout=LOGIN_TIMEOUT_S) as listener:
+            print(f"Log in at: {authorize_url}", file=sys.stderr)
+            if open_browser:
+                open_in_background(authorize_url)
+            return await listener.wait()
+    return source
+
+
+def open_in_background(url: str) -> None:
+    """Open `url` in the browser on a daemon thread: the browser command may block until it
+    exits, and neither the listener nor the program's exit may wait for it."""
+    threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
+
+
+def _stdin_source() -> RedirectSource:
+    async def source(authorize_url: str) -> str:
+        print(f"Log in at: {authorize_url}\nThen paste the redirect URL (or the page) and "
+              "press ctrl+d:", file=sys.stderr)
+        text = await asyncio.to_thread(read_input, "-", "redirect")
+        if not text.strip():
+            raise InputError("nothing was pasted: expected the redirect URL or page")
+        return text
+    return source
+
+
+def print_flow(state: FlowState) -> None:
+    for name, result in state.results.items():
+        print(f"[{MARKS.get(result.status, result.status)}] {name:<13} {result.summary}")
+    for diagnosis in state.diagnosis:
+        print(f"\n{diagnosis.severity}: {diagnosis.id} ({diagnosis.step}): {diagnosis.summary}")
+        print(f"  fix: {diagnosis.fix}")
