@@ -1,0 +1,144 @@
+"""The command line contract (DESIGN.md §3): JSON keys, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+from joserfc import jwt as jose_jwt
+from joserfc.jwk import KeySet, RSAKey
+
+RFC_VERIFIER = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+OBJECT_MOVED = (
+    "<html><head><title>Object moved</title></head><body>\r\n"
+    '<h2>Object moved to <a href="http://127.0.0.1:8765/callback?responseType=code&amp;'
+    'code=c0de&amp;state=s1">here</a>.</h2>\r\n</body></html>\r\n'
+)
+
+
+def cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pkce_tui.cli", *args], input=stdin,
+                          capture_output=True, text=True, timeout=60)
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess) -> None:
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) >= 1
+
+
+def test_pkce_json_has_the_contract_keys_and_the_rfc_vector():
+    result = cli("pkce", "--verifier", RFC_VERIFIER, "--json")
+    assert result.returncode == 0
+    document = json.loads(result.stdout)
+    assert set(document) == {"code_verifier", "method", "code_challenge", "verifier_bytes_hex",
+                             "sha256_hex", "valid", "problems"}
+    assert document["code_challenge"] == "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+
+
+def test_pkce_generates_a_verifier_of_the_asked_length():
+    document = json.loads(cli("pkce", "--length", "100", "--json").stdout)
+    assert len(document["code_verifier"]) == 100 and document["valid"]
+
+
+def test_pkce_reports_a_malformed_verifier_with_exit_1():
+    result = cli("pkce", "--verifier", "short space", "--json")
+    assert result.returncode == 1
+    problems = json.loads(result.stdout)["problems"]
+    assert any("too short" in p for p in problems)
+    assert any("position 6" in p for p in problems)
+    assert "Traceback" not in result.stderr
+
+
+def test_pkce_refuses_an_impossible_length_with_exit_2():
+    result = cli("pkce", "--length", "20")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "pkce-tui: verifier length 20 is outside 43..128 (RFC 7636 §4.1)"]
+
+
+def test_parse_redirect_reads_the_object_moved_page_from_stdin():
+    result = cli("parse-redirect", "-", "--state", "s1", "--json", stdin=OBJECT_MOVED)
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["kind"] == "code" and document["source"] == "html_anchor"
+    assert document["code"] == "c0de" and document["params"]["responseType"] == "code"
+
+
+def test_parse_redirect_fails_with_exit_1_on_a_state_mismatch(tmp_path):
+    page = tmp_path / "page.html"
+    page.write_text(OBJECT_MOVED)
+    result = cli("parse-redirect", str(page), "--state", "other", "--json")
+    assert result.returncode == 1
+    checks = {c["name"]: c["ok"] for c in json.loads(result.stdout)["checks"]}
+    assert checks["state"] is False
+
+
+@pytest.mark.parametrize("stdin", ["", "not a redirect at all", "<html><p>nothing</p></html>"])
+def test_parse_redirect_bad_input_is_one_line_and_exit_2(stdin):
+    result = cli("parse-redirect", "-", stdin=stdin)
+    assert result.returncode in (1, 2)
+    assert_one_line_error(result)
+
+
+def test_jwt_validates_against_a_jwks_file(tmp_path):
+    key = RSAKey.generate_key(2048, parameters={"kid": "k1"})
+    now = int(time.time())
+    claims = {"iss": "https://op.test", "aud": "app", "sub": "alice", "iat": now,
+              "exp": now + 300}
+    token = jose_jwt.encode({"alg": "RS256", "kid": "k1"}, claims, key)
+    jwks = tmp_path / "jwks.json"
+    jwks.write_text(json.dumps(KeySet([key]).as_dict(private=False)))
+    result = cli("jwt", token, "--jwks", str(jwks), "--issuer", "https://op.test",
+                 "--audience", "app", "--json")
+    assert result.returncode == 0, result.stdout
+    document = json.loads(result.stdout)
+    assert document["valid"] is True
+    assert {c["name"]: c["ok"] for c in document["checks"]}["signature"] is True
+    wrong = cli("jwt", token, "--jwks", str(jwks), "--audience", "other", "--json")
+    assert wrong.returncode == 1
+
+
+@pytest.mark.parametrize("token", ["a.b", "not-a-jwt", "a.b.c", ""])
+def test_jwt_malformed_token_exits_2_with_one_line(token):
+    result = cli("jwt", token, "--json")
+    assert result.returncode == 2
+    assert_one_line_error(result)
+    assert json.loads(result.stdout)["valid"] is False
+
+
+def test_jwt_unreadable_jwks_file_exits_2(tmp_path):
+    bad = tmp_path / "jwks.json"
+    bad.write_text("{not json")
+    result = cli("jwt", "a.b.c", "--jwks", str(bad))
+    assert result.returncode == 2
+    assert "not JSON" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_flow_rejects_a_malformed_param_with_exit_2():
+    result = cli("flow", "--issuer", "http://127.0.0.1:9/x", "--client-id", "a",
+                 "--param", "no-equals-sign", "--json")
+    assert result.returncode == 2
+    assert result.stderr.strip() == "pkce-tui: --param 'no-equals-sign' is not of the form " \
+                                     "name=value"
+
+
+def test_flow_against_a_dead_server_fails_cleanly(tmp_path):
+    redirect = tmp_path / "redirect.txt"
+    redirect.write_text("http://127.0.0.1:8765/callback?code=x&state=y")
+    result = cli("flow", "--issuer", "http://127.0.0.1:9", "--client-id", "a", "--json",
+                 "--redirect-from", str(redirect), "--timeout", "2")
+    assert result.returncode == 1
+    document = json.loads(result.stdout)
+    assert document["ok"] is False
+    assert document["steps"][0]["status"] == "error"
+    assert [d["id"] for d in document["diagnosis"]] == ["network_error"]
+    assert "Traceback" not in result.stderr
+
+
+def test_no_subcommand_usage_error_is_exit_2():
+    result = cli("flow")
+    assert result.returncode == 2
+    assert "--client-id" in result.stderr
