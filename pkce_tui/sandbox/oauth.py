@@ -71,7 +71,7 @@ def _authorize_client(dialect: Dialect, params: Mapping[str, str]) -> Client:
     client = clients_for(dialect.name).get(client_id)
     if client is None:
         raise OAuthError("invalid_client", f"unknown client_id {client_id!r}", redirect=False,
-                         status=401, target="client_id")
+                         target="client_id")
     return client
 
 
