@@ -1,0 +1,338 @@
+"""The flow debugger: every step in its own pane, one FlowState as the source of truth.
+
+The app keeps the current `FlowState` in one reactive. Panes render from it and post small
+messages when the user edits; the app computes the next state with the core (`edit`,
+`override_token`) and runs steps in an exclusive worker through `FlowRunner`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import webbrowser
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from functools import partial
+
+import httpx
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Grid
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static, TextArea
+from textual.worker import Worker, WorkerState
+
+from pkce_tui.core.flow import FlowConfig, FlowRunner, FlowState, edit, mark_stale, new_flow
+from pkce_tui.core.flow import override_token as override_token_inputs
+from pkce_tui.core.http import new_client
+from pkce_tui.core.loopback import LoopbackListener
+from pkce_tui.core.profiles import Profile
+from pkce_tui.tui.clipboard import copy_value
+from pkce_tui.tui.panes import PANE_IDS, PANES, RedirectPane, StepPane
+
+ClientFactory = Callable[[FlowConfig], httpx.AsyncClient]
+LISTEN_TIMEOUT_S = 300.0
+PANE_ROW = {"discovery": 0, "verifier": 0, "challenge": 0, "authorize": 1, "redirect": 1,
+            "token": 2, "claims": 2, "followups": 2}
+
+
+def default_client(config: FlowConfig) -> httpx.AsyncClient:
+    return new_client(insecure=config.insecure, timeout=config.timeout)
+
+
+class PkceTuiApp(App):
+    """Run, edit and replay an authorization code flow with PKCE, one pane per step."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "pkce-tui"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    BINDINGS = [
+        Binding("f10", "run_next", "Step", tooltip="Run the next step of the flow"),
+        Binding("f5", "run_all", "Run all", tooltip="Run every remaining step"),
+        Binding("ctrl+r", "replay", "Replay", tooltip="Replay from the focused pane's step"),
+        Binding("f1", "explain", "Explain", tooltip="Show what this step does, with its RFC"),
+        Binding("f2", "reveal", "Reveal", tooltip="Show or mask secrets and tokens"),
+        Binding("f3", "copy", "Copy", tooltip="Copy the focused pane's main value"),
+        Binding("f4", "maximize_pane", "Max", tooltip="Maximise or restore the focused pane"),
+        Binding("f6", "profiles", "Profiles", tooltip="Open, create or edit a profile"),
+        Binding("f8", "compare", "Compare", tooltip="Compare this run with the previous one"),
+        Binding("escape", "cancel", "Cancel", tooltip="Stop the running step"),
+    ]
+
+    flow: reactive[FlowState] = reactive(new_flow(FlowConfig()), bindings=True, init=False)
+    running: reactive[str | None] = reactive(None, bindings=True, init=False)
+    reveal: reactive[bool] = reactive(False, init=False)
+
+    def __init__(self, config: FlowConfig, *, client_factory: ClientFactory = default_client,
+                 clock: Callable[[], float] = time.time, verifier: str | None = None,
+                 state: str | None = None, nonce: str | None = None,
+                 profile_name: str | None = None, redirect_mode: str | None = None,
+                 sandbox_base_url: str | None = None,
+                 open_browser: Callable[[str], object] = webbrowser.open,
+                 pick_profile: bool = False) -> None:
+        super().__init__()
+        fixed = {k: v for k, v in (("verifier", verifier), ("state", state), ("nonce", nonce)) if v}
+        self.set_reactive(PkceTuiApp.flow, new_flow(replace(config, **fixed)))
+        self.client_factory = client_factory
+        self.clock = clock
+        self.profile_name = profile_name
+        self.sandbox_base_url = sandbox_base_url
+        self.open_browser = open_browser
+        self.redirect_mode = redirect_mode or ("api" if config.login == "api" else "loopback")
+        self.history: list[FlowState] = []
+        self.owned_sandbox = None
+        self.pick_profile = pick_profile
+        self.paste_waiter: asyncio.Future[str] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("⚠ TLS certificate verification is OFF (--insecure): anyone on the path "
+                     "can read and change this traffic", id="insecure")
+        with Grid(id="panes"):
+            for pane_id, pane_class in zip(PANE_IDS, PANES, strict=True):
+                yield pane_class(id=pane_id)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(RedirectPane).set_mode(self.redirect_mode)
+        self.query_one("#verifier-input").focus()
+        self.show_flow()
+        if self.pick_profile:
+            self.action_profiles()
+
+    @classmethod
+    def for_profile(cls, profile: Profile | None) -> PkceTuiApp:
+        """The app on `profile` (a built-in one starts the sandbox), or on the profile picker."""
+        if profile is None:
+            return cls(FlowConfig(), pick_profile=True)
+        app = cls(FlowConfig(), profile_name=profile.name)
+        base_url = app.ensure_sandbox() if profile.sandbox else None
+        config = FlowConfig(**profile.config_fields(base_url))
+        app.set_reactive(PkceTuiApp.flow, new_flow(config))
+        app.redirect_mode = "api" if config.login == "api" else "loopback"
+        return app
+
+    # -- the one source of truth -------------------------------------------------------
+
+    def watch_flow(self) -> None:
+        self.show_flow()
+
+    def watch_running(self) -> None:
+        self.show_flow()
+
+    def watch_reveal(self) -> None:
+        self.show_flow()
+
+    def show_flow(self) -> None:
+        """Every pane re-renders from the current state; header and warning follow it."""
+        config = self.flow.config
+        self.sub_title = f"{self.profile_name or config.dialect} · {target_of(config)}"
+        self.query_one("#insecure").display = config.insecure
+        for pane in self.query(StepPane):
+            pane.show(self.flow, reveal=self.reveal, running=self.running)
+
+    @on(StepPane.Edited)
+    def apply_edit(self, event: StepPane.Edited) -> None:
+        self.flow = edit(self.flow, **event.changes)
+
+    @on(StepPane.Overridden)
+    def apply_override(self, event: StepPane.Overridden) -> None:
+        self.flow = override_token_inputs(self.flow, **event.overrides)
+        self.notify(f"token step input overridden: {', '.join(event.overrides)}")
+
+    @on(RedirectPane.ModeChosen)
+    def choose_redirect_mode(self, event: RedirectPane.ModeChosen) -> None:
+        self.redirect_mode = event.mode
+        self.flow = edit(self.flow, login="api" if event.mode == "api" else "browser")
+
+    @on(RedirectPane.PasteUsed)
+    def use_paste(self, event: RedirectPane.PasteUsed) -> None:
+        if self.paste_waiter is not None and not self.paste_waiter.done():
+            self.paste_waiter.set_result(event.text)
+            return
+        start = "login" if self.flow.result("login") else None
+        self.run_flow(start=start, stop_after="redirect")
+
+    def load_config(self, config: FlowConfig, profile_name: str | None) -> None:
+        """Start over on another target; the old run stays in the history for comparing."""
+        self.remember(self.flow)
+        self.profile_name = profile_name
+        self.redirect_mode = "api" if config.login == "api" else "loopback"
+        self.query_one(RedirectPane).set_mode(self.redirect_mode)
+        self.flow = new_flow(config)
+
+    def ensure_sandbox(self) -> str:
+        """The embedded sandbox's base URL, started on first use of a built-in profile."""
+        if self.sandbox_base_url is None:
+            from pkce_tui.sandbox import Sandbox
+
+            self.owned_sandbox = Sandbox()
+            self.owned_sandbox.start()
+            self.sandbox_base_url = self.owned_sandbox.base_url
+        return self.sandbox_base_url
+
+    def on_unmount(self) -> None:
+        if self.owned_sandbox is not None:
+            self.owned_sandbox.stop()
+
+    # -- running steps ------------------------------------------------------------------
+
+    @work(exclusive=True, group="flow", exit_on_error=False)
+    async def run_flow(self, start: str | None = None, stop_after: str | None = None) -> None:
+        """Run steps one by one so each pane fills in as its step finishes."""
+        if start is not None:
+            self.remember(self.flow)
+            self.flow = mark_stale(self.flow, start)
+        elif self.flow.stale:
+            self.remember(self.flow)
+        async with self.client_factory(self.flow.config) as client:
+            runner = FlowRunner(client, redirect_source=self.receive_redirect, clock=self.clock)
+            while (step := self.flow.next_step()) is not None:
+                self.running = step
+                self.flow = await runner.run_step(self.flow, step)
+                if step == stop_after:
+                    break
+        self.running = None
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state in (WorkerState.CANCELLED, WorkerState.ERROR):
+            self.running = None
+        if event.state == WorkerState.ERROR:
+            self.notify(f"step failed unexpectedly: {event.worker.error}", severity="error")
+
+    def remember(self, state: FlowState) -> None:
+        """Keep a run with results for F8, once."""
+        if state.results and (not self.history or self.history[-1] is not state):
+            self.history.append(state)
+
+    async def receive_redirect(self, authorize_url: str) -> str:
+        """The runner's redirect source: a pasted URL or page, or the loopback listener."""
+        if self.redirect_mode == "paste":
+            return await self.wait_for_paste()
+        return await self.listen_for_callback(authorize_url)
+
+    async def wait_for_paste(self) -> str:
+        pasted = self.query_one("#paste", TextArea).text
+        if pasted.strip():
+            return pasted
+        self.paste_waiter = asyncio.get_running_loop().create_future()
+        self.notify("Open the authorize URL, log in, then paste the redirect URL or page "
+                    "into the login / redirect pane and press Use pasted")
+        try:
+            return await self.paste_waiter
+        finally:
+            self.paste_waiter = None
+
+    async def listen_for_callback(self, authorize_url: str) -> str:
+        """Listen on the redirect URI's loopback port (RFC 8252 §7.3), then open the browser."""
+        authorize = self.flow.result("authorize")
+        expected_state = authorize.data.get("state") if authorize else None
+        async with LoopbackListener(self.flow.config.redirect_uri, expected_state=expected_state,
+                                    timeout=LISTEN_TIMEOUT_S) as listener:
+            self.run_worker(partial(self.open_browser, authorize_url), thread=True,
+                            exit_on_error=False)
+            self.notify(f"Waiting for the browser on {self.flow.config.redirect_uri}")
+            return await listener.wait()
+
+    # -- actions ------------------------------------------------------------------------
+
+    def action_run_next(self) -> None:
+        self.run_flow(stop_after=self.flow.next_step())
+
+    def action_run_all(self) -> None:
+        self.run_flow()
+
+    def action_replay(self) -> None:
+        pane = self.focused_pane()
+        if pane is not None:
+            self.run_flow(start=pane.STEPS[0])
+
+    def action_cancel(self) -> None:
+        self.workers.cancel_group(self, "flow")
+
+    def action_explain(self) -> None:
+        for pane in self.panes_to_explain():
+            pane.toggle_class("-explain")
+
+    def action_reveal(self) -> None:
+        self.reveal = not self.reveal
+        self.notify("secrets and tokens shown" if self.reveal else "secrets and tokens masked")
+
+    def action_copy(self) -> None:
+        pane = self.focused_pane()
+        found = pane.copy_value(self.flow, reveal=self.reveal) if pane else None
+        if found is None:
+            self.notify("nothing to copy in this pane yet", severity="warning")
+            return
+        label, text = found
+        self.notify(copy_value(self, text, label))
+
+    def action_maximize_pane(self) -> None:
+        if self.screen.maximized is not None:
+            self.screen.minimize()
+        elif (pane := self.focused_pane()) is not None:
+            self.screen.maximize(pane, container=False)
+
+    def action_profiles(self) -> None:
+        from pkce_tui.tui.screens import ProfilePicker
+
+        self.push_screen(ProfilePicker(), self.open_profile)
+
+    def open_profile(self, config_and_name: tuple[FlowConfig, str] | None) -> None:
+        if config_and_name is not None:
+            self.load_config(*config_and_name)
+
+    def action_compare(self) -> None:
+        from pkce_tui.tui.screens import CompareScreen
+
+        self.push_screen(CompareScreen(self.history[-1], self.flow))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Footer and palette show only what applies now; greyed while a step runs."""
+        if action in ("run_next", "run_all"):
+            return None if self.running or self.flow.done else True
+        if action == "replay":
+            pane = self.focused_pane()
+            replayable = pane is not None and self.flow.result(pane.STEPS[0]) is not None
+            return None if self.running or not replayable else True
+        if action == "cancel":
+            return self.running is not None
+        if action == "compare":
+            return bool(self.history)
+        return True
+
+    # -- focus and layout ---------------------------------------------------------------
+
+    def focused_pane(self) -> StepPane | None:
+        """The pane holding the focus (the pane itself or an input inside it)."""
+        widget = self.screen.focused
+        while widget is not None and not isinstance(widget, StepPane):
+            widget = widget.parent
+        return widget
+
+    def panes_to_explain(self) -> Iterable[StepPane]:
+        pane = self.focused_pane()
+        return [pane] if pane is not None else self.query(StepPane)
+
+    def on_descendant_focus(self) -> None:
+        """The focused pane's row grows; the footer follows what applies to it."""
+        pane = self.focused_pane()
+        grid = self.query_one("#panes", Grid)
+        for row in range(3):
+            grid.set_class(pane is not None and PANE_ROW[pane.id] == row, f"-row-{row}")
+        self.refresh_bindings()
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Every action in the command palette, with its tooltip as the help line."""
+        yield from super().get_system_commands(screen)
+        for binding in self.BINDINGS:
+            if self.check_action(binding.action, ()):
+                yield SystemCommand(binding.description, binding.tooltip,
+                                    partial(self.run_action, binding.action))
+
+
+def target_of(config: FlowConfig) -> str:
+    return (config.issuer or config.tenant_url or config.base_url or config.authorize_endpoint
+            or "no target")

@@ -1,0 +1,509 @@
+"""One pane per step of the flow; each renders from the app's FlowState and posts edits.
+
+Panes hold no protocol logic: values come from the state the core computed, and the live
+challenge is the core's `make_challenge` called as the user types.
+"""
+
+from __future__ import annotations
+
+import json
+
+from rich.console import Group, RenderableType
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.widgets import Button, Input, LoadingIndicator, Select, Static, TextArea
+
+from pkce_tui.core.errors import PkceTuiError
+from pkce_tui.core.flow import FlowState
+from pkce_tui.core.pkce import (
+    generate_verifier,
+    make_challenge,
+    verifier_entropy_bits,
+    verifier_problems,
+)
+from pkce_tui.core.redirect import parse_redirect
+from pkce_tui.core.step_result import StepResult
+from pkce_tui.core.transcript import to_curl
+from pkce_tui.tui import render
+from pkce_tui.tui.explain import EXPLANATIONS
+
+STATUS_RANK = ("error", "running", "stale", "warning", "pending", "ok", "skipped")
+
+
+class StepPane(VerticalScroll, can_focus=True):
+    """A bordered pane for one or more steps: title with status, explanation, body."""
+
+    ALLOW_MAXIMIZE = True
+    STEPS: tuple[str, ...] = ()
+    LABEL = ""
+
+    class Edited(Message):
+        """The user changed configuration fields (FlowConfig names) in this pane."""
+
+        def __init__(self, changes: dict) -> None:
+            super().__init__()
+            self.changes = changes
+
+    class Overridden(Message):
+        """The user set token-step overrides (TokenOverrides names); None clears one."""
+
+        def __init__(self, overrides: dict) -> None:
+            super().__init__()
+            self.overrides = overrides
+
+    def compose(self) -> ComposeResult:
+        yield Static(EXPLANATIONS[self.id], classes="explain")
+        yield LoadingIndicator(classes="spinner")
+        yield from self.compose_inputs()
+        yield Static(classes="body")
+
+    def compose_inputs(self) -> ComposeResult:
+        yield from ()
+
+    def show(self, state: FlowState, *, reveal: bool, running: str | None) -> None:
+        """Re-render from `state`: title, status classes, then the pane's own body."""
+        status = self.pane_status(state, running)
+        self.border_title = f"{self.LABEL} · {status}"
+        for name in ("ok", "error", "stale", "warning", "running", "pending", "skipped"):
+            self.set_class(status == name, f"-{name}")
+        self.query_one(".body", Static).update(self.body(state, reveal=reveal))
+
+    def pane_status(self, state: FlowState, running: str | None) -> str:
+        """The most telling status of the pane's steps (an error beats a stale beats ok)."""
+        if running in self.STEPS:
+            return "running"
+        statuses = [state.status(step) for step in self.STEPS]
+        return min(statuses, key=STATUS_RANK.index)
+
+    def body(self, state: FlowState, *, reveal: bool) -> RenderableType:
+        parts: list[RenderableType] = []
+        for step in self.STEPS:
+            parts += step_header(state, step)
+            result = state.result(step)
+            if result is not None:
+                parts += self.details(state, result, reveal=reveal)
+        parts += diagnoses_for(state, self.STEPS)
+        return Group(*parts)
+
+    def details(self, state: FlowState, result: StepResult, *, reveal: bool) -> list:
+        return [render.fields_table(result.data.items())] if result.data else []
+
+    def copy_value(self, state: FlowState, *, reveal: bool) -> tuple[str, str] | None:
+        """What F3 copies from this pane, as (label, text); None when there is nothing yet."""
+        return None
+
+
+def step_header(state: FlowState, step: str) -> list:
+    result = state.result(step)
+    summary = result.summary if result else "not run yet"
+    lines: list[RenderableType] = [render.section(step)]
+    lines.append(render.status_text(state.status(step), summary))
+    if result is not None and result.error and result.error != result.summary:
+        lines.append(render.error_view(result))
+    return lines
+
+
+def diagnoses_for(state: FlowState, steps: tuple[str, ...]) -> list:
+    found = [d for d in state.diagnosis if d.step in steps]
+    return [render.diagnosis_view(found)] if found else []
+
+
+def http_details(result: StepResult, *, reveal: bool) -> list:
+    """The step's request as sent and response as received, when it made one."""
+    parts: list[RenderableType] = []
+    if result.request is not None:
+        parts += [Text("request", style="bold underline"),
+                  render.request_view(result.request, reveal=reveal)]
+    if result.response is not None:
+        parts += [Text("response", style="bold underline"),
+                  render.response_view(result.response, reveal=reveal)]
+    return parts
+
+
+def live_verifier(state: FlowState) -> str | None:
+    """The verifier the next token request will use: typed, or generated by the step."""
+    if state.config.verifier:
+        return state.config.verifier
+    result = state.result("verifier")
+    return result.data.get("code_verifier") if result else None
+
+
+class DiscoveryPane(StepPane):
+    """The target and its endpoints (OIDC Discovery or the dialect's template)."""
+
+    STEPS = ("discovery",)
+    LABEL = "1 discovery"
+
+    def body(self, state: FlowState, *, reveal: bool) -> RenderableType:
+        config = state.config
+        target = config.issuer or config.tenant_url or config.base_url or "explicit endpoints"
+        head = render.fields_table([("dialect", config.dialect), ("target", target),
+                                    ("client", config.client_id or "—")])
+        return Group(head, super().body(state, reveal=reveal))
+
+    def details(self, state: FlowState, result: StepResult, *, reveal: bool) -> list:
+        return [render.fields_table(result.data.items()), *http_details(result, reveal=reveal)]
+
+    def copy_value(self, state: FlowState, *, reveal: bool) -> tuple[str, str] | None:
+        result = state.result("discovery")
+        return ("the endpoints", json.dumps(result.data, indent=2)) if result else None
+
+
+class VerifierPane(StepPane):
+    """The code_verifier, editable, validated as typed (RFC 7636 §4.1)."""
+
+    STEPS = ("verifier",)
+    LABEL = "2 verifier"
+
+    def compose_inputs(self) -> ComposeResult:
+        yield Input(placeholder="empty: generated when the step runs", id="verifier-input",
+                    compact=True)
+        with Horizontal(classes="row"):
+            yield Button("Regenerate", id="regenerate", compact=True)
+            yield Static(id="verifier-check")
+
+    def show(self, state: FlowState, *, reveal: bool, running: str | None) -> None:
+        super().show(state, reveal=reveal, running=running)
+        value = live_verifier(state) or ""
+        field = self.query_one("#verifier-input", Input)
+        if field.value != value:
+            with self.prevent(Input.Changed):
+                field.value = value
+        self.query_one("#verifier-check", Static).update(verifier_check(value))
+
+    def details(self, state: FlowState, result: StepResult, *, reveal: bool) -> list:
+        return []
+
+    @on(Input.Changed, "#verifier-input")
+    def typed(self, event: Input.Changed) -> None:
+        self.query_one("#verifier-check", Static).update(verifier_check(event.value))
+        self.post_message(self.Edited({"verifier": event.value or None}))
+
+    @on(Button.Pressed, "#regenerate")
+    def regenerate(self) -> None:
+        self.post_message(self.Edited({"verifier": generate_verifier()}))
+
+    def copy_value(self, state: FlowState, *, reveal: bool) -> tuple[str, str] | None:
+        value = live_verifier(state)
+        return ("the code_verifier", value) if value else None
+
+
+def verifier_check(value: str) -> Text:
+    """Length, validity with the failing position, and entropy of a typed verifier."""
+    if not value:
+        return Text("a fresh 64-character verifier will be generated", style="dim")
+    problems = verifier_problems(value)
+    entropy = f"{len(value)} chars, {verifier_entropy_bits(value)} bits"
+    if problems:
+        return Text(f"✘ {'; '.join(problems)} ({entropy})", style="bold red")
+    return Text(f"✔ valid: {entropy}", style="green")
+
+
+class ChallengePane(StepPane):
+    """S256 or plain, with the intermediate values, recomputed as the verifier changes."""
+
+    STEPS = ("challenge",)
+    LABEL = "3 challenge"
+    METHODS = (("S256", "S256"), ("plain", "plain"), ("none (no PKCE)", "none"))
+
+    def compose_inputs(self) -> ComposeResult:
+        yield Select(self.METHODS, allow_blank=False, value="S256", id="method", compact=True)
+
+    def show(self, state: FlowState, *, reveal: bool, running: str | None) -> None:
+        method = self.query_one("#method", Select)
+        if method.value != state.config.method:
+            with self.prevent(Select.Changed):
+                method.value = state.config.method
+        super().show(state, reveal=reveal, running=running)
+
+    def body(self, state: FlowState, *, reveal: bool) -> RenderableType:
+        return Group(*live_challenge(state), *diagnoses_for(state, self.STEPS),
+                     *sent_challenge(state))
+
+    @on(Select.Changed, "#method")
+    def method_chosen(self, event: Select.Changed) -> None:
+        self.post_message(self.Edited({"method": event.value}))
+
+    def copy_value(self, state: FlowState, *, reveal: bool) -> tuple[str, str] | None:
+        verifier = live_verifier(state)
+        if not verifier or state.config.method == "none":
+            return None
+        return ("the code_challenge", make_challenge(verifier, state.config.method).code_challenge)
+
+
+def live_challenge(state: FlowState) -> list:
+    """The challenge of the verifier as it is now (RFC 7636 §4.2), every value in between."""
+    verifier, method = live_verifier(state), state.config.method
+    if method == "none":
+        return [Text("PKCE off: no code_challenge is sent (RFC 7636 §4.3 makes it "
+                     "REQUIRED for public clients in practice)", style="yellow")]
+    if not verifier:
+        return [Text("waiting for a verifier", style="dim")]
+    derived = make_challenge(verifier, method)
+    rows = [("ASCII bytes", derived.verifier_bytes_hex)]
+    if derived.sha256_hex:
+        rows.append(("SHA-256", derived.sha256_hex))
+    rows.append(("code_challenge", Text(derived.code_challenge, style="bold green")))
+    return [render.fields_table(rows)]
+
+
+def sent_challenge(state: FlowState) -> list:
+    """The challenge the authorize request actually carried, when it differs now."""
+    result = state.result("challenge")
+    if result is None or "challenge" not in state.stale:
+        return []
+    sent = result.data.get("code_challenge", "—")
+    return [render.status_text("stale", f"sent at authorize: {sent}")]
+
+
+class AuthorizePane(StepPane):
+    """The authorization URL and its parameters; scope, redirect_uri and extras editable."""
+
+    STEPS = ("authorize",)
+    LABEL = "4 authorize"
+
+    def compose_inputs(self) -> ComposeResult:
+        with Horizontal(classes="row"):
+            yield Input(placeholder="scope", id="scope", compact=True)
+            yield Input(placeholder="redirect_uri", id="redirect-uri", compact=True)
+        with Horizontal(classes="row"):
+            yield Input(placeholder="extra parameters: prompt=login&acr_values=…",
+                        id="extra-params", compact=True)
+            yield Button("Open", id="open-browser", compact=True)
+
+    def show(self, state: FlowState, *, reveal: bool, running: str | None) -> None:
+        config = state.config
+        extra = "&".join(f"{k}={v}" for k, v in config.extra_params)
+        for selector, value in (("#scope", config.scope), ("#redirect-uri", config.redirect_uri),
+                                ("#extra-params", extra)):
+            self._write_back(selector, value)
+        super().show(state, reveal=reveal, running=running)
+
+    def _write_back(self, selector: str, value: str) -> None:
+        field = self.query_one(selector, Input)
+        if field.value != value and not field.has_focus:
+            with self.prevent(Input.Changed):
+                field.value = value
+
+    def details(self, state: FlowState, result: StepResult, *, reveal: bool) -> list:
+        params = result.data.get("params", {})
+        return [Text(result.data.get("url", ""), style="underline"),
+                render.fields_table(params.items())]
+
+    @on(Input.Submitted, "#scope")
+    def scope_changed(self, event: Input.Submitted) -> None:
+        self.post_message(self.Edited({"scope": event.value}))
+
+    @on(Input.Submitted, "#redirect-uri")
+    def redirect_changed(self, event: Input.Submitted) -> None:
+        self.post_message(self.Edited({"redirect_uri": event.value}))
+
+    @on(Input.Submitted, "#extra-params")
+    def extra_changed(self, event: Input.Submitted) -> None:
+        self.post_message(self.Edited({"extra_params": split_params(event.value)}))
+
+    def copy_value(self, state: FlowState, *, reveal: bool) -> tuple[str, str] | None:
+        result = state.result("authorize")
+        url = result.data.get("url") if result else None
+        return ("the authorize URL", url) if url else None
+
+
+def split_params(text: str) -> tuple[tuple[str, str], ...]:
+    """`k=v&k2=v2` as typed by the user; a name without `=` gets an empty value."""
+    pairs = []
+    for item in filter(None, (part.strip() for part in text.split("&"))):
+        name, _, value = item.partition("=")
+        pairs.append((name.strip(), value.strip()))
+    return tuple(pairs)
+
+
+class RedirectPane(StepPane):
+    """How the code comes back: API login, a loopback listener, or a pasted URL or page."""
+
+    STEPS = ("login", "redirect")
+    LABEL = "5 login / redirect"
+    MODES = (("API login (username/password)", "api"),
+             ("loopback listener + browser", "loopback"),
+             ("paste a URL or page", "paste"))
+
+    class ModeChosen(Message):
+        def __init__(self, mode: str) -> None:
+            super().__init__()
+            self.mode = mode
+
+    class PasteUsed(Message):
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    def compose_inputs(self) -> ComposeResult:
+        yield Select(self.MODES, allow_blank=False, value="api", id="login-mode", compact=True)
+        yield TextArea(id="paste", soft_wrap=True, show_line_numbers=False)
+        with Horizontal(classes="row"):
+            yield Button("Use pasted", id="use-paste", compact=True)
+            yield Static(id="paste-preview")
+
+    def set_mode(self, mode: str) -> None:
+        select = self.query_one("#login-mode", Select)
+        if select.value != mode:
+            with self.prevent(Select.Changed):
+                select.value = mode
+        self.set_class(mode == "paste", "-paste")
+
+    def details(self, state: FlowState, result: StepResult, *, reveal: bool) -> list:
+        if result.name == "login":
+            return login_details(result)
+        return redirect_details(result)
+
+    @on(Select.Changed, "#login-mode")
+    def mode_chosen(self, event: Select.Changed) -> None:
+        self.set_class(event.value == "paste", "-paste")
+        self.post_message(self.ModeChosen(str(event.value)))
+
+    @on(TextArea.Changed, "#paste")
+    def pasted(self, event: TextArea.Changed) -> None:
+        self.query_one("#paste-preview", Static).update(paste_preview(event.text_area.text))
+
+    @on(Button.Pressed, "#use-paste")
+    def use_paste(self) -> None:
+        self.post_message(self.PasteUsed(self.query_one("#paste", TextArea).text))
+
+    def copy_value(self, state: FlowState, *, reveal: bool) -> tuple[str, str] | None:
+        result = state.result("redirect")
+        code = result.data.get("code") if result else None
+        return ("the authorization code", code) if code else None
+
+
+def paste_preview(text: str) -> Text:
+    """What the core finds in the pasted text, before the step uses it."""
+    if not text.strip():
+        return Text("")
+    try:
+        parsed = parse_redirect(text)
+    except PkceTuiError as exc:
+        return Text(f"✘ {exc}", style="bold red")
+    if parsed.code:
+        return Text(f"found code {parsed.code} ({parsed.source})", style="green")
+    return Text(f"no code found: {parsed.kind}", style="yellow")
+
+
+def login_details(result: StepResult) -> list:
+    """How the login went and the raw page or URL the server sent back."""
+    parts: list[RenderableType] = [render.fields_table([("mode", result.data.get("mode"))])]
+    raw = result.data.get("raw") or (result.response.body if result.response else None)
+    if raw:
+        parts += [Text("raw answer", style="bold underline"), Text(raw, style="dim")]
+    return parts
+
+
+def redirect_details(result: StepResult) -> list:
+    """The extracted code, state and iss, where they were found, and their checks."""
+    data = result.data
+    rows = [(name, data.get(name)) for name in ("source", "redirect_url", "code", "state", "iss",
+                                                 "error", "error_description") if data.get(name)]
+    parts: list[RenderableType] = [render.fields_table(rows)]
+    if data.get("checks"):
+        parts.append(render.checks_view(data["checks"]))
+    parts += [Text(f"! {warning}", style="yellow") for warning in data.get("warnings", [])]
+    return parts
+
+
+class TokenPane(StepPane):
+    """The token request as sent and the response as received; inputs overridable."""
+
+    STEPS = ("token",)
+    LABEL = "6 token"
+    OVERRIDES = (("code", "override code"), ("code_verifier", "override code_verifier"),
+                 ("redirect_uri", "override redirect_uri"))
+
+    def compose_inputs(self) -> ComposeResult:
+        for name, placeholder in self.OVERRIDES:
+            yield Input(placeholder=f"{placeholder} (Enter applies, empty: the flow's)",
+                        id=f"override-{name}", compact=True, classes="override")
+
+    def show(self, state: FlowState, *, reveal: bool, running: str | None) -> None:
+        for name, _ in self.OVERRIDES:
+            field = self.query_one(f"#override-{name}", Input)
+            value = getattr(state.overrides, name) or ""
+            if field.value != value and not field.has_focus:
+                with self.prevent(Input.Changed):
+                    field.value = value
+        super().show(state, reveal=reveal, running=running)
+
+    @on(Input.Submitted, ".override")
+    def override(self, event: Input.Submitted) -> None:
+        name = event.input.id.removeprefix("override-")
+        self.post_message(self.Overridden({name: event.value.strip() or None}))
+
+    def details(self, state: FlowState, result: StepResult, *, reveal: bool) -> list:
+        active = state.overrides.active()
+        parts = [Text(f"overridden: {', '.join(active)}", style="bold magenta")] if active else []
+        return parts + http_details(result, reveal=reveal)
+
+    def copy_value(self, state: FlowState, *, reveal: bool) -> tuple[str, str] | None:
+        result = state.result("token")
+        if result is None or result.request is None:
+            return None
+        return ("the token request as curl", to_curl(result.request, reveal=reveal))
+
+
+class ClaimsPane(StepPane):
+    """ID token and access token: header, payload, times, and every validation check."""
+
+    STEPS = ("id_token", "access_token")
+    LABEL = "7 claims"
+
+    def details(self, state: FlowState, result: StepResult, *, reveal: bool) -> list:
+        data = result.data
+        parts: list[RenderableType] = []
+        for name in ("header", "payload"):
+            if data.get(name):
+                parts += [Text(name, style="bold underline"),
+                          render.fields_table(data[name].items())]
+        if data.get("times"):
+            parts += [Text("times", style="bold underline"), times_view(data["times"])]
+        if data.get("checks"):
+            parts += [Text("checks", style="bold underline"), render.checks_view(data["checks"])]
+        return parts
+
+    def copy_value(self, state: FlowState, *, reveal: bool) -> tuple[str, str] | None:
+        result = state.result("id_token")
+        payload = result.data.get("payload") if result else None
+        return ("the ID token claims", json.dumps(payload, indent=2)) if payload else None
+
+
+def times_view(times) -> RenderableType:
+    """The token's times as the core formatted them (dates with relative age)."""
+    if isinstance(times, dict):
+        return render.fields_table(times.items())
+    return render.fields_table((str(i), t) for i, t in enumerate(times))
+
+
+class FollowupsPane(StepPane):
+    """What the tokens are good for: userinfo, then one refresh_token grant."""
+
+    STEPS = ("userinfo", "refresh")
+    LABEL = "8 follow-ups"
+
+    def details(self, state: FlowState, result: StepResult, *, reveal: bool) -> list:
+        if result.name == "userinfo":
+            claims = result.data.get("claims")
+            return [render.fields_table(claims.items())] if claims else http_details(
+                result, reveal=reveal)
+        rows = [(k, v) for k, v in result.data.items() if k != "problems" and v is not None]
+        return [render.fields_table(rows)] + (http_details(result, reveal=reveal)
+                                              if result.status == "error" else [])
+
+    def copy_value(self, state: FlowState, *, reveal: bool) -> tuple[str, str] | None:
+        result = state.result("userinfo")
+        claims = result.data.get("claims") if result else None
+        return ("the userinfo claims", json.dumps(claims, indent=2)) if claims else None
+
+
+PANES: tuple[type[StepPane], ...] = (DiscoveryPane, VerifierPane, ChallengePane, AuthorizePane,
+                                     RedirectPane, TokenPane, ClaimsPane, FollowupsPane)
+PANE_IDS = ("discovery", "verifier", "challenge", "authorize", "redirect", "token", "claims",
+            "followups")

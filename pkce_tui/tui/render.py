@@ -1,0 +1,130 @@
+"""Rich renderables for step results: summaries, HTTP traffic, checks and diagnoses.
+
+Display only: every value shown here was computed by the core; masking hides secrets and
+tokens on screen until the user reveals them (F2).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from pkce_tui.core.http import HttpRequest, HttpResponse
+from pkce_tui.core.step_result import StepResult
+from pkce_tui.core.transcript import masked_request
+
+HIDDEN = "•••••• (F2 reveals)"
+TOKEN_FIELDS = ("access_token", "id_token", "refresh_token")
+STATUS_STYLE = {"ok": "green", "warning": "yellow", "error": "bold red", "skipped": "dim",
+                "stale": "magenta", "pending": "dim", "running": "cyan"}
+STATUS_ICON = {"ok": "✔", "warning": "!", "error": "✘", "skipped": "–", "stale": "↻",
+               "pending": "·", "running": "…"}
+CHECK_ICON = {True: ("✔", "green"), False: ("✘", "bold red"), None: ("?", "yellow")}
+
+
+def status_text(status: str, summary: str) -> Text:
+    """One line: an icon and word for the status, then the step's summary."""
+    style = STATUS_STYLE.get(status, "")
+    text = Text(f"{STATUS_ICON.get(status, '?')} {status}", style=style)
+    return text.append(f"  {summary}", style="" if status != "stale" else "dim")
+
+
+def fields_table(pairs: Iterable[tuple[str, object]]) -> Table:
+    """Name/value rows; values that are not text are shown as compact JSON."""
+    table = Table.grid(padding=(0, 1))
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(overflow="fold")
+    for name, value in pairs:
+        table.add_row(name, value if isinstance(value, Text) else Text(_as_text(value)))
+    return table
+
+
+def request_view(request: HttpRequest, *, reveal: bool) -> RenderableType:
+    """The request as sent: method and URL, headers, body; secrets masked unless `reveal`."""
+    shown = masked_request(request, reveal=reveal)
+    lines = [Text(f"{shown['method']} {shown['url']}", style="bold")]
+    lines += [Text(f"{name}: {value}", style="dim") for name, value in _pairs(shown["headers"])]
+    body = shown.get("body")
+    if isinstance(body, dict):
+        return Group(*lines, fields_table(body.items()))
+    return Group(*lines, Text(_as_text(body))) if body else Group(*lines)
+
+
+def response_view(response: HttpResponse, *, reveal: bool) -> RenderableType:
+    """The response as received: status, timing, headers, body verbatim (tokens masked)."""
+    style = "green" if response.status < 400 else "bold red"
+    lines = [Text(f"HTTP {response.status}  ({response.elapsed_ms:.0f} ms)", style=style)]
+    lines += [Text(f"{name}: {value}", style="dim") for name, value in response.headers]
+    lines.append(Text(response.body if reveal else mask_tokens(response)))
+    return Group(*lines)
+
+
+def mask_tokens(response: HttpResponse) -> str:
+    """The body with the values of token fields replaced, so screens never show live tokens."""
+    body = response.body
+    for name in TOKEN_FIELDS:
+        value = (response.json() or {}).get(name)
+        if isinstance(value, str) and value:
+            body = body.replace(value, HIDDEN)
+    return body
+
+
+def masked(value: str | None, *, reveal: bool) -> str:
+    if not value:
+        return "—"
+    return value if reveal else HIDDEN
+
+
+def checks_view(checks: Iterable[dict]) -> Table:
+    """One row per check: pass, fail or could-not-check, with the reason."""
+    table = Table.grid(padding=(0, 1))
+    table.add_column(no_wrap=True)
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(overflow="fold")
+    for check in checks:
+        icon, style = CHECK_ICON.get(check.get("ok"), ("?", "yellow"))
+        table.add_row(Text(icon, style=style), check.get("name", ""), check.get("detail", ""))
+    return table
+
+
+def diagnosis_view(diagnoses: Iterable) -> RenderableType:
+    """Why a step most likely failed, and what to change (the core's diagnosis)."""
+    lines = []
+    for diagnosis in diagnoses:
+        style = "bold red" if diagnosis.severity == "error" else "yellow"
+        lines.append(Text(f"⚑ {diagnosis.summary}", style=style))
+        if diagnosis.fix:
+            lines.append(Text(f"  fix: {diagnosis.fix}", style="italic"))
+    return Group(*lines)
+
+
+def error_view(result: StepResult) -> Text:
+    return Text(f"✘ {result.error}", style="bold red")
+
+
+def section(title: str) -> Text:
+    return Text(f"── {title}", style="bold cyan")
+
+
+def timestamp_view(seconds: float | None) -> str:
+    """A POSIX time as a local date, for the moment a step ran."""
+    if not seconds:
+        return "—"
+    return datetime.fromtimestamp(seconds).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _pairs(headers) -> Iterable[tuple[str, str]]:
+    return headers.items() if isinstance(headers, dict) else headers
+
+
+def _as_text(value: object) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)

@@ -1,0 +1,192 @@
+"""Screens over the flow: the profile picker and form, and the run comparison."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, DataTable, Input, Label, OptionList, Select
+from textual.widgets.option_list import Option
+
+from pkce_tui.core import profiles
+from pkce_tui.core.errors import PkceTuiError
+from pkce_tui.core.flow import STEPS, FlowConfig, FlowState
+from pkce_tui.core.profiles import Profile
+from pkce_tui.tui import render
+from pkce_tui.tui.panes import split_params
+
+TEXT_FIELDS = ("name", "issuer", "tenant_url", "app_id", "base_url", "env_id", "tenant",
+               "workspace", "client_id", "client_secret", "redirect_uri", "scope", "username",
+               "password")
+SECRET_FIELDS = ("client_secret", "password")
+
+
+class ProfilePicker(ModalScreen[tuple[FlowConfig, str] | None]):
+    """Pick a profile to open (built-in sandbox clients first), or create and edit one."""
+
+    BINDINGS = [Binding("escape", "dismiss(None)", "Close", tooltip="Back to the flow")]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label("Profiles", classes="dialog-title")
+            yield OptionList(id="profile-list")
+            with Horizontal(classes="buttons"):
+                yield Button("Open", id="open", variant="primary")
+                yield Button("New", id="new")
+                yield Button("Edit", id="edit")
+                yield Button("Delete", id="delete", variant="error")
+
+    def on_mount(self) -> None:
+        self.reload()
+
+    def reload(self) -> None:
+        option_list = self.query_one(OptionList)
+        option_list.clear_options()
+        try:
+            found = profiles.load_profiles()
+        except PkceTuiError as exc:
+            self.notify(str(exc), severity="error")
+            found = profiles.builtin_profiles()
+        self.found = found
+        option_list.add_options(Option(profile_line(p), id=name) for name, p in found.items())
+        option_list.highlighted = 0
+
+    def selected(self) -> Profile | None:
+        option_list = self.query_one(OptionList)
+        if option_list.highlighted is None:
+            return None
+        return self.found[option_list.get_option_at_index(option_list.highlighted).id]
+
+    @on(OptionList.OptionSelected)
+    @on(Button.Pressed, "#open")
+    def open_selected(self) -> None:
+        profile = self.selected()
+        if profile is None:
+            return
+        try:
+            base_url = self.app.ensure_sandbox() if profile.sandbox else None
+            config = FlowConfig(**profile.config_fields(base_url))
+        except PkceTuiError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        profiles.remember_last(profile.name)
+        self.dismiss((config, profile.name))
+
+    @on(Button.Pressed, "#new")
+    def new_profile(self) -> None:
+        self.app.push_screen(ProfileForm(Profile(name="")), self.saved)
+
+    @on(Button.Pressed, "#edit")
+    def edit_profile(self) -> None:
+        profile = self.selected()
+        if profile is not None:
+            self.app.push_screen(ProfileForm(profile), self.saved)
+
+    @on(Button.Pressed, "#delete")
+    def delete_profile(self) -> None:
+        profile = self.selected()
+        if profile is not None and not profile.sandbox:
+            profiles.delete_profile(profile.name)
+            self.reload()
+
+    def saved(self, profile: Profile | None) -> None:
+        if profile is not None:
+            self.reload()
+
+
+def profile_line(profile: Profile) -> Text:
+    origin = "built-in sandbox" if profile.sandbox else (profile.issuer or profile.tenant_url
+                                                           or profile.base_url or "")
+    return Text.assemble((profile.name, "bold"), f"  {profile.dialect} · {profile.client_id}  ",
+                         (origin, "dim"))
+
+
+class ProfileForm(ModalScreen[Profile | None]):
+    """Create or edit a profile; secrets are saved only when the box is ticked (0600 file)."""
+
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", tooltip="Close without saving")]
+
+    def __init__(self, profile: Profile) -> None:
+        super().__init__()
+        self.profile = profile
+
+    def compose(self) -> ComposeResult:
+        p = self.profile
+        with VerticalScroll(id="dialog"):
+            yield Label("Profile (built-ins: save under a new name)", classes="dialog-title")
+            yield Select([(d, d) for d in profiles.DIALECTS], value=p.dialect,
+                         allow_blank=False, id="dialect")
+            yield Select([(m, m) for m in profiles.AUTH_METHODS], value=p.auth_method,
+                         allow_blank=False, id="auth_method")
+            for name in TEXT_FIELDS:
+                yield Input(value=getattr(p, name) or "", placeholder=name, id=name,
+                            password=name in SECRET_FIELDS, compact=True)
+            yield Input(value="&".join(f"{k}={v}" for k, v in p.extra_params),
+                        placeholder="extra authorize parameters k=v&k2=v2", id="extra_params",
+                        compact=True)
+            yield Checkbox("save the client secret and password (0600 file)", id="with_secrets")
+            with Horizontal(classes="buttons"):
+                yield Button("Save", id="save", variant="primary")
+                yield Button("Cancel", id="cancel")
+
+    def edited_profile(self) -> Profile:
+        values = {name: self.query_one(f"#{name}", Input).value.strip() or None
+                  for name in TEXT_FIELDS}
+        values["name"] = values["name"] or ""
+        for name in ("client_id", "redirect_uri", "scope"):
+            values[name] = values[name] or next(f.default for f in fields(Profile)
+                                                if f.name == name)
+        values["dialect"] = self.query_one("#dialect", Select).value
+        values["auth_method"] = self.query_one("#auth_method", Select).value
+        values["extra_params"] = split_params(self.query_one("#extra_params", Input).value)
+        return Profile(**values)
+
+    @on(Button.Pressed, "#save")
+    def save(self) -> None:
+        profile = self.edited_profile()
+        with_secrets = self.query_one("#with_secrets", Checkbox).value
+        try:
+            path = profiles.save_profile(profile, with_secrets=with_secrets)
+        except PkceTuiError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        secrets_note = " (with its secrets, 0600)" if with_secrets else " (no secrets written)"
+        self.notify(f"saved {profile.name} to {path}{secrets_note}")
+        self.dismiss(profile)
+
+    @on(Button.Pressed, "#cancel")
+    def cancel(self) -> None:
+        self.dismiss(None)
+
+
+class CompareScreen(ModalScreen[None]):
+    """The previous attempt next to this one, step by step: status and one-line summary."""
+
+    BINDINGS = [Binding("escape,f8", "dismiss(None)", "Close", tooltip="Back to the flow")]
+
+    def __init__(self, previous: FlowState, current: FlowState) -> None:
+        super().__init__()
+        self.previous = previous
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog", classes="wide"):
+            yield Label("Previous run ↔ this run", classes="dialog-title")
+            yield DataTable(id="compare", cursor_type="row", zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("step", "previous run", "this run")
+        for step in STEPS:
+            table.add_row(step, run_cell(self.previous, step), run_cell(self.current, step))
+
+
+def run_cell(state: FlowState, step: str) -> Text:
+    result = state.result(step)
+    summary = result.summary if result else ""
+    return render.status_text(state.status(step), summary[:70])

@@ -1,0 +1,151 @@
+"""The flow debugger's panes on their own: typing, validation, copying, explaining, layout.
+
+These need no server: the target is an unreachable loopback port and no step is run.
+The flow against the sandbox is in tests/test_tui_flow.py.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pyperclip
+import pytest
+from rich.console import Console
+from textual.widgets import Input, Select, Static
+
+from pkce_tui.core.flow import FlowConfig
+from pkce_tui.tui.app import PkceTuiApp
+from pkce_tui.tui.panes import split_params
+
+RFC_VERIFIER = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+RFC_CHALLENGE = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"  # RFC 7636 Appendix B
+OFFLINE = FlowConfig(issuer="http://127.0.0.1:9/generic", client_id="demo-public")
+
+
+def text_of(app: PkceTuiApp, selector: str) -> str:
+    """The plain text a Static shows, unwrapped."""
+    console = Console(width=400, record=True, file=io.StringIO())
+    console.print(app.query_one(selector, Static).content)
+    return console.export_text()
+
+
+@pytest.fixture
+def clipboard(monkeypatch):
+    copied: list[str] = []
+    monkeypatch.setattr(pyperclip, "copy", copied.append)
+    return copied
+
+
+async def test_typing_a_verifier_updates_the_challenge():
+    app = PkceTuiApp(OFFLINE)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press(*RFC_VERIFIER)
+        assert app.flow.config.verifier == RFC_VERIFIER
+        assert RFC_CHALLENGE in text_of(app, "#challenge .body")
+        assert "valid: 43 chars" in text_of(app, "#verifier-check")
+
+
+async def test_invalid_verifier_names_the_failing_position():
+    app = PkceTuiApp(OFFLINE, verifier="x" * 50)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("end", "+")
+        assert "bad character '+' at position 51" in text_of(app, "#verifier-check")
+        # the challenge of an invalid verifier is still shown: what a server would compare
+        assert "code_challenge" in text_of(app, "#challenge .body")
+
+
+async def test_plain_method_shows_the_verifier_as_challenge():
+    app = PkceTuiApp(OFFLINE, verifier=RFC_VERIFIER)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.query_one("#method", Select).value = "plain"
+        await pilot.pause()
+        assert app.flow.config.method == "plain"
+        body = text_of(app, "#challenge .body")
+        assert "SHA-256" not in body and f"code_challenge {RFC_VERIFIER}" in body
+
+
+async def test_regenerate_makes_a_fresh_valid_verifier():
+    app = PkceTuiApp(OFFLINE, verifier=RFC_VERIFIER)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.query_one("#regenerate").press()
+        await pilot.pause()
+        assert app.flow.config.verifier != RFC_VERIFIER
+        assert app.query_one("#verifier-input", Input).value == app.flow.config.verifier
+        assert "✔ valid: 64 chars" in text_of(app, "#verifier-check")
+
+
+async def test_copy_puts_the_verifier_on_both_clipboards(clipboard):
+    app = PkceTuiApp(OFFLINE, verifier=RFC_VERIFIER)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f3")
+        assert app.clipboard == RFC_VERIFIER
+        assert clipboard == [RFC_VERIFIER]
+
+
+async def test_copy_without_a_system_clipboard_says_so(monkeypatch):
+    def no_backend(text):
+        raise pyperclip.PyperclipException("no backend")
+
+    monkeypatch.setattr(pyperclip, "copy", no_backend)
+    app = PkceTuiApp(OFFLINE, verifier=RFC_VERIFIER)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f3")
+        assert app.clipboard == RFC_VERIFIER
+        assert any("OSC 52" in n.message for n in app._notifications)
+
+
+async def test_f1_explains_the_focused_step_with_its_rfc():
+    app = PkceTuiApp(OFFLINE)
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = app.query_one("#verifier")
+        assert not pane.query_one(".explain").display
+        await pilot.press("f1")
+        assert pane.query_one(".explain").display
+        assert "RFC 7636 §4.1" in str(pane.query_one(".explain", Static).content)
+
+
+async def test_insecure_shows_a_warning_on_screen():
+    async with PkceTuiApp(OFFLINE).run_test() as pilot:
+        assert not pilot.app.query_one("#insecure").display
+    insecure = FlowConfig(issuer=OFFLINE.issuer, insecure=True)
+    async with PkceTuiApp(insecure).run_test() as pilot:
+        assert pilot.app.query_one("#insecure").display
+
+
+async def test_scope_edit_goes_to_the_config():
+    app = PkceTuiApp(OFFLINE)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.query_one("#scope").focus()
+        await pilot.press("end", *" email", "enter")
+        assert app.flow.config.scope == "openid profile email"
+
+
+async def test_extra_params_are_split_into_pairs():
+    assert split_params("prompt=login& acr_values=mfa&debug") == (
+        ("prompt", "login"), ("acr_values", "mfa"), ("debug", ""))
+
+
+async def test_narrow_terminal_stacks_panes_and_f4_maximises():
+    app = PkceTuiApp(OFFLINE)
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert app.screen.has_class("-narrow")
+        await pilot.press("f4")
+        assert app.screen.maximized is app.query_one("#verifier")
+        await pilot.press("f4")
+        assert app.screen.maximized is None
+
+
+async def test_footer_offers_only_what_applies():
+    app = PkceTuiApp(OFFLINE)
+    async with app.run_test(size=(120, 40)):
+        assert app.check_action("run_all", ()) is True
+        assert app.check_action("replay", ()) is None  # nothing has run yet
+        assert app.check_action("compare", ()) is False
+        assert app.check_action("cancel", ()) is False
+
+
+async def test_palette_lists_every_flow_action():
+    app = PkceTuiApp(OFFLINE)
+    async with app.run_test(size=(120, 40)):
+        titles = {command.title for command in app.get_system_commands(app.screen)}
+        assert {"Step", "Run all", "Explain", "Reveal", "Copy", "Profiles"} <= titles
