@@ -326,7 +326,8 @@ def test_non_numeric_exp_fails(rsa_key):
 
 
 @pytest.mark.parametrize("sent, carried, ok", [
-    ("n-1", "n-1", True), ("n-1", "n-2", False), ("n-1", None, False), (None, "n-1", None)])
+    ("n-1", "n-1", True), ("n-1", "n-2", False), ("n-1", None, False), (None, "n-1", None),
+    (None, None, True)])
 def test_nonce(rsa_key, sent, carried, ok):
     report = run(sign(rsa_key, claims(nonce=carried)), nonce=sent)
     assert check(report, "nonce").ok is ok
@@ -355,6 +356,13 @@ def test_at_hash_uses_the_hash_the_alg_names():
 def test_at_hash_cannot_be_checked_without_the_access_token(rsa_key):
     report = run(sign(rsa_key, claims(at_hash=OIDC_AT_HASH)))
     assert check(report, "at_hash").ok is None
+
+
+def test_absent_optional_claims_pass(rsa_key):
+    """No nbf, no azp with one audience, no at_hash/c_hash: each "if present" rule holds."""
+    report = run(sign(rsa_key, claims()), access_token="at", code="c")
+    assert [(name, check(report, name).ok) for name in ("nbf", "azp", "at_hash", "c_hash")] == [
+        ("nbf", True), ("azp", True), ("at_hash", True), ("c_hash", True)]
 
 
 def test_access_token_mode_skips_id_token_checks(rsa_key):

@@ -44,7 +44,12 @@ _HASH_BY_SIZE = {"256": hashlib.sha256, "384": hashlib.sha384, "512": hashlib.sh
 
 @dataclass(frozen=True)
 class JwtReport:
-    """A decoded token and its itemised validation report (the `jwt --json` shape)."""
+    """A decoded token and its itemised validation report (the `jwt --json` shape).
+
+    A check is None only when the token states something there was nothing to compare with
+    (no JWKS, issuer, audience, nonce, access token or code given); an absent optional claim
+    passes, since the rule "if present, it must hold" holds.
+    """
 
     header: dict
     payload: dict
@@ -371,7 +376,7 @@ def _check_azp(payload: dict, client_id: str | None) -> Check:
     if azp is None:
         if several:
             return Check("azp", False, f"aud has {len(aud)} values but there is no azp claim")
-        return Check("azp", None, "no azp claim; not required with a single audience")
+        return Check("azp", True, "no azp claim; not required with a single audience")
     if client_id is None:
         return Check("azp", None, f"{azp!r}; no client id given to compare")
     if azp == client_id:
@@ -381,7 +386,7 @@ def _check_azp(payload: dict, client_id: str | None) -> Check:
 
 def _check_exp(payload: dict, expected: _Expected) -> Check:
     """RFC 7519 §4.1.4: the token is refused once now - leeway reaches exp."""
-    exp, problem = _numeric_date(payload, "exp", required=expected.id_token)
+    exp, problem = _numeric_date(payload, "exp", _if_absent(expected))
     if exp is None:
         return problem
     delta = exp - expected.now
@@ -395,7 +400,7 @@ def _check_exp(payload: dict, expected: _Expected) -> Check:
 
 def _check_nbf(payload: dict, expected: _Expected) -> Check:
     """RFC 7519 §4.1.5: the token is refused before nbf, allowing the leeway."""
-    nbf, problem = _numeric_date(payload, "nbf", required=False)
+    nbf, problem = _numeric_date(payload, "nbf", True)
     if nbf is None:
         return problem
     delta = nbf - expected.now
@@ -407,7 +412,7 @@ def _check_nbf(payload: dict, expected: _Expected) -> Check:
 
 def _check_iat(payload: dict, expected: _Expected) -> Check:
     """OIDC Core §3.1.3.7 (10): iat present; a time in the future betrays clock skew."""
-    iat, problem = _numeric_date(payload, "iat", required=expected.id_token)
+    iat, problem = _numeric_date(payload, "iat", _if_absent(expected))
     if iat is None:
         return problem
     delta = iat - expected.now
@@ -421,13 +426,21 @@ def _skew_hint(delta: float) -> str:
     return f": clock skew? the issuer's clock looks {round(delta)} s ahead of this machine's"
 
 
-def _numeric_date(payload: dict, name: str, *,
-                  required: bool) -> tuple[float | None, Check | None]:
-    """The claim as seconds since the epoch (RFC 7519 §2 NumericDate), or the check saying not."""
+def _if_absent(expected: _Expected) -> bool | None:
+    """exp and iat are required in an ID token; an access token's profile is not known."""
+    return False if expected.id_token else None
+
+
+def _numeric_date(payload: dict, name: str,
+                  if_absent: bool | None) -> tuple[float | None, Check | None]:
+    """The claim as seconds since the epoch (RFC 7519 §2 NumericDate), or the check saying not.
+
+    `if_absent` is the verdict on a missing claim: False required, True optional, None unknown.
+    """
     value = payload.get(name)
     if value is None:
-        detail = f"no {name} claim" + (" (required in an ID token)" if required else "")
-        return None, Check(name, False if required else None, detail)
+        why = {False: " (required in an ID token)", True: " (optional)", None: ""}[if_absent]
+        return None, Check(name, if_absent, f"no {name} claim{why}")
     if not _is_number(value) or _utc(value) is None:
         return None, Check(name, False, f"{name} is not a NumericDate: {value!r}")
     return float(value), None
@@ -435,9 +448,10 @@ def _numeric_date(payload: dict, name: str, *,
 
 def _check_nonce(nonce: object, sent: str | None) -> Check:
     """OIDC Core §3.1.3.7 (11): when a nonce was sent, the ID token must carry the same value."""
+    if sent is None and nonce is None:
+        return Check("nonce", True, "no nonce expected and none in the token")
     if sent is None:
-        return Check("nonce", None, "no nonce sent" if nonce is None else
-                     f"{nonce!r}; no nonce sent to compare")
+        return Check("nonce", None, f"{nonce!r}; no nonce given to compare")
     if nonce is None:
         return Check("nonce", False, f"no nonce claim, but {sent!r} was sent")
     if nonce == sent:
@@ -447,10 +461,10 @@ def _check_nonce(nonce: object, sent: str | None) -> Check:
 
 def _check_hash(name: str, claim: object, value: str | None, what: str, alg: object) -> Check:
     """OIDC Core §3.1.3.6 at_hash / §3.3.2.11 c_hash: base64url of the hash's left half."""
-    if value is None:
-        return Check(name, None, f"no {what} given")
     if claim is None:
-        return Check(name, None, f"no {name} claim (optional in the code flow)")
+        return Check(name, True, f"no {name} claim: nothing to compare")
+    if value is None:
+        return Check(name, None, f"{claim!r}; no {what} given to compare")
     computed = half_hash(value, alg)
     if computed is None:
         return Check(name, False, f"alg {alg!r} names no hash to compute {name} with")
