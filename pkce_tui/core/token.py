@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from urllib.parse import quote_plus, urlsplit
 
 from pkce_tui.core.errors import InputError
-from pkce_tui.core.http import HttpRequest, HttpResponse
+from pkce_tui.core.http import Headers, HttpRequest, HttpResponse
 
 AUTH_METHODS = ("none", "client_secret_basic", "client_secret_post")
 SECRET_METHODS = ("client_secret_basic", "client_secret_post")
@@ -50,7 +50,7 @@ def basic_credentials(client_id: str, secret: str) -> str:
     return "Basic " + base64.b64encode(pair.encode()).decode("ascii")
 
 
-def client_auth_parts(auth: ClientAuth) -> tuple[tuple[tuple[str, str], ...], Form]:
+def client_auth_parts(auth: ClientAuth) -> tuple[Headers, Form]:
     """The headers and form fields that authenticate `auth` (RFC 6749 §2.3.1, §3.2.1)."""
     if auth.method == "client_secret_basic":
         return (("Authorization", basic_credentials(auth.client_id, auth.secret or "")),), ()
@@ -201,6 +201,7 @@ def _success_fault(tokens: dict) -> str | None:
 
 
 def _optional_text(value: object) -> str | None:
+    """A JSON value as text for display; servers sometimes send numbers or objects."""
     return None if value is None else str(value)
 
 
