@@ -178,7 +178,7 @@ def _sent_auth_method(state: FlowState) -> str:
 
 def _client_auth_diagnosis(state: FlowState, description: str) -> Diagnosis:
     method = _sent_auth_method(state)
-    if "method" in description or method == "none":
+    if method == "none" or _names_another_auth_method(description, method):
         return Diagnosis("auth_method_mismatch", "token", "error",
                          f"the client authenticated with {method}, which the "
                          "tenant does not accept for this client",
@@ -188,6 +188,14 @@ def _client_auth_diagnosis(state: FlowState, description: str) -> Diagnosis:
                      "the server refused the client's credentials",
                      "check the client secret (copy it again; it may have been rotated) and "
                      "the client id")
+
+
+def _names_another_auth_method(description: str, sent: str) -> bool:
+    """The server's words point at the method, not the secret (PingOne: "Unsupported
+    authentication method"; others name the method the client is registered with)."""
+    others = {"client_secret_basic", "client_secret_post", "private_key_jwt"} - {sent}
+    return "unsupported authentication method" in description or any(
+        name in description for name in others)
 
 
 def _invalid_grant(state: FlowState) -> Iterator[Diagnosis]:

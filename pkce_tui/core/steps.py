@@ -222,18 +222,8 @@ async def token(state: FlowState, runner: FlowRunner) -> StepResult:
     auth = ClientAuth(state.config.client_id, inputs["auth_method"], inputs["client_secret"])
     request = authorization_code_request(
         endpoints.token_endpoint, auth, code=inputs["code"], redirect_uri=inputs["redirect_uri"],
-        code_verifier=inputs["code_verifier"])
-    request = with_form_params(request, state.config.token_params)
+        code_verifier=inputs["code_verifier"], extra=state.config.token_params)
     return await _token_exchange("token", runner, request)
-
-
-def with_form_params(request: HttpRequest, params: tuple[tuple[str, str], ...]) -> HttpRequest:
-    """`params` replace same-named form fields, or are appended (`--token-param k=v`)."""
-    if not params:
-        return request
-    overridden = {name for name, _ in params}
-    kept = tuple(pair for pair in request.form or () if pair[0] not in overridden)
-    return replace(request, form=kept + tuple(params))
 
 
 async def _token_exchange(step: str, runner: FlowRunner, request: HttpRequest) -> StepResult:

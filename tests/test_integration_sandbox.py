@@ -1,0 +1,178 @@
+"""`pkce-tui flow --json` end to end against the sandbox over real HTTP, in every dialect.
+
+CyberArk and PingOne log in through their APIs; Cloudentity and generic through the stand-in
+browser filling the sandbox's HTML login form. Every fault is seen by the flow as the failure
+it names, with the diagnosis a support engineer would want.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from conftest import free_port, standin_browser_command
+
+from pkce_tui.sandbox import Sandbox
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with Sandbox() as running:
+        yield running
+
+
+def target(sandbox: Sandbox, dialect: str) -> list[str]:
+    base = sandbox.base_url
+    return {
+        "cyberark": ["--dialect", "cyberark", "--tenant-url", f"{base}/cyberark",
+                     "--app-id", "demo-app", "--username", "alice", "--password", "pass"],
+        "pingone": ["--dialect", "pingone", "--base-url", f"{base}/pingone",
+                    "--env-id", "demo-env", "--username", "alice", "--password", "pass"],
+        "cloudentity": ["--dialect", "cloudentity", "--base-url", f"{base}/cloudentity",
+                        "--tenant", "demo", "--workspace", "demo-ws"],
+        "generic": ["--issuer", f"{base}/generic"],
+    }[dialect]
+
+
+def flow(sandbox: Sandbox, dialect: str, *extra: str, client: str = "demo-public"):
+    """Run the flow in a subprocess; return the exit code and the JSON document."""
+    command = [sys.executable, "-m", "pkce_tui.cli", "flow", "--json", "--client-id", client,
+               "--redirect-uri", f"http://127.0.0.1:{free_port()}/callback",
+               "--scope", "openid profile offline_access", "--timeout", "5",
+               *target(sandbox, dialect), *extra]
+    env = {**os.environ, "BROWSER": standin_browser_command()}
+    result = subprocess.run(command, capture_output=True, text=True, timeout=90, env=env)
+    assert "Traceback" not in result.stderr, result.stderr
+    return result.returncode, json.loads(result.stdout)
+
+
+def steps(document: dict) -> dict[str, dict]:
+    return {step["step"]: step for step in document["steps"]}
+
+
+def diagnosis_ids(document: dict) -> set[str]:
+    return {d["id"] for d in document["diagnosis"]}
+
+
+@pytest.mark.parametrize("dialect", ["cyberark", "pingone", "cloudentity", "generic"])
+def test_a_public_s256_flow_completes(sandbox, dialect):
+    code, document = flow(sandbox, dialect)
+    by_step = steps(document)
+    assert (code, document["ok"]) == (0, True), [
+        (s["step"], s["error"]) for s in document["steps"] if s["status"] == "error"]
+    assert by_step["id_token"]["valid"] is True
+    checks = {c["name"]: c["ok"] for c in by_step["id_token"]["checks"]}
+    assert checks["signature"] is True and checks["nonce"] is True
+    assert by_step["userinfo"]["claims"]["sub"]
+    assert by_step["refresh"]["status"] == "ok"
+
+
+def test_cyberark_sends_the_object_moved_page_and_does_not_rotate_refresh_tokens(sandbox):
+    _, document = flow(sandbox, "cyberark")
+    by_step = steps(document)
+    assert by_step["redirect"]["source"] == "location"
+    assert "Object moved" in by_step["login"]["raw"]
+    assert by_step["redirect"]["params"]["responseType"] == "code"
+    assert by_step["token"]["expires_in"] == 18000
+    assert by_step["refresh"]["rotated"] is False
+
+
+def test_pingone_rotates_refresh_tokens(sandbox):
+    _, document = flow(sandbox, "pingone")
+    assert steps(document)["refresh"]["rotated"] is True
+
+
+@pytest.mark.parametrize(("client", "method"), [
+    ("demo-confidential", "client_secret_basic"), ("demo-post", "client_secret_post")])
+def test_confidential_clients_authenticate_with_their_method(sandbox, client, method):
+    code, document = flow(sandbox, "generic", "--client-secret", "demo-secret",
+                          "--auth-method", method, client=client)
+    assert code == 0, document["diagnosis"]
+    request = steps(document)["token"]["request"]
+    assert ("Authorization" in request["headers"]) == (method == "client_secret_basic")
+
+
+def test_a_wrong_client_secret_is_named(sandbox):
+    code, document = flow(sandbox, "generic", "--client-secret", "wrong",
+                          client="demo-confidential")
+    assert code == 1
+    assert steps(document)["token"]["response"]["body"]["error"] == "invalid_client"
+    assert "invalid_client_secret" in diagnosis_ids(document)
+
+
+def test_the_wrong_auth_method_is_named(sandbox):
+    code, document = flow(sandbox, "generic", "--client-secret", "demo-secret",
+                          "--auth-method", "client_secret_post", client="demo-confidential")
+    assert code == 1
+    assert "auth_method_mismatch" in diagnosis_ids(document)
+
+
+@pytest.mark.parametrize("dialect", ["pingone", "generic"])
+def test_a_wrong_verifier_is_refused_and_named(sandbox, dialect):
+    wrong = "W" * 43
+    code, document = flow(sandbox, dialect, "--token-param", f"code_verifier={wrong}")
+    assert code == 1
+    token = steps(document)["token"]
+    assert token["response"]["body"]["error"] == "invalid_grant"
+    assert token["request"]["body"]["code_verifier"] == wrong
+    assert "verifier_mismatch" in diagnosis_ids(document)
+
+
+def test_plain_is_refused_under_pingone_s256_required(sandbox):
+    code, document = flow(sandbox, "pingone", "--method", "plain")
+    assert code == 1
+    assert steps(document)["redirect"]["error"] == "invalid_request"
+    assert "s256_required" in diagnosis_ids(document)
+
+
+def test_a_missing_challenge_is_refused_for_a_public_client(sandbox):
+    code, document = flow(sandbox, "generic", "--method", "none")
+    assert code == 1
+    assert "pkce_required" in diagnosis_ids(document)
+
+
+def test_a_redirect_uri_mismatch_at_token_is_named(sandbox):
+    other = f"http://127.0.0.1:{free_port()}/callback"
+    code, document = flow(sandbox, "cloudentity", "--token-param", f"redirect_uri={other}")
+    assert code == 1
+    assert "redirect_uri_mismatch" in diagnosis_ids(document)
+
+
+@pytest.mark.parametrize(("fault", "check", "diagnosis"), [
+    ("expired_id_token", "exp", "id_token_expired"),
+    ("wrong_aud", "aud", "aud_mismatch"),
+    ("wrong_iss", "iss", "issuer_mismatch"),
+    ("bad_signature", "signature", "signature_invalid"),
+    ("rotated_key", "kid", "kid_not_found"),
+])
+def test_each_id_token_fault_fails_the_check_it_names(sandbox, fault, check, diagnosis):
+    code, document = flow(sandbox, "generic", "--param", f"sandbox_fault={fault}")
+    assert code == 1
+    id_token = steps(document)["id_token"]
+    failed = {c["name"] for c in id_token["checks"] if c["ok"] is False}
+    assert check in failed
+    assert diagnosis in diagnosis_ids(document)
+
+
+@pytest.mark.parametrize(("fault", "diagnosis"), [
+    ("token_500", "server_error"), ("invalid_grant_once", None)])
+def test_token_endpoint_faults_fail_the_token_step(sandbox, fault, diagnosis):
+    code, document = flow(sandbox, "cyberark", "--param", f"sandbox_fault={fault}")
+    assert code == 1
+    token = steps(document)["token"]
+    assert token["status"] == "error"
+    if diagnosis:
+        assert diagnosis in diagnosis_ids(document)
+    else:
+        assert token["response"]["body"]["error"] == "invalid_grant"
+
+
+def test_a_slow_token_endpoint_times_out_as_a_network_error(sandbox):
+    code, document = flow(sandbox, "pingone", "--param", "sandbox_fault=slow_token",
+                          "--param", "sandbox_delay=4", "--timeout", "1")
+    assert code == 1
+    assert "no answer within the timeout" in steps(document)["token"]["error"]
+    assert "network_error" in diagnosis_ids(document)
