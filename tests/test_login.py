@@ -1,0 +1,157 @@
+"""API-driven logins against the running sandbox over HTTP, and their failures as one line."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from sandbox_fixtures import authorization, running_sandbox
+
+from pkce_tui.core.http import new_client
+from pkce_tui.core.login import cyberark_login, pingone_login
+from pkce_tui.core.redirect import parse_http_response
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    yield from running_sandbox()
+
+
+@pytest.fixture
+async def client():
+    async with new_client() as http:
+        yield http
+
+
+async def login_cyberark(client, sandbox, username="alice", password="pass", request=None):
+    request = request or authorization()
+    return await cyberark_login(client, tenant_url=sandbox.base_url + "/cyberark",
+                                authorize_url=request.url(sandbox, "cyberark"),
+                                username=username, password=password)
+
+
+async def login_pingone(client, sandbox, password="pass", **params):
+    return await pingone_login(client, authorize_url=authorization(**params).url(sandbox,
+                                                                                "pingone"),
+                               username="alice", password=password)
+
+
+def labels(result) -> list[str]:
+    return [exchange.labels[0] for exchange in result.exchanges]
+
+
+async def test_cyberark_login_ends_in_the_code_redirect(client, sandbox):
+    result = await login_cyberark(client, sandbox)
+    assert result.ok and result.error is None
+    assert labels(result) == ["StartAuthentication", "AdvanceAuthentication", "authorize"]
+    redirect = parse_http_response(result.redirect, expected_state="state-123")
+    assert redirect.kind == "code" and redirect.params["responseType"] == "code"
+
+
+async def test_cyberark_login_sends_the_native_header_and_carries_the_session_cookie(
+        client, sandbox):
+    result = await login_cyberark(client, sandbox)
+    start, advance, authorize = result.exchanges
+    assert start.request.header("X-IDAP-NATIVE-CLIENT") == "true"
+    assert advance.request.json_body["Answer"] == "pass"
+    session = advance.response.json()["Result"]["Token"]
+    assert authorize.request.header("Cookie") == f".ASPXAUTH={session}"
+
+
+async def test_cyberark_wrong_password_stops_with_the_servers_message(client, sandbox):
+    result = await login_cyberark(client, sandbox, password="wrong")
+    assert not result.ok and result.redirect is None
+    assert result.error.startswith("CyberArk AdvanceAuthentication refused the login: "
+                                   "Authentication (login or challenge) has failed.")
+    assert labels(result) == ["StartAuthentication", "AdvanceAuthentication"]
+
+
+async def test_cyberark_unknown_user(client, sandbox):
+    result = await login_cyberark(client, sandbox, username="mallory")
+    assert not result.ok
+    assert "StartAuthentication refused the login" in result.error
+
+
+async def test_cyberark_second_factor_is_reported_with_its_mechanisms(client, sandbox):
+    result = await login_cyberark(client, sandbox, username="bob")
+    assert not result.ok
+    assert result.error == ("CyberArk asks for a second factor (mechanism 'OTP' or 'EMAIL') at "
+                            "challenge level 2, which needs a person: use the browser")
+    assert "\n" not in result.error
+
+
+async def test_cyberark_authorize_error_is_not_a_login_failure(client, sandbox):
+    request = authorization(method=None)
+    result = await login_cyberark(client, sandbox, request=request)
+    assert result.ok
+    assert parse_http_response(result.redirect).error == "invalid_request"
+
+
+async def test_pingone_login_ends_in_the_resume_redirect(client, sandbox):
+    result = await login_pingone(client, sandbox)
+    assert result.ok, result.error
+    assert labels(result) == ["authorize", "flow", "usernamePassword.check", "resume"]
+    check = result.exchanges[2].request
+    assert check.header("Content-Type") == ("application/vnd.pingidentity."
+                                            "usernamePassword.check+json")
+    assert "interactionToken=" in result.exchanges[1].request.header("Cookie")
+    assert "ST=" in result.exchanges[3].request.header("Cookie")
+    redirect = parse_http_response(result.redirect, expected_state="state-123")
+    assert redirect.kind == "code"
+
+
+async def test_pingone_pi_flow_mode(client, sandbox):
+    result = await login_pingone(client, sandbox, response_mode="pi.flow")
+    assert result.ok, result.error
+    assert labels(result) == ["authorize", "usernamePassword.check", "resume"]
+    assert result.redirect.json()["authorizeResponse"]["code"]
+
+
+async def test_pingone_wrong_password(client, sandbox):
+    result = await login_pingone(client, sandbox, password="wrong")
+    assert not result.ok
+    assert result.error == ("PingOne's flows API answered HTTP 400: "
+                            "Invalid username and/or password.")
+
+
+async def test_pingone_authorize_refusal_is_reported(client, sandbox):
+    result = await login_pingone(client, sandbox, redirect_uri="https://evil.example/cb")
+    assert not result.ok
+    assert result.error.startswith("PingOne answered authorize with HTTP 400: ")
+    assert "redirect_uri" in result.error
+
+
+async def test_pingone_flows_api_is_found_beside_as_authorize_only():
+    def to_sign_on(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(302, headers={"Location": "https://apps.example.test/signon/"
+                                                        "?flowId=f1"})
+
+    async with new_client(transport=httpx.MockTransport(to_sign_on)) as client:
+        result = await pingone_login(client, authorize_url="https://auth.example.test/env/"
+                                     "oauth/authorize?client_id=c", username="a", password="p")
+    assert result.error == ("cannot find PingOne's flows API: the authorize URL does not end "
+                            "in /as/authorize")
+
+
+async def test_network_failure_is_one_line_with_the_exchange_recorded():
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    async with new_client(transport=httpx.MockTransport(refuse)) as client:
+        result = await cyberark_login(client, tenant_url="https://tenant.example.test",
+                                      authorize_url="https://tenant.example.test/OAuth2/"
+                                      "Authorize/app", username="alice", password="pass")
+    assert not result.ok and "connection refused" in result.error
+    assert result.exchanges[0].error == result.error
+    assert result.exchanges[0].response is None
+
+
+async def test_cyberark_non_json_answer_is_reported():
+    def html(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(503, text="<html>maintenance</html>")
+
+    async with new_client(transport=httpx.MockTransport(html)) as client:
+        result = await cyberark_login(client, tenant_url="https://tenant.example.test/",
+                                      authorize_url="https://tenant.example.test/x",
+                                      username="alice", password="pass")
+    assert result.error == ("CyberArk StartAuthentication answered HTTP 503 without a JSON "
+                            "object")
