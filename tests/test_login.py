@@ -120,6 +120,13 @@ async def test_pingone_authorize_refusal_is_reported(client, sandbox):
     assert "redirect_uri" in result.error
 
 
+async def test_pingone_authorize_error_redirect_is_the_result(client, sandbox):
+    result = await login_pingone(client, sandbox, code_challenge_method="plain")
+    assert result.ok
+    assert labels(result) == ["authorize"]
+    assert parse_http_response(result.redirect).error == "invalid_request"
+
+
 async def test_pingone_flows_api_is_found_beside_as_authorize_only():
     def to_sign_on(request: httpx.Request) -> httpx.Response:
         return httpx.Response(302, headers={"Location": "https://apps.example.test/signon/"

@@ -172,7 +172,10 @@ async def pingone_login(client: httpx.AsyncClient, *, authorize_url: str, userna
 
 async def _pingone_steps(session: _Session, authorize_url: str, username: str,
                          password: str) -> HttpResponse:
-    flow = await _open_flow(session, authorize_url)
+    authorize = await session.send(HttpRequest("GET", authorize_url), "authorize")
+    if _returns_to_client(authorize):
+        return authorize
+    flow = await _open_flow(session, authorize_url, authorize)
     if flow.get("status") == "USERNAME_PASSWORD_REQUIRED":
         flow = await _check_password(session, flow, username, password)
     if flow.get("status") != "COMPLETED":
@@ -189,9 +192,16 @@ async def _pingone_steps(session: _Session, authorize_url: str, username: str,
     return response
 
 
-async def _open_flow(session: _Session, authorize_url: str) -> dict:
+def _returns_to_client(response: HttpResponse) -> bool:
+    """Authorize already answered the client (an error such as a refused PKCE method, or a
+    code from an existing session): that redirect is the login's result, not a failure."""
+    location = response.header("Location") or ""
+    params = parse_qs(urlsplit(location).query)
+    return response.status in REDIRECT_STATUSES and ("error" in params or "code" in params)
+
+
+async def _open_flow(session: _Session, authorize_url: str, response: HttpResponse) -> dict:
     """The flow authorize started: its JSON in pi.flow mode, else read from the flows API."""
-    response = await session.send(HttpRequest("GET", authorize_url), "authorize")
     data = response.json()
     if response.status == 200 and data is not None and "status" in data:
         return data
