@@ -8,6 +8,7 @@ as a user would, with the stand-in browser as `$BROWSER`, and checks the JSON of
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -16,7 +17,8 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
-from conftest import LOOPBACK, STANDIN_BROWSER, OidcProvider, free_port
+import pytest
+from conftest import LOOPBACK, STANDIN_BROWSER, OidcProvider, free_port, standin_browser_command
 
 from pkce_tui.core.pkce import generate_verifier, make_challenge
 
@@ -147,3 +149,151 @@ def test_wrong_password_shows_the_form_again(oidc_provider):
         "browser: error: the login form came back after signing in (wrong username or password?)"
     )
     assert "Wr0ng-pw" not in result.stderr + oidc_provider.log_text()
+
+
+# --- `pkce-tui flow --json` against the provider ------------------------------------------
+
+REPO_ROOT = STANDIN_BROWSER.parent.parent.parent
+STEP_ORDER = ("discovery", "verifier", "challenge", "authorize", "login", "redirect", "token",
+              "id_token", "access_token", "userinfo", "refresh")
+FlowRun = tuple[dict, subprocess.CompletedProcess]
+
+
+def run_flow(provider: OidcProvider, env: dict[str, str], client_id: str, *args: str) -> FlowRun:
+    """`pkce-tui flow --json` as DESIGN.md §3 defines it; the parsed JSON and the process."""
+    command = [
+        sys.executable, "-m", "pkce_tui.cli", "flow", "--json", "--issuer", provider.issuer,
+        "--client-id", client_id, "--redirect-uri", f"http://{LOOPBACK}:{free_port()}/callback",
+        "--scope", SCOPE, "--param", "prompt=consent", "--timeout", "10", *args,
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=CLI_SECONDS,
+                            env=env, cwd=REPO_ROOT)
+    assert result.stdout.strip(), f"no JSON on stdout; stderr: {result.stderr}"
+    return json.loads(result.stdout), result
+
+
+def step(report: dict, name: str) -> dict:
+    """The step called `name` in a flow report."""
+    matches = [entry for entry in report["steps"] if entry["step"] == name]
+    assert matches, f"no {name} step in {[entry['step'] for entry in report['steps']]}"
+    return matches[0]
+
+
+def diagnosis_ids(report: dict) -> set[str]:
+    return {entry["id"] for entry in report["diagnosis"]}
+
+
+def assert_failed_at(run: FlowRun, step_name: str) -> dict:
+    """The flow ran, ended `ok: false` with exit 1, and `step_name` failed; that step."""
+    report, result = run
+    assert (result.returncode, report["ok"]) == (1, False), result.stderr
+    failed = step(report, step_name)
+    assert failed["status"] == "error"
+    return failed
+
+
+@pytest.fixture(scope="module")
+def public_flow(oidc_provider) -> FlowRun:
+    """One successful flow of the public client (S256, offline_access, prompt=consent)."""
+    env = {**os.environ, "BROWSER": standin_browser_command()}
+    return run_flow(oidc_provider, env, oidc_provider.public_client_id)
+
+
+def test_flow_public_s256_succeeds_with_every_step_in_order(public_flow):
+    report, result = public_flow
+    assert (result.returncode, report["ok"]) == (0, True), result.stderr
+    names = [entry["step"] for entry in report["steps"]]
+    assert set(names) <= set(STEP_ORDER)
+    assert names == sorted(names, key=STEP_ORDER.index)
+    required = set(STEP_ORDER) - {"login", "access_token"}
+    assert required <= set(names)
+    assert all(entry["status"] != "error" for entry in report["steps"])
+    assert step(report, "challenge")["status"] == "ok"
+
+
+def test_flow_id_token_passes_every_check_with_the_discovered_jwks(public_flow, oidc_provider):
+    id_token = step(public_flow[0], "id_token")
+    checks = {check["name"]: check["ok"] for check in id_token["checks"]}
+    assert id_token["valid"] is True
+    assert all(ok is True for ok in checks.values()), checks
+    assert {"signature", "iss", "aud", "exp", "iat", "nonce"} <= checks.keys()
+    assert id_token["payload"]["iss"] == oidc_provider.issuer
+
+
+def test_flow_checks_iss_on_the_redirect(public_flow, oidc_provider):
+    redirect = step(public_flow[0], "redirect")
+    assert redirect["kind"] == "code"
+    assert redirect["iss"] == oidc_provider.issuer
+    iss_checks = [check for check in redirect["checks"] if check["name"] == "iss"]
+    assert [check["ok"] for check in iss_checks] == [True]
+
+
+def test_flow_refresh_and_userinfo_succeed(public_flow):
+    report, _ = public_flow
+    assert step(report, "refresh")["status"] == "ok"
+    assert step(report, "refresh")["response"]["status"] == 200
+    userinfo = step(report, "userinfo")
+    assert userinfo["status"] == "ok"
+    assert userinfo["response"]["body"]["sub"] == "alice"
+
+
+@pytest.mark.parametrize("method", ["client_secret_basic", "client_secret_post"])
+def test_flow_confidential_client_succeeds_and_masks_its_secret(
+    oidc_provider, standin_browser_env, method,
+):
+    client_id, secret = {
+        "client_secret_basic": (oidc_provider.basic_client_id, oidc_provider.basic_client_secret),
+        "client_secret_post": (oidc_provider.post_client_id, oidc_provider.post_client_secret),
+    }[method]
+    report, result = run_flow(oidc_provider, standin_browser_env, client_id,
+                              "--client-secret", secret, "--auth-method", method)
+    assert (result.returncode, report["ok"]) == (0, True), result.stderr
+    assert step(report, "token")["status"] == "ok"
+    assert secret not in result.stdout + result.stderr
+
+
+def test_flow_wrong_verifier_is_diagnosed_as_verifier_mismatch(
+    oidc_provider, standin_browser_env,
+):
+    run = run_flow(oidc_provider, standin_browser_env, oidc_provider.public_client_id,
+                   "--token-param", f"code_verifier={generate_verifier()}")
+    token = assert_failed_at(run, "token")
+    assert token["response"]["body"]["error"] == "invalid_grant"
+    assert "verifier_mismatch" in diagnosis_ids(run[0])
+
+
+def test_flow_wrong_client_secret_is_diagnosed(oidc_provider, standin_browser_env):
+    run = run_flow(oidc_provider, standin_browser_env, oidc_provider.basic_client_id,
+                   "--client-secret", "not-the-secret", "--auth-method", "client_secret_basic")
+    token = assert_failed_at(run, "token")
+    assert token["response"]["body"]["error"] == "invalid_client"
+    assert "invalid_client_secret" in diagnosis_ids(run[0])
+
+
+def test_flow_plain_method_is_refused_at_authorize(oidc_provider, standin_browser_env):
+    run = run_flow(oidc_provider, standin_browser_env, oidc_provider.public_client_id,
+                   "--method", "plain")
+    redirect = assert_failed_at(run, "redirect")
+    assert (redirect["kind"], redirect["params"]["error"]) == ("error", "invalid_request")
+    assert redirect["code"] is None
+    assert step(run[0], "token")["status"] == "skipped"
+    assert "s256_required" in diagnosis_ids(run[0])
+
+
+@pytest.mark.xfail(strict=True, reason="StepResult.to_json writes the step's error line over "
+                   "the redirect's `error` field (DESIGN.md §3: the parse-redirect error code)")
+def test_flow_redirect_error_field_is_the_servers_error_code(oidc_provider, standin_browser_env):
+    report, _ = run_flow(oidc_provider, standin_browser_env, oidc_provider.public_client_id,
+                         "--method", "plain")
+    redirect = step(report, "redirect")
+    assert (redirect["error"], redirect["error_description"]) == (
+        "invalid_request", "not supported value of code_challenge_method")
+
+
+def test_flow_redirect_uri_changed_at_token_is_diagnosed(oidc_provider, standin_browser_env):
+    other = f"http://{LOOPBACK}:{free_port()}/callback"
+    run = run_flow(oidc_provider, standin_browser_env, oidc_provider.public_client_id,
+                   "--token-param", f"redirect_uri={other}")
+    token = assert_failed_at(run, "token")
+    assert token["response"]["body"]["error"] == "invalid_grant"
+    assert "redirect_uri_mismatch" in diagnosis_ids(run[0])
