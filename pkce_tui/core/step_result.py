@@ -42,7 +42,9 @@ class StepResult:
             document["response"] = response_json(self.response)
         if self.exchanges:
             document["exchanges"] = [_exchange_json(e, reveal) for e in self.exchanges]
-        document["error"] = self.error
+        # The redirect step's own `error` is the OAuth error code (parse-redirect's shape);
+        # every other step's `error` is its one-line failure reason.
+        document.setdefault("error", self.error)
         return document
 
 
