@@ -26,10 +26,6 @@ class Dialect:
     def path(self, endpoint: str) -> str:
         return dict(self.endpoints)[endpoint]
 
-    @property
-    def prefix(self) -> str:
-        return "/" + self.issuer_path.strip("/").split("/")[0]
-
 
 def _endpoints(base: str, **paths: str) -> tuple[tuple[str, str], ...]:
     return tuple((name, base + path) for name, path in paths.items())

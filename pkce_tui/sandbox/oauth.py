@@ -103,9 +103,8 @@ def _pkce_parameters(dialect: Dialect, client: Client,
         raise _pkce_error(f"code_challenge_method {method!r} is not supported; "
                           f"use {' or '.join(dialect.pkce_methods)}")
     if client.s256_required and method != "S256":
-        raise _pkce_error(f"this client requires code_challenge_method=S256 (got {method}, "
-                          "the default when none is sent)" if sent_method is None else
-                          f"this client requires code_challenge_method=S256 (got {method})")
+        why = ", the default when none is sent" if sent_method is None else ""
+        raise _pkce_error(f"this client requires code_challenge_method=S256 (got {method}{why})")
     if not CHALLENGE_PATTERN.fullmatch(challenge):
         raise _pkce_error("code_challenge must be 43-128 characters of [A-Za-z0-9-._~]")
     return method, challenge
