@@ -19,6 +19,7 @@ from pkce_tui.core.errors import InputError
 from pkce_tui.core.flow import FlowConfig, FlowRunner, FlowState, RedirectSource, new_flow
 from pkce_tui.core.http import new_client
 from pkce_tui.core.loopback import LoopbackListener, is_loopback_redirect
+from pkce_tui.core.transcript import Transcript, redacted_exchange, to_curl
 
 LOGIN_TIMEOUT_S = 300.0
 MARKS = {"ok": "ok  ", "warning": "warn", "error": "FAIL", "skipped": "skip"}
@@ -29,9 +30,10 @@ def run_flow(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     if config.insecure:
         print("pkce-tui: warning: TLS certificate verification is off", file=sys.stderr)
-    state = asyncio.run(_run(config, redirect_source_for(args, config)))
+    transcript = Transcript()
+    state = asyncio.run(_run(config, redirect_source_for(args, config), transcript))
     if args.json:
-        emit_json(state.to_json(reveal=args.reveal))
+        emit_json({**state.to_json(reveal=args.reveal), "transcript": exported(transcript)})
     else:
         print_flow(state)
     for step in state.results.values():
@@ -40,8 +42,14 @@ def run_flow(args: argparse.Namespace) -> int:
     return 0 if state.ok else 1
 
 
-async def _run(config: FlowConfig, source: RedirectSource) -> FlowState:
-    async with new_client(insecure=config.insecure, timeout=config.timeout) as client:
+def exported(transcript: Transcript) -> list[dict]:
+    """Every exchange on the wire, secrets and tokens masked, each with its curl command."""
+    return [{**redacted_exchange(e), "curl": to_curl(e.request)} for e in transcript.exchanges]
+
+
+async def _run(config: FlowConfig, source: RedirectSource, transcript: Transcript) -> FlowState:
+    async with new_client(insecure=config.insecure, timeout=config.timeout,
+                          event_hooks=transcript.event_hooks()) as client:
         runner = FlowRunner(client, redirect_source=source)
         return await runner.run_all(new_flow(config))
 

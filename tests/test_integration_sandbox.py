@@ -37,6 +37,20 @@ def target(sandbox: Sandbox, dialect: str) -> list[str]:
     }[dialect]
 
 
+def test_the_transcript_holds_every_exchange_with_secrets_masked(sandbox):
+    code, document = flow(sandbox, "cyberark", "--client-secret", "demo-secret",
+                          client="demo-confidential")
+    assert code == 0
+    transcript = document["transcript"]
+    labels = [entry["labels"] for entry in transcript]
+    paths = [entry["request"]["url"].split("?")[0].rsplit("/", 2)[-2:] for entry in transcript]
+    assert ["Security", "StartAuthentication"] in paths and ["Token", "demo-app"] in paths
+    assert all(entry["curl"].startswith("curl ") for entry in transcript), labels
+    exported = json.dumps(transcript)
+    assert "demo-secret" not in exported and '"pass"' not in exported
+    assert steps(document)["token"]["response"]["body"]["access_token"] not in exported
+
+
 def flow(sandbox: Sandbox, dialect: str, *extra: str, client: str = "demo-public"):
     """Run the flow in a subprocess; return the exit code and the JSON document."""
     command = [sys.executable, "-m", "pkce_tui.cli", "flow", "--json", "--client-id", client,
