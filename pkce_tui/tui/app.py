@@ -144,6 +144,8 @@ class PkceTuiApp(App):
 
     @on(RedirectPane.ModeChosen)
     def choose_redirect_mode(self, event: RedirectPane.ModeChosen) -> None:
+        if event.mode == self.redirect_mode:
+            return
         self.redirect_mode = event.mode
         self.flow = edit(self.flow, login="api" if event.mode == "api" else "browser")
 

@@ -289,9 +289,9 @@ class AuthorizePane(StepPane):
                 field.value = value
 
     def details(self, state: FlowState, result: StepResult, *, reveal: bool) -> list:
-        params = result.data.get("params", {})
-        return [Text(result.data.get("url", ""), style="underline"),
-                render.fields_table(params.items())]
+        url, params = result.data.get("url", ""), result.data.get("params", {})
+        shown_url = [Text(url, style="underline")] if url != result.summary else []
+        return shown_url + [render.fields_table(params.items())]
 
     @on(Input.Submitted, "#scope")
     def scope_changed(self, event: Input.Submitted) -> None:
@@ -340,7 +340,8 @@ class RedirectPane(StepPane):
             self.text = text
 
     def compose_inputs(self) -> ComposeResult:
-        yield Select(self.MODES, allow_blank=False, value="api", id="login-mode", compact=True)
+        mode = getattr(self.app, "redirect_mode", "api")
+        yield Select(self.MODES, allow_blank=False, value=mode, id="login-mode", compact=True)
         yield TextArea(id="paste", soft_wrap=True, show_line_numbers=False)
         with Horizontal(classes="row"):
             yield Button("Use pasted", id="use-paste", compact=True)

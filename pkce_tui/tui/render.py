@@ -18,6 +18,7 @@ from pkce_tui.core.http import HttpRequest, HttpResponse
 from pkce_tui.core.step_result import StepResult
 from pkce_tui.core.transcript import masked_request
 
+KEY_WIDTH = 24
 HIDDEN = "•••••• (F2 reveals)"
 TOKEN_FIELDS = ("access_token", "id_token", "refresh_token")
 STATUS_STYLE = {"ok": "green", "warning": "yellow", "error": "bold red", "skipped": "dim",
@@ -36,9 +37,9 @@ def status_text(status: str, summary: str) -> Text:
 
 def fields_table(pairs: Iterable[tuple[str, object]]) -> Table:
     """Name/value rows; values that are not text are shown as compact JSON."""
-    table = Table.grid(padding=(0, 1))
-    table.add_column(style="bold", no_wrap=True)
-    table.add_column(overflow="fold")
+    table = Table.grid(padding=(0, 1), expand=True)
+    table.add_column(style="bold", no_wrap=True, max_width=KEY_WIDTH, overflow="ellipsis")
+    table.add_column(overflow="fold", ratio=1)
     for name, value in pairs:
         table.add_row(name, value if isinstance(value, Text) else Text(_as_text(value)))
     return table

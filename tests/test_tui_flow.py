@@ -1,0 +1,223 @@
+"""The flow debugger driving the real sandbox over HTTP on loopback: run, edit, replay, refuse.
+
+Each test builds the app on a built-in sandbox profile, presses the debugger keys and asserts on
+the app's FlowState and on what the panes show.
+"""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from dataclasses import replace
+
+import pyperclip
+import pytest
+from conftest import STANDIN_BROWSER, free_port
+from rich.console import Console
+from textual.widgets import Input, Static, TextArea
+
+from pkce_tui.core import profiles
+from pkce_tui.core.flow import FlowConfig
+from pkce_tui.sandbox import Sandbox
+from pkce_tui.tui.app import PkceTuiApp
+from pkce_tui.tui.screens import CompareScreen
+
+WRONG_VERIFIER = "wrong-verifier-" + "x" * 40
+LATER_PANES = ("challenge", "authorize", "redirect", "token", "claims", "followups")
+MAX_PAUSES = 500
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with Sandbox() as running:
+        yield running
+
+
+def sandbox_config(sandbox: Sandbox, name: str = "sandbox-cyberark-public", **changes):
+    profile = profiles.builtin_profiles()[name]
+    return replace(FlowConfig(**profile.config_fields(sandbox.base_url)), **changes)
+
+
+def make_app(sandbox: Sandbox, name: str = "sandbox-cyberark-public", **changes) -> PkceTuiApp:
+    return PkceTuiApp(sandbox_config(sandbox, name, **changes), profile_name=name,
+                      sandbox_base_url=sandbox.base_url)
+
+
+def text_of(app: PkceTuiApp, pane: str) -> str:
+    console = Console(width=4000, record=True, file=io.StringIO())
+    console.print(app.query_one(f"#{pane} .body", Static).content)
+    return console.export_text()
+
+
+async def settle(pilot) -> None:
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def test_a_slow_server_shows_progress_then_the_timeout(sandbox):
+    app = make_app(sandbox, timeout=1.0,
+                   extra_params=(("sandbox_fault", "slow_token"), ("sandbox_delay", "3")))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f5")
+        for _ in range(MAX_PAUSES):
+            if app.running == "token":
+                break
+            await pilot.pause()
+        assert app.running == "token"
+        await pilot.pause()
+        assert app.query_one("#token").has_class("-running")
+        assert "running" in app.query_one("#token").border_title
+        await settle(pilot)
+        assert app.flow.result("token").status == "error"
+        assert "no answer" in app.flow.result("token").error
+        assert app.running is None
+
+
+async def test_f5_runs_every_step_and_shows_the_claims(sandbox):
+    app = make_app(sandbox)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f5")
+        await settle(pilot)
+        assert app.flow.done and app.flow.ok, app.flow.to_json()
+        claims = text_of(app, "claims")
+        assert "alice" in claims and "signature" in claims
+        assert all(app.query_one(f"#{p}").has_class("-ok") for p in ("token", "claims"))
+
+
+async def test_f10_runs_one_step_at_a_time(sandbox):
+    app = make_app(sandbox)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f10")
+        await settle(pilot)
+        assert set(app.flow.results) == {"discovery"}
+        await pilot.press("f10")
+        await settle(pilot)
+        assert set(app.flow.results) == {"discovery", "verifier"}
+
+
+async def test_editing_the_verifier_marks_later_panes_stale_and_replay_clears_them(sandbox):
+    app = make_app(sandbox)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f5")
+        await settle(pilot)
+        app.query_one("#verifier-input", Input).focus()
+        await pilot.press("end", "Z")
+        assert all(app.query_one(f"#{p}").has_class("-stale") for p in LATER_PANES)
+        assert app.query_one("#discovery").has_class("-ok")
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert not app.flow.stale and app.flow.ok
+        assert not any(app.query_one(f"#{p}").has_class("-stale") for p in LATER_PANES)
+        assert app.flow.result("verifier").data["code_verifier"].endswith("Z")
+
+
+async def test_replay_keeps_the_previous_run_for_comparing(sandbox):
+    app = make_app(sandbox)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f5")
+        await settle(pilot)
+        first_code = app.flow.result("redirect").data["code"]
+        app.query_one("#authorize").focus()
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert app.flow.result("redirect").data["code"] != first_code
+        assert app.history[-1].result("redirect").data["code"] == first_code
+        await pilot.press("f8")
+        assert isinstance(app.screen, CompareScreen)
+
+
+async def test_overriding_the_verifier_shows_the_servers_refusal_and_why(sandbox):
+    app = make_app(sandbox)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.query_one("#override-code_verifier", Input).focus()
+        await pilot.press(*WRONG_VERIFIER, "enter")
+        assert app.flow.overrides.code_verifier == WRONG_VERIFIER
+        await pilot.press("f5")
+        await settle(pilot)
+        token = app.flow.result("token")
+        assert token.status == "error" and token.response.status == 400
+        shown = text_of(app, "token")
+        assert "invalid_grant" in shown
+        assert "verifier_mismatch" in {d.id for d in app.flow.diagnosis}
+        mismatch = next(d for d in app.flow.diagnosis if d.id == "verifier_mismatch")
+        assert mismatch.summary in shown
+        assert app.query_one("#token").has_class("-error")
+
+
+async def test_pasting_an_object_moved_page_extracts_the_code(sandbox):
+    app = make_app(sandbox, login="browser")
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.query_one("#login-mode").value = "paste"
+        for _ in range(4):  # discovery, verifier, challenge, authorize
+            await pilot.press("f10")
+            await settle(pilot)
+        state = app.flow.result("authorize").data["state"]
+        page = ("<html><head><title>Object moved</title></head><body>\r\n"
+                "<h2>Object moved to <a href=\"http://127.0.0.1:8765/callback?responseType=code"
+                f"&amp;code=pasted-code-1&amp;state={state}\">here</a>.</h2>\r\n</body></html>\r\n")
+        app.query_one("#paste", TextArea).load_text(page)
+        await pilot.pause()
+        app.query_one("#use-paste").press()
+        await pilot.pause()
+        await settle(pilot)
+        redirect = app.flow.result("redirect")
+        assert redirect.status == "ok" and redirect.data["code"] == "pasted-code-1"
+        assert redirect.data["source"] == "html_anchor"
+        assert "pasted-code-1" in text_of(app, "redirect")
+
+
+async def test_loopback_listener_receives_the_browser(sandbox, monkeypatch):
+    """The generic dialect logs in through an HTML form: a stand-in browser fills it."""
+    def open_browser(url: str) -> None:
+        subprocess.run([sys.executable, str(STANDIN_BROWSER), url], check=False, timeout=30)
+
+    redirect_uri = f"http://127.0.0.1:{free_port()}/callback"
+    config = sandbox_config(sandbox, "sandbox-generic-public", login="browser",
+                            redirect_uri=redirect_uri)
+    app = PkceTuiApp(config, open_browser=open_browser, redirect_mode="loopback")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f5")
+        await settle(pilot)
+        assert app.flow.ok, app.flow.to_json()
+        assert app.flow.result("redirect").data["iss"] == config.issuer
+
+
+async def test_copy_puts_the_authorize_url_on_the_clipboard(sandbox, monkeypatch):
+    copied: list[str] = []
+    monkeypatch.setattr(pyperclip, "copy", copied.append)
+    app = make_app(sandbox)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f5")
+        await settle(pilot)
+        app.query_one("#authorize").focus()
+        await pilot.press("f3")
+        url = app.flow.result("authorize").data["url"]
+        assert app.clipboard == url and copied == [url]
+
+
+async def test_secrets_are_masked_until_revealed(sandbox):
+    app = make_app(sandbox, "sandbox-cyberark-confidential")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f5")
+        await settle(pilot)
+        access_token = app.flow.result("token").value.tokens["access_token"]
+        assert access_token not in text_of(app, "token")
+        assert "Basic ZGVt" not in text_of(app, "token")  # base64("demo-confidential:...")
+        await pilot.press("f2")
+        assert access_token in text_of(app, "token")
+
+
+async def test_a_dead_server_is_an_error_in_its_pane_and_the_app_stays_usable():
+    config = FlowConfig(issuer=f"http://127.0.0.1:{free_port()}/generic",
+                        client_id="demo-public", timeout=2.0)
+    app = PkceTuiApp(config)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f5")
+        await settle(pilot)
+        discovery = app.flow.result("discovery")
+        assert discovery.status == "error"
+        assert discovery.error in text_of(app, "discovery")
+        assert "network_error" in {d.id for d in app.flow.diagnosis}
+        await pilot.press("f10")  # nothing left to run: no crash, still answering keys
+        assert app.is_running
