@@ -89,7 +89,7 @@ class StepPane(VerticalScroll, can_focus=True):
         return Group(*parts)
 
     def details(self, state: FlowState, result: StepResult, *, reveal: bool) -> list:
-        return [render.fields_table(result.data.items())] if result.data else []
+        return [render.fields_table(present(result.data))] if result.data else []
 
     def copy_value(self, state: FlowState, *, reveal: bool) -> tuple[str, str] | None:
         """What F3 copies from this pane, as (label, text); None when there is nothing yet."""
@@ -104,6 +104,11 @@ def step_header(state: FlowState, step: str) -> list:
     if result is not None and result.error and result.error != result.summary:
         lines.append(render.error_view(result))
     return lines
+
+
+def present(data: dict) -> list[tuple[str, object]]:
+    """The fields that have a value; empty ones only take room in a small pane."""
+    return [(name, value) for name, value in data.items() if value not in (None, "", [], {})]
 
 
 def diagnoses_for(state: FlowState, steps: tuple[str, ...]) -> list:
@@ -145,7 +150,7 @@ class DiscoveryPane(StepPane):
         return Group(head, super().body(state, reveal=reveal))
 
     def details(self, state: FlowState, result: StepResult, *, reveal: bool) -> list:
-        return [render.fields_table(result.data.items()), *http_details(result, reveal=reveal)]
+        return [render.fields_table(present(result.data)), *http_details(result, reveal=reveal)]
 
     def copy_value(self, state: FlowState, *, reveal: bool) -> tuple[str, str] | None:
         result = state.result("discovery")

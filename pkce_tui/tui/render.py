@@ -18,7 +18,6 @@ from pkce_tui.core.http import HttpRequest, HttpResponse
 from pkce_tui.core.step_result import StepResult
 from pkce_tui.core.transcript import masked_request
 
-KEY_WIDTH = 24
 HIDDEN = "•••••• (F2 reveals)"
 TOKEN_FIELDS = ("access_token", "id_token", "refresh_token")
 STATUS_STYLE = {"ok": "green", "warning": "yellow", "error": "bold red", "skipped": "dim",
@@ -35,14 +34,13 @@ def status_text(status: str, summary: str) -> Text:
     return text.append(f"  {summary}", style="" if status != "stale" else "dim")
 
 
-def fields_table(pairs: Iterable[tuple[str, object]]) -> Table:
-    """Name/value rows; values that are not text are shown as compact JSON."""
-    table = Table.grid(padding=(0, 1), expand=True)
-    table.add_column(style="bold", no_wrap=True, max_width=KEY_WIDTH, overflow="ellipsis")
-    table.add_column(overflow="fold", ratio=1)
+def fields_table(pairs: Iterable[tuple[str, object]]) -> Group:
+    """`name value` lines that wrap in narrow panes; non-text values as compact JSON."""
+    lines = []
     for name, value in pairs:
-        table.add_row(name, value if isinstance(value, Text) else Text(_as_text(value)))
-    return table
+        shown = value if isinstance(value, Text) else Text(_as_text(value))
+        lines.append(Text.assemble((str(name), "bold"), " ", shown))
+    return Group(*lines)
 
 
 def request_view(request: HttpRequest, *, reveal: bool) -> RenderableType:
