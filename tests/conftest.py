@@ -15,10 +15,13 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
@@ -27,6 +30,7 @@ STANDIN_BROWSER = PEERS_DIR / "browser.py"
 LOOPBACK = "127.0.0.1"
 STARTUP_SECONDS = 20.0
 STOP_SECONDS = 5.0
+CALLBACK_WAIT_SECONDS = 30.0
 LISTENING_PREFIX = "listening "
 
 
@@ -40,6 +44,47 @@ def free_port() -> int:
 def standin_browser_command() -> str:
     """The `$BROWSER` value that runs the stand-in browser with this Python (`%s` is the URL)."""
     return f"{shlex.quote(sys.executable)} {shlex.quote(str(STANDIN_BROWSER))} %s"
+
+
+class _CallbackHandler(BaseHTTPRequestHandler):
+    """Records the callback's query parameters and answers with a short page."""
+
+    def do_GET(self) -> None:  # noqa: N802 (the name http.server calls)
+        self.server.callback_params = dict(parse_qsl(urlsplit(self.path).query))
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.end_headers()
+        self.wfile.write(b"done")
+
+    def log_message(self, *args: object) -> None:
+        """Silent: the query carries the code."""
+
+
+class CallbackListener:
+    """A one-shot `http://127.0.0.1:{port}/callback` listener standing in for a client.
+
+    Use as a context manager; after the block `params` holds the callback's query parameters
+    (None when nothing came within CALLBACK_WAIT_SECONDS).
+    """
+
+    def __init__(self) -> None:
+        self._server = HTTPServer((LOOPBACK, 0), _CallbackHandler)
+        self._server.timeout = CALLBACK_WAIT_SECONDS
+        self._server.callback_params = None
+        self._thread = threading.Thread(target=self._server.handle_request, daemon=True)
+        self.redirect_uri = f"http://{LOOPBACK}:{self._server.server_address[1]}/callback"
+
+    @property
+    def params(self) -> dict[str, str] | None:
+        return self._server.callback_params
+
+    def __enter__(self) -> CallbackListener:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._thread.join(CALLBACK_WAIT_SECONDS)
+        self._server.server_close()
 
 
 @dataclass(frozen=True)
