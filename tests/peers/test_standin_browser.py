@@ -1,16 +1,20 @@
-"""The stand-in browser: form parsing, and walks over login pages served by a mock transport."""
+"""The stand-in browser: form parsing, walks over pages from a mock transport, and walks over
+the sandbox's real login pages in every dialect (DESIGN.md §5)."""
 
 from __future__ import annotations
 
 import importlib.util
-import socket
 import subprocess
 import sys
 from pathlib import Path
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
 import pytest
+from conftest import CallbackListener, free_port
+
+from pkce_tui.core.pkce import generate_verifier, make_challenge
+from pkce_tui.sandbox import Sandbox
 
 
 def _load_script(name: str, path: Path):
@@ -172,12 +176,49 @@ def test_script_without_a_url_is_a_usage_error():
 
 
 def test_script_reports_an_unreachable_page_on_one_line():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     result = subprocess.run([sys.executable, browser.__file__, f"http://127.0.0.1:{port}/a?x=1"],
                             capture_output=True, text=True, timeout=30)
     assert result.returncode == 1
     assert result.stdout == ""
     assert result.stderr.startswith(f"browser: error: GET http://127.0.0.1:{port}/a: ")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+#: The authorize endpoint of each sandbox dialect (DESIGN.md §5), under the base URL.
+SANDBOX_AUTHORIZE_PATHS = {
+    "cyberark": "/cyberark/OAuth2/Authorize/demo-app",
+    "pingone": "/pingone/demo-env/as/authorize",
+    "cloudentity": "/cloudentity/demo/demo-ws/oauth2/authorize",
+    "generic": "/generic/authorize",
+}
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with Sandbox() as running:
+        yield running
+
+
+def sandbox_authorize_url(sandbox: Sandbox, dialect: str, redirect_uri: str) -> str:
+    challenge = make_challenge(generate_verifier()).code_challenge
+    query = {"client_id": "demo-public", "response_type": "code", "scope": "openid",
+             "redirect_uri": redirect_uri, "state": "state-1", "nonce": "nonce-1",
+             "code_challenge": challenge, "code_challenge_method": "S256"}
+    return f"{sandbox.base_url}{SANDBOX_AUTHORIZE_PATHS[dialect]}?{urlencode(query)}"
+
+
+@pytest.mark.parametrize("dialect", sorted(SANDBOX_AUTHORIZE_PATHS))
+def test_browse_signs_in_on_the_sandbox_login_page(sandbox, dialect):
+    with CallbackListener() as listener:
+        browser.browse(sandbox_authorize_url(sandbox, dialect, listener.redirect_uri),
+                       "alice", "pass")
+    assert listener.params["state"] == "state-1"
+    assert listener.params["code"]
+
+
+@pytest.mark.parametrize("dialect", sorted(SANDBOX_AUTHORIZE_PATHS))
+def test_browse_stops_when_the_sandbox_refuses_the_password(sandbox, dialect):
+    redirect_uri = f"http://127.0.0.1:{free_port()}/callback"
+    with pytest.raises(browser.BrowserError, match="login form came back"):
+        browser.browse(sandbox_authorize_url(sandbox, dialect, redirect_uri), "alice", "nope")
