@@ -273,3 +273,24 @@ def test_flow_redirect_uri_changed_at_token_is_diagnosed(oidc_provider, standin_
     token = assert_failed_at(run, "token")
     assert token["response"]["body"]["error"] == "invalid_grant"
     assert "redirect_uri_mismatch" in diagnosis_ids(run[0])
+
+
+def test_flow_redirect_from_a_file_saved_by_the_browser(oidc_provider, tmp_path):
+    verifier = generate_verifier()
+    callback, redirect_uri = authorize(oidc_provider, oidc_provider.public_client_id,
+                                       **pkce_params(verifier))
+    saved = tmp_path / "redirect.txt"
+    saved.write_text(f"{redirect_uri}?{urlencode(callback)}\n")
+    command = [
+        sys.executable, "-m", "pkce_tui.cli", "flow", "--json", "--issuer", oidc_provider.issuer,
+        "--client-id", oidc_provider.public_client_id, "--redirect-uri", redirect_uri,
+        "--scope", SCOPE, "--verifier", verifier, "--state", "state-1", "--nonce", "nonce-1",
+        "--redirect-from", str(saved), "--timeout", "10",
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=CLI_SECONDS,
+                            cwd=REPO_ROOT, env={k: v for k, v in os.environ.items()
+                                                if k != "BROWSER"})
+    report = json.loads(result.stdout)
+    assert (result.returncode, report["ok"]) == (0, True), result.stderr
+    assert step(report, "redirect")["code"] == callback["code"]
+    assert step(report, "token")["status"] == "ok"
