@@ -39,6 +39,7 @@ class StepPane(VerticalScroll, can_focus=True):
     ALLOW_MAXIMIZE = True
     STEPS: tuple[str, ...] = ()
     LABEL = ""
+    CONFIG_FIELDS: tuple[str, ...] | None = ()  # None: the whole config
 
     class Edited(Message):
         """The user changed configuration fields (FlowConfig names) in this pane."""
@@ -64,12 +65,24 @@ class StepPane(VerticalScroll, can_focus=True):
         yield from ()
 
     def show(self, state: FlowState, *, reveal: bool, running: str | None) -> None:
-        """Re-render from `state`: title, status classes, then the pane's own body."""
+        """Re-render from `state` when what this pane shows changed (typing stays fast)."""
+        signature = self.signature(state, reveal=reveal, running=running)
+        if signature == getattr(self, "_shown", None):
+            return
+        self._shown = signature
         status = self.pane_status(state, running)
         self.border_title = f"{self.LABEL} · {status}"
         for name in ("ok", "error", "stale", "warning", "running", "pending", "skipped"):
             self.set_class(status == name, f"-{name}")
         self.query_one(".body", Static).update(self.body(state, reveal=reveal))
+
+    def signature(self, state: FlowState, *, reveal: bool, running: str | None) -> tuple:
+        """Everything the pane's picture depends on: its steps, its config fields, the mode."""
+        fields = self.CONFIG_FIELDS
+        config = state.config if fields is None else tuple(getattr(state.config, f)
+                                                           for f in fields)
+        results = tuple((state.status(s), id(state.result(s))) for s in self.STEPS)
+        return (results, config, state.overrides, state.diagnosis, reveal, running)
 
     def pane_status(self, state: FlowState, running: str | None) -> str:
         """The most telling status of the pane's steps (an error beats a stale beats ok)."""
@@ -82,10 +95,10 @@ class StepPane(VerticalScroll, can_focus=True):
         parts: list[RenderableType] = []
         for step in self.STEPS:
             parts += step_header(state, step)
+            parts += diagnoses_for(state, (step,))
             result = state.result(step)
             if result is not None:
                 parts += self.details(state, result, reveal=reveal)
-        parts += diagnoses_for(state, self.STEPS)
         return Group(*parts)
 
     def details(self, state: FlowState, result: StepResult, *, reveal: bool) -> list:
@@ -141,6 +154,7 @@ class DiscoveryPane(StepPane):
 
     STEPS = ("discovery",)
     LABEL = "1 discovery"
+    CONFIG_FIELDS = ("dialect", "issuer", "tenant_url", "base_url", "client_id")
 
     def body(self, state: FlowState, *, reveal: bool) -> RenderableType:
         config = state.config
@@ -162,6 +176,7 @@ class VerifierPane(StepPane):
 
     STEPS = ("verifier",)
     LABEL = "2 verifier"
+    CONFIG_FIELDS = ("verifier",)
 
     def compose_inputs(self) -> ComposeResult:
         yield Input(placeholder="empty: generated when the step runs", id="verifier-input",
@@ -212,6 +227,7 @@ class ChallengePane(StepPane):
 
     STEPS = ("challenge",)
     LABEL = "3 challenge"
+    CONFIG_FIELDS = ("verifier", "method")
     METHODS = (("S256", "S256"), ("plain", "plain"), ("none (no PKCE)", "none"))
 
     def compose_inputs(self) -> ComposeResult:
@@ -269,6 +285,7 @@ class AuthorizePane(StepPane):
 
     STEPS = ("authorize",)
     LABEL = "4 authorize"
+    CONFIG_FIELDS = ("scope", "redirect_uri", "extra_params")
 
     def compose_inputs(self) -> ComposeResult:
         with Horizontal(classes="row"):
