@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
 import threading
 import webbrowser
@@ -105,16 +106,48 @@ def _listener_source(redirect_uri: str, *, open_browser: bool) -> RedirectSource
         async with LoopbackListener(redirect_uri, expected_state=expected_state,
                                     timeout=LOGIN_TIMEOUT_S) as listener:
             print(f"Log in at: {authorize_url}", file=sys.stderr)
+            callback = asyncio.ensure_future(listener.wait())
             if open_browser:
-                open_in_background(authorize_url)
-            return await listener.wait()
+                await _unless_the_browser_fails(open_in_background(authorize_url), callback)
+            return await callback
     return source
 
 
-def open_in_background(url: str) -> None:
-    """Open `url` in the browser on a daemon thread: the browser command may block until it
-    exits, and neither the listener nor the program's exit may wait for it."""
-    threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
+async def _unless_the_browser_fails(opened: asyncio.Future, callback: asyncio.Future) -> None:
+    """Stop waiting when the browser command failed and nobody is at a terminal to open the
+    URL by hand; at a terminal, say so and keep listening."""
+    await asyncio.wait({opened, callback}, return_when=asyncio.FIRST_COMPLETED)
+    if callback.done() or opened.result():
+        return
+    if sys.stdin.isatty():
+        print("pkce-tui: the browser could not be opened: open the URL above yourself",
+              file=sys.stderr)
+        return
+    callback.cancel()
+    raise InputError("the browser command failed ($BROWSER or the system browser) and no "
+                     "terminal is attached: use --redirect-from, or --no-browser at a terminal")
+
+
+def open_in_background(url: str) -> asyncio.Future:
+    """Open `url` in the browser on a daemon thread; the future says whether it worked.
+
+    The browser command may block until it exits: neither the listener nor the program's exit
+    may wait for it.
+    """
+    loop = asyncio.get_running_loop()
+    opened = loop.create_future()
+
+    def report(ok: bool) -> None:
+        if not opened.done():
+            opened.set_result(ok)
+
+    def target() -> None:
+        ok = webbrowser.open(url)
+        with contextlib.suppress(RuntimeError):  # the flow may be over and its loop closed
+            loop.call_soon_threadsafe(report, ok)
+
+    threading.Thread(target=target, daemon=True).start()
+    return opened
 
 
 def _stdin_source() -> RedirectSource:

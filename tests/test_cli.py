@@ -142,3 +142,21 @@ def test_no_subcommand_usage_error_is_exit_2():
     result = cli("flow")
     assert result.returncode == 2
     assert "--client-id" in result.stderr
+
+
+def test_flow_gives_up_when_the_browser_fails_and_no_terminal_is_attached():
+    import os
+    import shlex
+
+    from conftest import free_port
+
+    failing = f"{shlex.quote(sys.executable)} -c 'raise SystemExit(3)' %s"
+    command = [sys.executable, "-m", "pkce_tui.cli", "flow", "--json", "--client-id", "a",
+               "--authorize-endpoint", "http://127.0.0.1:9/authorize",
+               "--token-endpoint", "http://127.0.0.1:9/token",
+               "--redirect-uri", f"http://127.0.0.1:{free_port()}/callback"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60,
+                            stdin=subprocess.DEVNULL, env={**os.environ, "BROWSER": failing})
+    assert result.returncode == 1
+    login = next(s for s in json.loads(result.stdout)["steps"] if s["step"] == "login")
+    assert "browser command failed" in login["error"]
