@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import shlex
 import subprocess
 import sys
 import time
 
 import pytest
+from conftest import free_port
 from joserfc import jwt as jose_jwt
 from joserfc.jwk import KeySet, RSAKey
 
@@ -145,11 +148,6 @@ def test_no_subcommand_usage_error_is_exit_2():
 
 
 def test_flow_gives_up_when_the_browser_fails_and_no_terminal_is_attached():
-    import os
-    import shlex
-
-    from conftest import free_port
-
     failing = f"{shlex.quote(sys.executable)} -c 'raise SystemExit(3)' %s"
     command = [sys.executable, "-m", "pkce_tui.cli", "flow", "--json", "--client-id", "a",
                "--authorize-endpoint", "http://127.0.0.1:9/authorize",
