@@ -100,3 +100,9 @@ def test_broken_toml_is_a_clear_error(config_home):
     (config_home / "profiles.toml").write_text("[profiles\n")
     with pytest.raises(InputError, match="not valid TOML"):
         profiles.load_profiles()
+
+
+def test_builtin_login_is_the_api_where_the_dialect_has_one():
+    builtins = profiles.builtin_profiles()
+    assert builtins["sandbox-pingone-public"].login == "api"
+    assert builtins["sandbox-generic-public"].login == "browser"

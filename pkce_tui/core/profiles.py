@@ -26,6 +26,7 @@ SECRET_FIELDS = ("client_secret", "password")
 DIALECTS = ("generic", "cyberark", "pingone", "cloudentity")
 AUTH_METHODS = ("none", "client_secret_basic", "client_secret_post")
 SANDBOX_DIALECTS = ("cyberark", "pingone", "generic", "cloudentity")
+API_LOGIN_DIALECTS = ("cyberark", "pingone")  # the others log in through an HTML form
 
 
 @dataclass(frozen=True)
@@ -95,11 +96,15 @@ def sandbox_coordinates(dialect: str, base: str) -> dict:
 
 
 def builtin_profiles() -> dict[str, Profile]:
-    """The sandbox's clients as ready-to-run profiles: demo user alice / pass, API login."""
+    """The sandbox's clients as ready-to-run profiles for demo user alice / pass.
+
+    CyberArk and PingOne log in through their APIs, so F5 runs the whole flow; generic and
+    Cloudentity log in through the sandbox's HTML form in the browser (loopback listener).
+    """
     profiles = {}
     for dialect in SANDBOX_DIALECTS:
         common = {"dialect": dialect, "sandbox": True, "username": "alice", "password": "pass",
-                  "login": "api"}
+                  "login": "api" if dialect in API_LOGIN_DIALECTS else "browser"}
         for suffix, client in (("public", {"client_id": "demo-public"}),
                                ("confidential", {"client_id": "demo-confidential",
                                                  "client_secret": "demo-secret",
