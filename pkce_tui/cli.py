@@ -114,10 +114,21 @@ def _add_flow(sub) -> None:
                        help="read the redirect (URL, response or page) instead of listening")
     login.add_argument("--username")
     login.add_argument("--password")
-    p.add_argument("--timeout", type=float, default=10.0, help="HTTP timeout in seconds")
+    p.add_argument("--timeout", type=_positive_seconds, default=10.0,
+                   help="HTTP timeout in seconds")
     p.add_argument("--insecure", action="store_true", help="do not verify TLS certificates")
     p.add_argument("--reveal", action="store_true", help="show secrets in the JSON")
     p.add_argument("--json", action="store_true")
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < seconds <= 3600:
+        raise argparse.ArgumentTypeError(f"{text!r} is not between 0 and 3600 seconds")
+    return seconds
 
 
 def main(argv: Sequence[str] | None = None) -> int:

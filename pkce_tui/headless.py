@@ -16,7 +16,7 @@ import webbrowser
 
 from pkce_tui.commands import emit_json, read_input
 from pkce_tui.core.authorize import parse_authorize_url
-from pkce_tui.core.errors import InputError
+from pkce_tui.core.errors import InputError, PkceTuiError
 from pkce_tui.core.flow import FlowConfig, FlowRunner, FlowState, RedirectSource, new_flow
 from pkce_tui.core.http import new_client
 from pkce_tui.core.loopback import LoopbackListener, is_loopback_redirect
@@ -37,9 +37,11 @@ def run_flow(args: argparse.Namespace) -> int:
         emit_json({**state.to_json(reveal=args.reveal), "transcript": exported(transcript)})
     else:
         print_flow(state)
-    for step in state.results.values():
-        if step.status == "error":
-            print(f"pkce-tui: {step.name}: {step.error}", file=sys.stderr)
+    failed = [step for step in state.results.values() if step.status == "error"]
+    for step in failed:
+        print(f"pkce-tui: {step.name}: {step.error}", file=sys.stderr)
+    if any(step.data.get("bad_input") for step in failed):
+        return 2
     return 0 if state.ok else 1
 
 
@@ -124,7 +126,7 @@ async def _unless_the_browser_fails(opened: asyncio.Future, callback: asyncio.Fu
               file=sys.stderr)
         return
     callback.cancel()
-    raise InputError("the browser command failed ($BROWSER or the system browser) and no "
+    raise PkceTuiError("the browser command failed ($BROWSER or the system browser) and no "
                      "terminal is attached: use --redirect-from, or --no-browser at a terminal")
 
 

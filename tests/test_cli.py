@@ -158,3 +158,18 @@ def test_flow_gives_up_when_the_browser_fails_and_no_terminal_is_attached():
     assert result.returncode == 1
     login = next(s for s in json.loads(result.stdout)["steps"] if s["step"] == "login")
     assert "browser command failed" in login["error"]
+
+
+@pytest.mark.parametrize(("option", "message"), [
+    (["--issuer", "notaurl"], "not an absolute http(s) URL"),
+    (["--dialect", "cyberark"], "cyberark needs --tenant-url and --app-id"),
+])
+def test_flow_bad_target_options_exit_2_with_the_reason(option, message):
+    result = cli("flow", "--client-id", "a", *option, "--redirect-from", "-", stdin="")
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_flow_refuses_a_non_positive_timeout():
+    result = cli("flow", "--client-id", "a", "--timeout", "-1")
+    assert result.returncode == 2 and "between 0 and 3600" in result.stderr

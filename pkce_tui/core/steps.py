@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from pkce_tui.core import jwt, login, providers
 from pkce_tui.core.authorize import AuthorizeRequest, leaked_secrets, new_nonce, new_state
-from pkce_tui.core.errors import NetworkError, PkceTuiError
+from pkce_tui.core.errors import InputError, NetworkError, PkceTuiError
 from pkce_tui.core.http import HttpRequest, HttpResponse, send
 from pkce_tui.core.pkce import generate_verifier, make_challenge, verifier_entropy_bits
 from pkce_tui.core.redirect import parse_http_response, parse_redirect
@@ -39,6 +39,8 @@ async def run(step: str, state: FlowState, runner: FlowRunner) -> StepResult:
     except NetworkError as exc:
         return StepResult(step, "error", str(exc), {"network_error": True},
                           request=exc.request, error=str(exc))
+    except InputError as exc:
+        return StepResult(step, "error", str(exc), {"bad_input": True}, error=str(exc))
     except PkceTuiError as exc:
         return StepResult(step, "error", str(exc), error=str(exc))
 
