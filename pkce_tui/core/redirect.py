@@ -26,12 +26,16 @@ from pkce_tui.core.errors import InputError, ProtocolError
 from pkce_tui.core.http import HttpResponse
 
 MAX_INPUT_BYTES = 1_048_576
+#: html5lib's tree building costs O(depth) per tag, so deep nesting is quadratic: 5000 tags
+#: parse within about a second, while a redirect page has a handful.
+MAX_HTML_TAGS = 5000
 NO_REDIRECT = "no redirect found: expected a URL, an HTTP response or an HTML page"
 #: Path segments of sign-on pages a server sends the browser to instead of the client.
 LOGIN_SEGMENTS = frozenset({"login", "logon", "signin", "sign-in", "signon", "sign-on"})
 RESPONSE_PARAMS = frozenset({"code", "error"})
 _URL_START = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:|[/?#]")
 _HTML_TAG = re.compile(r"<[A-Za-z!/?]")
+_START_OR_END_TAG = re.compile(r"</?[A-Za-z]")
 #: http.client knows HTTP/1.x status lines only; curl prints "HTTP/2 302" for HTTP/2 and 3.
 _NEWER_HTTP = re.compile(rb"\AHTTP/[23](?:\.0)?(?=[ \t])")
 #: WHATWG "shared declarative refresh steps": a time, a separator, an optional `url=`.
@@ -169,6 +173,9 @@ def _from_http(status: int, location: str | None, body: str) -> _Found:
 
 def _from_html(text: str) -> _Found:
     """Parse the page the way a browser does and take the first redirect it carries."""
+    tags = sum(1 for _ in _START_OR_END_TAG.finditer(text))
+    if tags > MAX_HTML_TAGS:
+        raise InputError(f"HTML page too large: {tags} tags, at most {MAX_HTML_TAGS}")
     document = html5lib.parse(text, treebuilder="etree", namespaceHTMLElements=False)
     finders = (_form_post, _meta_refresh, _response_anchor, _moved_anchor, _login_form)
     for finder in finders:
