@@ -141,6 +141,12 @@ def test_a_regex_with_html_unescape_would_get_the_url_wrong():
     assert parse_redirect(object_moved(href)).redirect_url == href
 
 
+def test_markup_inside_a_script_is_not_a_link():
+    page = "<html><script>var s = '<a href=\"https://evil.example/cb?code=x\">';</script></html>"
+    with pytest.raises(InputError, match="no redirect found in the HTML page"):
+        parse_redirect(page)
+
+
 def test_complete_references_with_a_semicolon_are_expanded_in_attributes():
     result = parse_redirect(object_moved("/cb?code=1&amp;state=x&copy;"))
     assert result.params["state"] == "x©"
@@ -209,9 +215,19 @@ def test_link_carrying_a_code_is_chosen_among_other_links():
     assert (result.source, result.code) == ("html_anchor", "k")
 
 
-def test_page_with_only_ordinary_links_has_no_redirect():
+@pytest.mark.parametrize("title", ["Welcome", "404 Not Found"])
+def test_page_with_only_ordinary_links_has_no_redirect(title):
     with pytest.raises(InputError, match="no redirect found in the HTML page"):
-        parse_redirect('<html><title>Welcome</title><a href="/help">help</a></html>')
+        parse_redirect(f'<html><title>{title}</title><a href="/help">help</a></html>')
+
+
+def test_apache_302_found_page_gives_its_link():
+    page = (
+        "<html><head><title>302 Found</title></head><body><h1>Found</h1>"
+        '<p>The document has moved <a href="https://a.example/cb?x=1">here</a>.</p></body></html>'
+    )
+    result = parse_redirect(page)
+    assert (result.source, result.kind) == ("html_anchor", "none")
 
 
 # --- callback URLs: fragment, errors, checks, warnings ------------------------------------------
@@ -374,13 +390,17 @@ def test_text_that_is_no_url_response_or_page_is_refused(text):
     assert str(caught.value) == NO_REDIRECT
 
 
+def test_byte_order_mark_and_surrounding_whitespace_are_ignored():
+    assert parse_redirect("\ufeff  https://a.example/cb?code=c\n").code == "c"
+
+
 def test_malformed_url_is_an_input_error():
     with pytest.raises(InputError, match="malformed redirect URL"):
         parse_redirect("http://[::1/callback?code=c")
 
 
 def test_input_over_one_megabyte_is_refused():
-    with pytest.raises(InputError, match="too large"):
+    with pytest.raises(InputError, match="input too large: over 1048576 bytes"):
         parse_redirect("<html>" + "x" * MAX_INPUT_BYTES)
 
 

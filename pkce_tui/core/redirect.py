@@ -40,7 +40,8 @@ _START_OR_END_TAG = re.compile(r"</?[A-Za-z]")
 _NEWER_HTTP = re.compile(rb"\AHTTP/[23](?:\.0)?(?=[ \t])")
 #: WHATWG "shared declarative refresh steps": a time, a separator, an optional `url=`.
 _REFRESH = re.compile(r"\s*[\d.]+\s*[;,]?\s*(?:url\s*=\s*)?(.*)", re.IGNORECASE | re.DOTALL)
-_MOVED_WORDS = ("moved", "redirect", "found")
+#: Headings of redirect pages: ASP.NET "Object moved", Apache "302 Found", "Redirecting...".
+_MOVED_WORDS = ("moved", "redirect", "302 found")
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,7 @@ def parse_http_response(response: HttpResponse, *, expected_state: str | None = 
 def _find(text: str) -> _Found:
     """Tell a URL, an HTTP response and an HTML page apart, and find the redirect in it."""
     _check_size(text)
-    stripped = text.strip().lstrip("\ufeff")
+    stripped = text.lstrip("\ufeff").strip()
     if stripped.startswith("HTTP/"):
         return _from_raw_http(stripped)
     if _URL_START.match(stripped) and not any(char.isspace() for char in stripped):
@@ -116,9 +117,9 @@ def _find(text: str) -> _Found:
 
 
 def _check_size(text: str) -> None:
-    size = len(text) if len(text) > MAX_INPUT_BYTES else len(_utf8(text))
-    if size > MAX_INPUT_BYTES:
-        raise InputError(f"input too large: {size} bytes, at most {MAX_INPUT_BYTES} (1 MB)")
+    """Refuse more than 1 MB of UTF-8 before any parsing starts."""
+    if len(text) > MAX_INPUT_BYTES or len(_utf8(text)) > MAX_INPUT_BYTES:
+        raise InputError(f"input too large: over {MAX_INPUT_BYTES} bytes (1 MB)")
 
 
 def _utf8(text: str) -> bytes:
