@@ -7,6 +7,8 @@ stops once it reaches a loopback `/callback` URL, which it GETs: that is the too
 (RFC 8252 §7.3). Every hop is logged to stderr on one line, without query strings or form
 values (they carry codes and passwords); stdout stays free for the tool that started it.
 
+Forms are read with the tool's own `pkce_tui.core.htmlform`, as its form login reads them.
+
 Exit status: 0 when the callback was delivered, 1 with one line on stderr otherwise, 2 on bad
 usage.
 """
@@ -16,34 +18,21 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
-from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
-import html5lib
 import httpx
+
+from pkce_tui.core.htmlform import Form, parse_form
 
 MAX_HOPS = 20
 TIMEOUT_SECONDS = 10.0
 MAX_BODY_BYTES = 1_000_000
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 CALLBACK_PATH_SUFFIX = "/callback"
-UNSENT_INPUT_TYPES = frozenset({"submit", "button", "image", "reset", "file"})
 
 
 class BrowserError(Exception):
     """Why the stand-in browser could not get to the callback; one line."""
-
-
-@dataclass(frozen=True)
-class Form:
-    """A form as it would be submitted: method, absolute action URL, fields in page order."""
-
-    method: str
-    action: str
-    fields: tuple[tuple[str, str], ...]
-
-    @property
-    def asks_password(self) -> bool:
-        return any(name == "password" for name, _ in self.fields)
 
 
 def log(line: str) -> None:
@@ -65,95 +54,11 @@ def is_callback(url: httpx.URL) -> bool:
     )
 
 
-def tags(root, *names: str) -> list:
-    """The elements under `root` with any of the given tag names, in document order."""
-    return [element for element in root.iter() if element.tag in names]
-
-
-def input_value(element) -> tuple[str, str] | None:
-    """The (name, value) an <input> contributes to a submission, or None when it sends none."""
-    name = element.get("name")
-    kind = (element.get("type") or "text").lower()
-    if not name or kind in UNSENT_INPUT_TYPES:
-        return None
-    if kind in ("checkbox", "radio") and element.get("checked") is None:
-        return None
-    default = "on" if kind in ("checkbox", "radio") else ""
-    return name, element.get("value", default)
-
-
-def select_value(element) -> tuple[str, str] | None:
-    """The (name, value) of a <select>: its selected option, else its first option."""
-    name = element.get("name")
-    options = list(element.iter("option"))
-    chosen = [option for option in options if option.get("selected") is not None] or options
-    if not name or not chosen:
-        return None
-    return name, chosen[0].get("value", chosen[0].text or "")
-
-
-def submit_button_value(form_element) -> tuple[tuple[str, str], ...]:
-    """The name/value of the first named submit button, as a click on it would send."""
-    for element in tags(form_element, "button", "input"):
-        kind = (element.get("type") or ("submit" if element.tag == "button" else "text")).lower()
-        if kind == "submit" and element.get("name"):
-            return ((element.get("name"), element.get("value", "")),)
-    return ()
-
-
-def form_fields(form_element) -> tuple[tuple[str, str], ...]:
-    """Every field the form sends, in page order, hidden ones included."""
-    fields = []
-    for element in tags(form_element, "input", "select", "textarea"):
-        if element.tag == "input":
-            field = input_value(element)
-        elif element.tag == "select":
-            field = select_value(element)
-        else:
-            field = (element.get("name"), element.text or "") if element.get("name") else None
-        if field is not None:
-            fields.append(field)
-    return tuple(fields) + submit_button_value(form_element)
-
-
-def pick_form(document):
-    """The login form when the page has one (a `password` input), else its first form."""
-    forms = list(document.iter("form"))
-    for form_element in forms:
-        names = {element.get("name") for element in form_element.iter("input")}
-        if "password" in names:
-            return form_element
-    return forms[0] if forms else None
-
-
-def parse_form(html: str, page_url: str) -> Form | None:
-    """The form to submit on an HTML page, with its action resolved against the page URL."""
-    document = html5lib.parse(html, namespaceHTMLElements=False)
-    form_element = pick_form(document)
-    if form_element is None:
-        return None
-    method = (form_element.get("method") or "get").lower()
-    action = urljoin(page_url, form_element.get("action") or page_url)
-    return Form("post" if method == "post" else "get", action, form_fields(form_element))
-
-
-def fill_credentials(form: Form, username: str, password: str) -> Form:
-    """The form with its `username` and `password` fields set to the given values."""
-    given = {"username": username, "password": password}
-    fields = tuple((name, given.get(name, value)) for name, value in form.fields)
-    return Form(form.method, form.action, fields)
-
-
 def form_request(client: httpx.Client, form: Form) -> httpx.Request:
     """The request a browser makes when the form is submitted (HTML §4.10.21.3)."""
-    encoded = urlencode(form.fields)
-    if form.method == "post":
-        headers = {"Content-Type": "application/x-www-form-urlencoded"}
-        return client.build_request("POST", form.action, content=encoded, headers=headers)
-    parts = urlsplit(form.action)
-    return client.build_request(
-        "GET", urlunsplit((parts.scheme, parts.netloc, parts.path, encoded, ""))
-    )
+    request = form.request()
+    return client.build_request(request.method, request.url, content=request.body,
+                                headers=dict(request.all_headers()))
 
 
 def fetch(client: httpx.Client, request: httpx.Request) -> tuple[httpx.Response, str]:
@@ -196,7 +101,7 @@ class Visit:
                     "the login form came back after signing in (wrong username or password?)"
                 )
             self.signed_in = True
-            form = fill_credentials(form, self.username, self.password)
+            form = form.filled(self.username, self.password)
         names = [name for name, _ in form.fields]
         log(f"submit form {form.method.upper()} {without_query(form.action)} fields {names}")
         return form_request(self.client, form)

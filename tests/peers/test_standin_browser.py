@@ -53,37 +53,6 @@ def redirect(location: str, status: int = 302) -> httpx.Response:
                                                       "Content-Type": "text/html"})
 
 
-def test_parse_form_keeps_hidden_fields_and_resolves_the_action():
-    form = browser.parse_form(LOGIN_PAGE, "http://127.0.0.1:9000/cyberark/login?cloudRedirect=a")
-    assert form.method == "post"
-    assert form.action == (
-        "http://127.0.0.1:9000/login?cloudRedirect=Oauth2%2FAuthorize%2Fdemo-app&x=1"
-    )
-    assert form.fields == (
-        ("flowId", "f-1"), ("username", ""), ("password", ""), ("terms", "on"),
-        ("lang", "fr"), ("note", "hi"), ("action", "signin"),
-    )
-    assert form.asks_password
-
-
-def test_parse_form_prefers_the_login_form_and_defaults_to_get_on_the_page_url():
-    page = '<form action="/search"><input name="q"></form><form><input name="password"></form>'
-    form = browser.parse_form(page, "http://127.0.0.1:9000/signon/?flowId=1")
-    assert (form.method, form.action) == ("get", "http://127.0.0.1:9000/signon/?flowId=1")
-    assert form.fields == (("password", ""),)
-
-
-def test_parse_form_on_a_page_without_form_is_none():
-    assert browser.parse_form("<p>Sorry, an error occurred</p>", "http://127.0.0.1/") is None
-
-
-def test_fill_credentials_sets_only_username_and_password():
-    form = browser.Form("post", "http://127.0.0.1/l", (("username", ""), ("password", ""),
-                                                       ("flowId", "f")))
-    filled = browser.fill_credentials(form, "alice", "pass")
-    assert filled.fields == (("username", "alice"), ("password", "pass"), ("flowId", "f"))
-
-
 @pytest.mark.parametrize(("url", "expected"), [
     (CALLBACK + "?code=c", True),
     ("http://localhost:1/app/callback", True),
