@@ -294,3 +294,12 @@ def test_flow_redirect_from_a_file_saved_by_the_browser(oidc_provider, tmp_path)
     assert (result.returncode, report["ok"]) == (0, True), result.stderr
     assert step(report, "redirect")["code"] == callback["code"]
     assert step(report, "token")["status"] == "ok"
+
+
+def test_flow_logs_in_through_the_providers_login_form_without_a_browser(oidc_provider):
+    env = {**os.environ, "BROWSER": f"{sys.executable} -c 'raise SystemExit(3)' %s"}
+    report, result = run_flow(oidc_provider, env, oidc_provider.public_client_id,
+                              "--username", "alice", "--password", "pass")
+    assert (result.returncode, report["ok"]) == (0, True), report["diagnosis"]
+    assert step(report, "login")["mode"] == "form"
+    assert step(report, "redirect")["iss"] == oidc_provider.issuer

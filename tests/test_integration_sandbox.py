@@ -190,3 +190,23 @@ def test_a_slow_token_endpoint_times_out_as_a_network_error(sandbox):
     assert code == 1
     assert "no answer within the timeout" in steps(document)["token"]["error"]
     assert "network_error" in diagnosis_ids(document)
+
+
+@pytest.mark.parametrize("dialect", ["cloudentity", "generic"])
+def test_a_username_and_password_walk_the_html_login_form_without_a_browser(sandbox, dialect):
+    code, document = flow(sandbox, dialect, "--username", "alice", "--password", "pass",
+                          "--no-browser")
+    assert code == 0, document["diagnosis"]
+    login = steps(document)["login"]
+    assert login["mode"] == "form"
+    submitted = login["exchanges"][-1]
+    assert submitted["request"]["method"] == "POST"
+    assert submitted["request"]["body"]["username"] == "alice"
+    assert submitted["request"]["body"]["password"] != "pass"  # masked
+    assert steps(document)["redirect"]["source"] == "location"
+
+
+def test_a_wrong_password_on_the_login_form_is_one_line(sandbox):
+    code, document = flow(sandbox, "generic", "--username", "alice", "--password", "nope")
+    assert code == 1
+    assert "wrong username or password" in steps(document)["login"]["error"]

@@ -1,7 +1,9 @@
 """API-driven logins: a username and password instead of a person at a browser.
 
 CyberArk (Security Start/AdvanceAuthentication, then authorize with the session) and PingOne
-(the flows API, then resume) each end in the authorization response that carries the code.
+(the flows API, then resume) each end in the authorization response that carries the code;
+any provider with a plain HTML login page (the sandbox's generic and Cloudentity dialects,
+CyberArk's /login page) can be walked through as a browser would (`form_login`).
 Every hop is sent through `http.send` and recorded; redirects are never followed for us, and
 cookies are carried by hand from `Set-Cookie` so each request shows what it sent.
 """
@@ -11,11 +13,12 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from http.cookies import CookieError, SimpleCookie
-from urllib.parse import parse_qs, urlsplit, urlunsplit
+from urllib.parse import parse_qs, urljoin, urlsplit, urlunsplit
 
 import httpx
 
 from pkce_tui.core.errors import NetworkError
+from pkce_tui.core.htmlform import Form, parse_form
 from pkce_tui.core.http import Exchange, HttpRequest, HttpResponse, send
 
 NATIVE_CLIENT = ("X-IDAP-NATIVE-CLIENT", "true")
@@ -253,3 +256,62 @@ def _pingone_message(response: HttpResponse) -> str:
         return str(details[0].get("message") or data.get("message"))
     text = data.get("message") or data.get("error_description") or data.get("error")
     return str(text) if text else (response.body[:200] or "no body")
+
+
+# --- HTML login forms ----------------------------------------------------------------------
+
+MAX_FORM_HOPS = 12
+
+
+async def form_login(client: httpx.AsyncClient, *, authorize_url: str, redirect_uri: str,
+                     username: str, password: str) -> LoginResult:
+    """Log in through the provider's HTML login page, as a browser would without scripts.
+
+    Redirects are followed one hop at a time, the form that asks for a password is filled,
+    other forms (consent) are submitted as the page set them, and the walk stops at the answer
+    that redirects back to `redirect_uri`: that answer carries the code (RFC 6749 §4.1.2).
+    """
+    session = _Session(client)
+    return await _run(session, _walk_to_client(session, authorize_url, redirect_uri, username,
+                                                password))
+
+
+async def _walk_to_client(session: _Session, authorize_url: str, redirect_uri: str,
+                          username: str, password: str) -> HttpResponse:
+    request, signed_in = HttpRequest("GET", authorize_url), False
+    for hop in range(MAX_FORM_HOPS):
+        response = await session.send(request, f"hop {hop + 1}")
+        location = response.header("Location")
+        if response.status in REDIRECT_STATUSES and location:
+            target = urljoin(request.url, location)
+            if _same_endpoint(target, redirect_uri):
+                return response
+            request = HttpRequest("GET", target)
+            continue
+        form = _page_form(request.url, response)
+        if form.asks_password:
+            if signed_in:
+                raise LoginStopped("the login form came back after signing in: wrong username "
+                                   "or password?")
+            form, signed_in = form.filled(username, password), True
+        request = form.request()
+    raise LoginStopped(f"no redirect back to {redirect_uri} within {MAX_FORM_HOPS} hops")
+
+
+def _page_form(url: str, response: HttpResponse) -> Form:
+    where = f"{urlunsplit(urlsplit(url)._replace(query='', fragment=''))} answered HTTP " \
+            f"{response.status}"
+    if "html" not in (response.header("Content-Type") or ""):
+        raise LoginStopped(f"{where}, neither a redirect nor an HTML page")
+    form = parse_form(response.body, url)
+    if form is None:
+        raise LoginStopped(f"{where}, an HTML page with no form to fill")
+    return form
+
+
+def _same_endpoint(url: str, redirect_uri: str) -> bool:
+    """True when `url` goes to the redirect URI: same scheme, host, port and path."""
+    def endpoint(value: str) -> tuple:
+        parts = urlsplit(value)
+        return parts.scheme, parts.hostname, parts.port, parts.path
+    return endpoint(url) == endpoint(redirect_uri)

@@ -26,7 +26,6 @@ SECRET_FIELDS = ("client_secret", "password")
 DIALECTS = ("generic", "cyberark", "pingone", "cloudentity")
 AUTH_METHODS = ("none", "client_secret_basic", "client_secret_post")
 SANDBOX_DIALECTS = ("cyberark", "pingone", "generic", "cloudentity")
-API_LOGIN_DIALECTS = ("cyberark", "pingone")  # the others log in through an HTML form
 
 
 @dataclass(frozen=True)
@@ -98,13 +97,13 @@ def sandbox_coordinates(dialect: str, base: str) -> dict:
 def builtin_profiles() -> dict[str, Profile]:
     """The sandbox's clients as ready-to-run profiles for demo user alice / pass.
 
-    CyberArk and PingOne log in through their APIs, so F5 runs the whole flow; generic and
-    Cloudentity log in through the sandbox's HTML form in the browser (loopback listener).
+    Each logs in without a browser, so F5 runs the whole flow: CyberArk and PingOne through
+    their login APIs, generic and Cloudentity through the sandbox's HTML login form.
     """
     profiles = {}
     for dialect in SANDBOX_DIALECTS:
         common = {"dialect": dialect, "sandbox": True, "username": "alice", "password": "pass",
-                  "login": "api" if dialect in API_LOGIN_DIALECTS else "browser"}
+                  "login": "api"}
         for suffix, client in (("public", {"client_id": "demo-public"}),
                                ("confidential", {"client_id": "demo-confidential",
                                                  "client_secret": "demo-secret",

@@ -29,7 +29,6 @@ if TYPE_CHECKING:
     from pkce_tui.core.flow import FlowRunner, FlowState
 
 StepFunction = Callable[["FlowState", "FlowRunner"], Awaitable[StepResult]]
-API_LOGIN_DIALECTS = ("cyberark", "pingone")
 
 
 async def run(step: str, state: FlowState, runner: FlowRunner) -> StepResult:
@@ -142,31 +141,36 @@ async def login_step(state: FlowState, runner: FlowRunner) -> StepResult:
 
 
 def _uses_api_login(config) -> bool:
+    """A username and password log in without a browser: `login="api"`, or `auto` with both."""
     if config.login == "api":
         return True
-    return (config.login == "auto" and config.dialect in API_LOGIN_DIALECTS
-            and bool(config.username) and config.password is not None)
+    return config.login == "auto" and bool(config.username) and config.password is not None
 
 
 async def _api_login(state: FlowState, runner: FlowRunner, authorize_url: str) -> StepResult:
+    """CyberArk's Security API, PingOne's flows API, or else the HTML login page."""
     c = state.config
+    credentials = {"username": c.username or "", "password": c.password or ""}
     if c.dialect == "cyberark":
         endpoints = state.value("discovery")
         tenant_url = c.tenant_url or endpoints.authorization_endpoint.split("/OAuth2/")[0]
         result = await login.cyberark_login(runner.client, tenant_url=tenant_url,
-                                            authorize_url=authorize_url,
-                                            username=c.username or "", password=c.password or "")
+                                            authorize_url=authorize_url, **credentials)
+        mode = "api"
     elif c.dialect == "pingone":
         result = await login.pingone_login(runner.client, authorize_url=authorize_url,
-                                           username=c.username or "", password=c.password or "")
+                                           **credentials)
+        mode = "api"
     else:
-        return StepResult("login", "error", f"{c.dialect} has no API login",
-                          error=f"the {c.dialect} dialect has no API login: use the browser")
-    data = {"mode": "api", "raw": result.redirect.body if result.redirect else None}
+        result = await login.form_login(runner.client, authorize_url=authorize_url,
+                                        redirect_uri=c.redirect_uri, **credentials)
+        mode = "form"
+    data = {"mode": mode, "raw": result.redirect.body if result.redirect else None}
     if not result.ok:
         return StepResult("login", "error", result.error or "login failed", data,
                           error=result.error, exchanges=result.exchanges)
-    return StepResult("login", "ok", f"{c.dialect} API login as {c.username}", data,
+    how = "API" if mode == "api" else "login form"
+    return StepResult("login", "ok", f"{c.dialect} {how} as {c.username}", data,
                       response=result.redirect, exchanges=result.exchanges, value=result.redirect)
 
 
