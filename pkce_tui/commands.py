@@ -37,7 +37,7 @@ def pkce(args: argparse.Namespace) -> int:
 
 def parse_redirect(args: argparse.Namespace) -> int:
     """Print what a redirect URL, HTTP response or HTML page carries, with its checks."""
-    text = args.source if "://" in args.source else read_input(args.source, "redirect")
+    text = args.source if _is_redirect_text(args.source) else read_input(args.source, "redirect")
     result = parse_redirect_text(text, expected_state=args.state, expected_issuer=args.issuer)
     if args.json:
         emit_json(result.to_json())
@@ -52,6 +52,14 @@ def parse_redirect(args: argparse.Namespace) -> int:
             print(f"warning: {warning}", file=sys.stderr)
     failed = result.kind != "code" or any(c.ok is False for c in result.checks)
     return 1 if failed else 0
+
+
+def _is_redirect_text(source: str) -> bool:
+    """A SOURCE that is no file but looks like a URL (`https://…`, `com.app:/cb?code=…`,
+    `/callback?code=…`) is the redirect itself; anything else names a file or stdin."""
+    if source == "-" or Path(source).is_file():
+        return False
+    return "://" in source or ":/" in source or "?" in source
 
 
 def jwt(args: argparse.Namespace) -> int:

@@ -173,3 +173,17 @@ def test_flow_bad_target_options_exit_2_with_the_reason(option, message):
 def test_flow_refuses_a_non_positive_timeout():
     result = cli("flow", "--client-id", "a", "--timeout", "-1")
     assert result.returncode == 2 and "between 0 and 3600" in result.stderr
+
+
+@pytest.mark.parametrize("source", ["com.example.app:/cb?code=abc&state=s",
+                                    "http://127.0.0.1:8765/callback?code=abc&state=s"])
+def test_parse_redirect_takes_a_url_like_source_as_the_redirect_itself(source):
+    result = cli("parse-redirect", source, "--state", "s", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["code"] == "abc"
+
+
+def test_parse_redirect_names_a_missing_file():
+    result = cli("parse-redirect", "no-such-page.html")
+    assert result.returncode == 2
+    assert "cannot read the redirect from no-such-page.html" in result.stderr

@@ -92,6 +92,8 @@ def test_cyberark_sends_the_object_moved_page_and_does_not_rotate_refresh_tokens
     assert by_step["redirect"]["params"]["responseType"] == "code"
     assert by_step["token"]["expires_in"] == 18000
     assert by_step["refresh"]["rotated"] is False
+    whoami = by_step["userinfo"]["whoami"]
+    assert whoami["success"] is True and whoami["Result"]["User"]
 
 
 def test_pingone_rotates_refresh_tokens(sandbox):

@@ -23,6 +23,7 @@ from pkce_tui.core.token import (
     parse_token_response,
     refresh_request,
     userinfo_request,
+    whoami_request,
 )
 
 if TYPE_CHECKING:
@@ -323,8 +324,23 @@ async def userinfo(state: FlowState, runner: FlowRunner) -> StepResult:
         reason = response.header("WWW-Authenticate") or response.body[:200]
         why = f"HTTP {response.status}: {reason}"
         return StepResult("userinfo", "error", why, request=request, response=response, error=why)
-    return StepResult("userinfo", "ok", f"sub {claims.get('sub')}", {"claims": claims},
+    data = {"claims": claims}
+    if endpoints.whoami_endpoint:
+        data["whoami"] = await _whoami(runner, endpoints.whoami_endpoint, access)
+    return StepResult("userinfo", "ok", f"sub {claims.get('sub')}", data,
                       request=request, response=response, value=claims)
+
+
+async def _whoami(runner: FlowRunner, endpoint: str, access_token: str) -> dict:
+    """CyberArk's /Security/Whoami with the access token: who the tenant thinks this is.
+
+    It answers HTTP 200 with `success: false` on failure (DIALECTS.md); that is shown as is.
+    """
+    try:
+        response = await send(runner.client, whoami_request(endpoint, access_token))
+    except NetworkError as exc:
+        return {"error": str(exc)}
+    return response.json() or {"error": f"HTTP {response.status}: not a JSON object"}
 
 
 async def refresh(state: FlowState, runner: FlowRunner) -> StepResult:
