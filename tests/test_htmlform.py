@@ -1,16 +1,10 @@
 """HTML forms read as a browser submits them: hidden fields, checkboxes, selects, actions."""
 
+from pathlib import Path
+
 from pkce_tui.core.htmlform import Form, parse_form
 
-LOGIN_PAGE = """<!DOCTYPE html><html><body>
-<form method="post" action="/login?cloudRedirect=Oauth2%2FAuthorize%2Fdemo-app&amp;x=1">
-<input type="hidden" name="flowId" value="f-1">
-<input name="username"><input name="password" type="password">
-<input type="checkbox" name="remember"><input type="checkbox" name="terms" checked>
-<select name="lang"><option value="en">English</option><option value="fr" selected>Fr</option>
-</select><textarea name="note">hi</textarea>
-<button type="submit" name="action" value="signin">Sign in</button>
-</form></body></html>"""
+LOGIN_PAGE = (Path(__file__).parent / "data" / "login_page.html").read_text()
 def test_parse_form_keeps_hidden_fields_and_resolves_the_action():
     form = parse_form(LOGIN_PAGE, "http://127.0.0.1:9000/cyberark/login?cloudRedirect=a")
     assert form.method == "post"

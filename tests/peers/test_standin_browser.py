@@ -28,15 +28,7 @@ def _load_script(name: str, path: Path):
 browser = _load_script("standin_browser", Path(__file__).parent / "browser.py")
 
 CALLBACK = "http://127.0.0.1:8765/callback"
-LOGIN_PAGE = """<!DOCTYPE html><html><body>
-<form method="post" action="/login?cloudRedirect=Oauth2%2FAuthorize%2Fdemo-app&amp;x=1">
-<input type="hidden" name="flowId" value="f-1">
-<input name="username"><input name="password" type="password">
-<input type="checkbox" name="remember"><input type="checkbox" name="terms" checked>
-<select name="lang"><option value="en">English</option><option value="fr" selected>Fr</option>
-</select><textarea name="note">hi</textarea>
-<button type="submit" name="action" value="signin">Sign in</button>
-</form></body></html>"""
+LOGIN_PAGE = (Path(__file__).parent.parent / "data" / "login_page.html").read_text()
 OBJECT_MOVED = (
     '<html><head><title>Object moved</title></head><body>\r\n'
     '<h2>Object moved to <a href="{href}">here</a>.</h2>\r\n</body></html>\r\n'
