@@ -14,7 +14,7 @@ from pkce_tui.core.http import new_client
 from pkce_tui.core.pkce import generate_verifier, make_challenge
 from pkce_tui.core.redirect import parse_redirect as parse_redirect_text
 
-MAX_INPUT_BYTES = 1_000_000
+MAX_INPUT_BYTES = 64 * 1024 * 1024  # a HAR export can be large; pages are bounded again
 
 
 def pkce(args: argparse.Namespace) -> int:

@@ -187,3 +187,18 @@ def test_parse_redirect_names_a_missing_file():
     result = cli("parse-redirect", "no-such-page.html")
     assert result.returncode == 2
     assert "cannot read the redirect from no-such-page.html" in result.stderr
+
+
+def test_parse_redirect_reads_a_har_export(tmp_path):
+    capture = tmp_path / "capture.har"
+    moved = {"request": {"method": "GET", "url": "https://t.example/OAuth2/Authorize/app"},
+             "response": {"status": 302, "headers": [], "redirectURL": "",
+                          "content": {"text": OBJECT_MOVED, "mimeType": "text/html"}}}
+    capture.write_text(json.dumps({"log": {"version": "1.2", "entries": [moved]}}))
+    result = cli("parse-redirect", str(capture), "--state", "s1", "--json")
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert (document["code"], document["source"]) == ("c0de", "html_anchor")
+    capture.write_text('{"log": {"entries": [')
+    broken = cli("parse-redirect", str(capture))
+    assert broken.returncode == 2 and "HAR file is not JSON" in broken.stderr

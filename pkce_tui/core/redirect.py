@@ -21,6 +21,7 @@ from xml.etree.ElementTree import Element
 
 import html5lib
 
+from pkce_tui.core import har
 from pkce_tui.core.checks import Check
 from pkce_tui.core.errors import InputError, ProtocolError
 from pkce_tui.core.http import HttpResponse
@@ -85,9 +86,11 @@ def parse_redirect(text: str, *, expected_state: str | None = None,
                    expected_issuer: str | None = None) -> RedirectResult:
     """Find the redirect in a pasted URL, HTTP response or HTML page and check it.
 
+    A HAR file (a browser's recorded traffic) yields the entry that carries the response.
     Anything unreadable is an `InputError` with one line saying what was expected.
     """
-    return _result(_find(text), expected_state, expected_issuer)
+    found = _from_har(text) if har.looks_like_har(text) else _find(text)
+    return _result(found, expected_state, expected_issuer)
 
 
 def parse_http_response(response: HttpResponse, *, expected_state: str | None = None,
@@ -114,6 +117,13 @@ def _find(text: str) -> _Found:
     if _HTML_TAG.search(stripped):
         return _from_html(stripped)
     raise InputError(NO_REDIRECT)
+
+
+def _from_har(text: str) -> _Found:
+    response = har.authorization_response(text)
+    if isinstance(response, HttpResponse):
+        return _from_http(response.status, response.header("Location"), response.body)
+    return _Found("url", response)
 
 
 def _check_size(text: str) -> None:
