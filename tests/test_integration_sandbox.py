@@ -212,3 +212,19 @@ def test_a_wrong_password_on_the_login_form_is_one_line(sandbox):
     code, document = flow(sandbox, "generic", "--username", "alice", "--password", "nope")
     assert code == 1
     assert "wrong username or password" in steps(document)["login"]["error"]
+
+
+@pytest.mark.parametrize("dialect", ["cyberark", "pingone", "cloudentity", "generic"])
+def test_an_unregistered_redirect_uri_is_named_with_the_servers_words(sandbox, dialect):
+    code, document = flow(sandbox, dialect, "--username", "alice", "--password", "pass",
+                          "--redirect-uri", "http://127.0.0.1:9999/elsewhere")
+    assert code == 1
+    assert "redirect_uri" in steps(document)["login"]["error"]
+    assert "redirect_uri_not_registered" in diagnosis_ids(document)
+
+
+@pytest.mark.parametrize("dialect", ["cyberark", "pingone", "generic"])
+def test_a_wrong_password_in_an_api_or_form_login_is_named(sandbox, dialect):
+    code, document = flow(sandbox, dialect, "--username", "alice", "--password", "wrong")
+    assert code == 1
+    assert "login_failed" in diagnosis_ids(document)

@@ -127,6 +127,28 @@ def _redirect_error(error: str, description: str, state: FlowState) -> Iterator[
         yield Diagnosis(diagnosis_id, "redirect", "error", f"{summary}: {description}", fix)
 
 
+def _login_rules(state: FlowState) -> Iterator[Diagnosis]:
+    """A server that refuses the authorization request before any login page shows an error
+    instead of redirecting (RFC 6749 §4.1.2.1): the redirect URI or the client is unknown."""
+    result = _failed(state, "login")
+    if result is None or result.data.get("network_error"):
+        return
+    text = (result.error or "").lower()
+    if "redirect_uri" in text or "redirect uri" in text:
+        yield Diagnosis("redirect_uri_not_registered", "authorize", "error",
+                        f"the server refused the redirect_uri before any login: {result.error}",
+                        f"register {state.config.redirect_uri} exactly on the application "
+                        "(RFC 6749 §3.1.2), or use a redirect URI it knows")
+    elif "client" in text and any(w in text for w in ("invalid_client", "unknown", "not found")):
+        yield Diagnosis("unknown_client", "authorize", "error",
+                        f"the server does not know the client: {result.error}",
+                        "check the client id (and the tenant, app id or environment it lives in)")
+    elif any(w in text for w in ("password", "authentication (login or challenge) has failed")):
+        yield Diagnosis("login_failed", "login", "error",
+                        f"the login was refused: {result.error}",
+                        "check the username and password, and that the user may use the app")
+
+
 def _pkce_refusal(text: str, state: FlowState) -> Diagnosis:
     method = state.config.method
     if method == "plain" or ("s256" in text and method != "S256"):
@@ -295,5 +317,6 @@ def _network_rules(state: FlowState) -> Iterator[Diagnosis]:
 
 
 _RULES: tuple[Rule, ...] = (
-    _network_rules, _verifier_rules, _authorize_rules, _redirect_rules, _token_rules, _jwt_rules,
+    _network_rules, _verifier_rules, _authorize_rules, _login_rules, _redirect_rules,
+    _token_rules, _jwt_rules,
 )

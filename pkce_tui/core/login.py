@@ -158,7 +158,7 @@ async def _authorize_with_session(session: _Session, authorize_url: str,
     response = await session.send(HttpRequest("GET", authorize_url, headers), "authorize")
     if response.status not in REDIRECT_STATUSES:
         raise LoginStopped(f"CyberArk answered the authorize request with HTTP "
-                           f"{response.status}, not a redirect")
+                           f"{response.status}, not a redirect: {_server_words(response)}")
     return response
 
 
@@ -191,7 +191,7 @@ async def _pingone_steps(session: _Session, authorize_url: str, username: str,
     if response.status not in REDIRECT_STATUSES and "authorizeResponse" not in (
             response.json() or {}):
         raise LoginStopped(f"PingOne answered resume with HTTP {response.status}: "
-                           f"{_pingone_message(response)}")
+                           f"{_server_words(response)}")
     return response
 
 
@@ -210,7 +210,7 @@ async def _open_flow(session: _Session, authorize_url: str, response: HttpRespon
         return data
     if response.status not in REDIRECT_STATUSES:
         raise LoginStopped(f"PingOne answered authorize with HTTP {response.status}: "
-                           f"{_pingone_message(response)}")
+                           f"{_server_words(response)}")
     location = response.header("Location") or ""
     flow_id = parse_qs(urlsplit(location).query).get("flowId", [None])[0]
     if not flow_id:
@@ -244,17 +244,22 @@ def _flow_json(response: HttpResponse) -> dict:
     data = response.json()
     if response.status != 200 or data is None:
         raise LoginStopped(f"PingOne's flows API answered HTTP {response.status}: "
-                           f"{_pingone_message(response)}")
+                           f"{_server_words(response)}")
     return data
 
 
-def _pingone_message(response: HttpResponse) -> str:
-    """The most specific message of a PingOne error body (platform or OAuth shape)."""
+def _server_words(response: HttpResponse) -> str:
+    """The most specific message of an error body: PingOne's platform shape, an OAuth error
+    (RFC 6749 §5.2) with Cloudentity's hint, or the start of the text."""
     data = response.json() or {}
     details = data.get("details")
     if isinstance(details, list) and details and isinstance(details[0], dict):
         return str(details[0].get("message") or data.get("message"))
-    text = data.get("message") or data.get("error_description") or data.get("error")
+    if data.get("error"):
+        described = f"{data['error']}: {data.get('error_description') or 'no description'}"
+        hint = data.get("error_hint")  # Cloudentity's specific reason
+        return f"{described} ({hint})" if hint else described
+    text = data.get("message")
     return str(text) if text else (response.body[:200] or "no body")
 
 
@@ -302,7 +307,8 @@ def _page_form(url: str, response: HttpResponse) -> Form:
     where = f"{urlunsplit(urlsplit(url)._replace(query='', fragment=''))} answered HTTP " \
             f"{response.status}"
     if "html" not in (response.header("Content-Type") or ""):
-        raise LoginStopped(f"{where}, neither a redirect nor an HTML page")
+        raise LoginStopped(f"{where}, neither a redirect nor an HTML page: "
+                           f"{_server_words(response)}")
     form = parse_form(response.body, url)
     if form is None:
         raise LoginStopped(f"{where}, an HTML page with no form to fill")
