@@ -29,6 +29,7 @@ from pkce_tui.core.token import (
 if TYPE_CHECKING:
     from pkce_tui.core.flow import FlowRunner, FlowState
 
+NO_TOKENS = "no tokens: the token step did not succeed"
 StepFunction = Callable[["FlowState", "FlowRunner"], Awaitable[StepResult]]
 
 
@@ -253,7 +254,7 @@ async def id_token(state: FlowState, runner: FlowRunner) -> StepResult:
     """Validate the ID token (OIDC Core §3.1.3.7) against the provider's JWKS."""
     tokens = _tokens(state)
     if tokens is None:
-        return _skipped("id_token", "no tokens: the token step failed")
+        return _skipped("id_token", NO_TOKENS)
     token_value = tokens.get("id_token")
     if not token_value:
         status = "error" if "openid" in state.config.scope.split() else "skipped"
@@ -270,7 +271,9 @@ async def id_token(state: FlowState, runner: FlowRunner) -> StepResult:
 async def access_token(state: FlowState, runner: FlowRunner) -> StepResult:
     """Decode the access token when it is a JWT (RFC 9068); opaque tokens are skipped."""
     tokens = _tokens(state)
-    token_value = (tokens or {}).get("access_token")
+    if tokens is None:
+        return _skipped("access_token", NO_TOKENS)
+    token_value = tokens.get("access_token")
     if not token_value:
         return _skipped("access_token", "no access token")
     if not jwt.looks_like_jwt(token_value):
@@ -312,7 +315,9 @@ def _tokens(state: FlowState) -> dict | None:
 async def userinfo(state: FlowState, runner: FlowRunner) -> StepResult:
     """Call the UserInfo endpoint with the access token (OIDC Core §5.3, RFC 6750 §2.1)."""
     endpoints = state.value("discovery")
-    access = (_tokens(state) or {}).get("access_token")
+    if _tokens(state) is None:
+        return _skipped("userinfo", NO_TOKENS)
+    access = _tokens(state).get("access_token")
     if not access:
         return _skipped("userinfo", "no access token")
     if not endpoints.userinfo_endpoint:
@@ -345,7 +350,9 @@ async def _whoami(runner: FlowRunner, endpoint: str, access_token: str) -> dict:
 
 async def refresh(state: FlowState, runner: FlowRunner) -> StepResult:
     """Use the refresh token once (RFC 6749 §6) and say whether it rotated."""
-    refresh_value = (_tokens(state) or {}).get("refresh_token")
+    if _tokens(state) is None:
+        return _skipped("refresh", NO_TOKENS)
+    refresh_value = _tokens(state).get("refresh_token")
     if not refresh_value:
         return _skipped("refresh", "no refresh_token issued (ask for offline_access?)")
     c = state.config
