@@ -10,16 +10,17 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pkce_tui.core.errors import InputError
 from pkce_tui.sandbox.context import SandboxContext
-from pkce_tui.sandbox.cyberark import cyberark_routes
+from pkce_tui.sandbox.cyberark import CyberArkRoutes
 from pkce_tui.sandbox.dialects import DIALECTS
-from pkce_tui.sandbox.form_login import form_login_routes
-from pkce_tui.sandbox.pingone import pingone_routes
+from pkce_tui.sandbox.form_login import FormLoginRoutes
+from pkce_tui.sandbox.pingone import PingOneRoutes
 
+#: Each dialect's routes, built from the context: `ROUTES[name](ctx).routes()`.
 ROUTES = {
-    "cyberark": cyberark_routes,
-    "pingone": pingone_routes,
-    "cloudentity": partial(form_login_routes, dialect=DIALECTS["cloudentity"]),
-    "generic": partial(form_login_routes, dialect=DIALECTS["generic"]),
+    "cyberark": CyberArkRoutes,
+    "pingone": PingOneRoutes,
+    "cloudentity": partial(FormLoginRoutes, dialect=DIALECTS["cloudentity"]),
+    "generic": partial(FormLoginRoutes, dialect=DIALECTS["generic"]),
 }
 #: CyberArk (IIS) matches these path segments in any letter case.
 CYBERARK_SEGMENTS = {name.lower(): name for name in (
@@ -39,7 +40,7 @@ def check_dialects(dialects: tuple[str, ...]) -> tuple[str, ...]:
 def build_app(ctx: SandboxContext, dialects: tuple[str, ...],
               log: Callable[[str], None] | None = None) -> ASGIApp:
     """The Starlette app for `dialects`, wrapped in CyberArk's path folding and the log."""
-    routes = [route for name in check_dialects(dialects) for route in ROUTES[name](ctx)]
+    routes = [route for name in check_dialects(dialects) for route in ROUTES[name](ctx).routes()]
     app: ASGIApp = CyberArkPathCase(Starlette(routes=routes))
     return RequestLog(app, log) if log else app
 

@@ -13,14 +13,13 @@ from starlette.routing import Route
 from pkce_tui.sandbox.context import SandboxContext
 from pkce_tui.sandbox.dialects import CYBERARK
 from pkce_tui.sandbox.directory import USERS, User, check_password
-from pkce_tui.sandbox.endpoints import common_routes, oauth_errors
+from pkce_tui.sandbox.endpoints import CommonRoutes, oauth_errors
 from pkce_tui.sandbox.oauth import OAuthError, authorize_request
 from pkce_tui.sandbox.pages import login_page, message_page, object_moved
 from pkce_tui.sandbox.store import Grant, new_id
 from pkce_tui.sandbox.web import (
+    authorize_error,
     code_redirect_url,
-    error_redirect_url,
-    oauth_error,
     query_params,
     read_form,
     read_json_object,
@@ -32,6 +31,7 @@ SECOND_FACTOR_CODE = "123456"
 FAILED = "Authentication (login or challenge) has failed. Please try again or contact your " \
          "system administrator."
 LOGIN_PATH = "/cyberark/login"
+LOGIN_TITLE = "CyberArk Identity sandbox"
 AUTHORIZE_PATH = CYBERARK.path("authorization_endpoint")
 MECHANISM_PROMPTS = {
     "UP": ("Text", "Password", "Enter Password"),
@@ -76,15 +76,33 @@ def session_cookie(session: str) -> str:
     return f"{SESSION_COOKIE}={session}; path=/cyberark; HttpOnly; SameSite=Lax"
 
 
-def cyberark_routes(ctx: SandboxContext) -> list[Route]:
+class CyberArkRoutes:
     """The CyberArk tenant at /cyberark with the OIDC app `demo-app`."""
 
-    def signed_in_user(request: Request) -> str | None:
+    def __init__(self, ctx: SandboxContext):
+        self.ctx = ctx
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/cyberark/Security/StartAuthentication", self.start_authentication,
+                  methods=["POST"]),
+            Route("/cyberark/Security/AdvanceAuthentication", self.advance_authentication,
+                  methods=["POST"]),
+            Route("/cyberark/Security/Whoami", oauth_errors(CYBERARK, self.whoami),
+                  methods=["GET", "POST"]),
+            Route(AUTHORIZE_PATH, oauth_errors(CYBERARK, self.authorize)),
+            Route(LOGIN_PATH, oauth_errors(CYBERARK, self.login_form)),
+            Route(LOGIN_PATH, oauth_errors(CYBERARK, self.login_submit), methods=["POST"]),
+            *CommonRoutes(self.ctx, CYBERARK).routes(),
+        ]
+
+    def signed_in_user(self, request: Request) -> str | None:
         """The session's user, from the .ASPXAUTH cookie or the login API's bearer Token."""
         session = request.cookies.get(SESSION_COOKIE) or _bearer(request)
-        return ctx.store.session_user("cyberark", session)
+        return self.ctx.store.session_user("cyberark", session)
 
-    async def start_authentication(request: Request) -> Response:
+    async def start_authentication(self, request: Request) -> Response:
+        """Begin a login for a known user: the challenge levels it must pass."""
         body = await read_json_object(request)
         refusal = _refusal(request, body)
         user = USERS.get(str((body or {}).get("User", "")))
@@ -92,78 +110,96 @@ def cyberark_routes(ctx: SandboxContext) -> list[Route]:
             return envelope(False, {"Summary": "Undefined"}, refusal or FAILED)
         auth = AuthSession(user, challenge_levels(user))
         session_id = new_id(16)
-        ctx.store.add_login(session_id, auth)
-        return envelope(True, {
-            "SessionId": session_id, "Challenges": [{"Mechanisms": m} for m in auth.levels],
-            "Summary": "NewPackage", "TenantId": TENANT_ID, "Version": "1.0",
-        })
+        self.ctx.store.add_login(session_id, auth)
+        return _new_package(session_id, auth)
 
-    async def advance_authentication(request: Request) -> Response:
+    async def advance_authentication(self, request: Request) -> Response:
+        """Answer one challenge level; past the last one, the login succeeds with a session."""
         body = await read_json_object(request) or {}
         refusal = _refusal(request, body)
         session_id = str(body.get("SessionId", ""))
-        auth = ctx.store.logins.get(session_id)
+        auth = self.ctx.store.logins.get(session_id)
         if refusal or not isinstance(auth, AuthSession) or not _answer_ok(auth, body):
-            ctx.store.logins.pop(session_id, None)
+            self.ctx.store.logins.pop(session_id, None)
             return envelope(False, {"Summary": "Failure"}, refusal or FAILED)
         auth.level += 1
         if auth.level < len(auth.levels):
             return envelope(True, {"Summary": "StartNextChallenge"})
-        del ctx.store.logins[session_id]
-        return _login_success(ctx.store.start_session("cyberark", auth.user.username), auth)
+        del self.ctx.store.logins[session_id]
+        return _login_success(self.ctx.store.start_session("cyberark", auth.user.username), auth)
 
-    async def whoami(request: Request) -> Response:
-        username = signed_in_user(request) or _access_token_user(ctx, request)
+    async def whoami(self, request: Request) -> Response:
+        """Who the session or the access token belongs to."""
+        username = self.signed_in_user(request) or self.access_token_user(request)
         if username is None:
             return envelope(False, None, "Not authenticated")
         return envelope(True, {"TenantId": TENANT_ID, "User": f"{username}@demo.example.test"})
 
-    async def authorize(request: Request) -> Response:
+    def access_token_user(self, request: Request) -> str | None:
+        grant = self.ctx.store.grant_for_access_token(_bearer(request) or "")
+        return grant.user if grant is not None and grant.dialect == "cyberark" else None
+
+    async def authorize(self, request: Request) -> Response:
+        """Code for a signed-in browser, else off to the login page, bouncing back after."""
         params = query_params(request)
-        grant = ctx.store.pending(params.get("bounce", ""))
-        if grant is None:
-            try:
-                grant = ctx.store.add_grant(authorize_request(ctx, CYBERARK, params))
-            except OAuthError as err:
-                return _authorize_error(ctx, err, params)
-        user = signed_in_user(request)
+        try:
+            grant = self.grant_for(params)
+        except OAuthError as err:
+            return self.authorize_error(err, params)
+        user = self.signed_in_user(request)
         if user is not None:
-            code = ctx.store.issue_code(grant, user)
-            return object_moved(code_redirect_url(ctx, CYBERARK, grant.redirect_uri, code,
-                                                  grant.state))
+            return self.code_moved(grant, user)
         if params.get("prompt") == "none":
             err = OAuthError("login_required", "prompt=none, but there is no session")
-            return _authorize_error(ctx, err, {**params, "redirect_uri": grant.redirect_uri})
+            return self.authorize_error(err, {**params, "redirect_uri": grant.redirect_uri})
         return object_moved(_login_location(grant))
 
-    async def login_form(request: Request) -> Response:
-        target = query_params(request).get("cloudRedirect", "")
-        return login_page("CyberArk Identity sandbox", LOGIN_PATH, {"cloudRedirect": target})
+    def authorize_error(self, err: OAuthError, params: dict[str, str]) -> Response:
+        return authorize_error(self.ctx, CYBERARK, err, params, moved=object_moved)
 
-    async def login_submit(request: Request) -> Response:
+    def code_moved(self, grant: Grant, user: str) -> Response:
+        """The "Object moved" page sending the browser to the client with a new code."""
+        code = self.ctx.store.issue_code(grant, user)
+        return object_moved(code_redirect_url(self.ctx, CYBERARK, grant.redirect_uri, code,
+                                              grant.state))
+
+    def grant_for(self, params: dict[str, str]) -> Grant:
+        """The pending grant a login bounces back to, else a new one from the request."""
+        grant = self.ctx.store.pending(params.get("bounce", ""))
+        if grant is not None:
+            return grant
+        return self.ctx.store.add_grant(authorize_request(self.ctx, CYBERARK, params))
+
+    async def login_form(self, request: Request) -> Response:
+        target = query_params(request).get("cloudRedirect", "")
+        return login_page(LOGIN_TITLE, LOGIN_PATH, {"cloudRedirect": target})
+
+    async def login_submit(self, request: Request) -> Response:
+        """The posted login form: a right password starts a session and goes back to authorize."""
         form = await read_form(request)
         target = form.get("cloudRedirect", "")
-        if not target.lower().startswith("oauth2/authorize/") or "//" in target:
+        if not _is_authorize_path(target):
             return message_page("Bad request", "cloudRedirect must be an OAuth2/Authorize "
                                 "path of this tenant.", status=400)
         user = check_password(form.get("username", ""), form.get("password", ""))
         if user is None:
-            return login_page("CyberArk Identity sandbox", LOGIN_PATH, {"cloudRedirect": target},
+            return login_page(LOGIN_TITLE, LOGIN_PATH, {"cloudRedirect": target},
                               error=FAILED, username=form.get("username", ""))
-        session = ctx.store.start_session("cyberark", user.username)
+        session = self.ctx.store.start_session("cyberark", user.username)
         return object_moved(f"/cyberark/{target}", {"Set-Cookie": session_cookie(session)})
 
-    return [
-        Route("/cyberark/Security/StartAuthentication", start_authentication, methods=["POST"]),
-        Route("/cyberark/Security/AdvanceAuthentication", advance_authentication,
-              methods=["POST"]),
-        Route("/cyberark/Security/Whoami", oauth_errors(CYBERARK, whoami),
-              methods=["GET", "POST"]),
-        Route(AUTHORIZE_PATH, oauth_errors(CYBERARK, authorize)),
-        Route(LOGIN_PATH, oauth_errors(CYBERARK, login_form)),
-        Route(LOGIN_PATH, oauth_errors(CYBERARK, login_submit), methods=["POST"]),
-        *common_routes(ctx, CYBERARK),
-    ]
+
+def _new_package(session_id: str, auth: AuthSession) -> Response:
+    """StartAuthentication's answer: the login's id and every challenge level."""
+    return envelope(True, {
+        "SessionId": session_id, "Challenges": [{"Mechanisms": m} for m in auth.levels],
+        "Summary": "NewPackage", "TenantId": TENANT_ID, "Version": "1.0",
+    })
+
+
+def _is_authorize_path(target: str) -> bool:
+    """Whether the login may send the browser to `target`: only this tenant's authorize."""
+    return target.lower().startswith("oauth2/authorize/") and "//" not in target
 
 
 def _refusal(request: Request, body: dict | None) -> str | None:
@@ -201,19 +237,8 @@ def _bearer(request: Request) -> str | None:
     return value.strip() if scheme.lower() == "bearer" else None
 
 
-def _access_token_user(ctx: SandboxContext, request: Request) -> str | None:
-    grant = ctx.store.grant_for_access_token(_bearer(request) or "")
-    return grant.user if grant is not None and grant.dialect == "cyberark" else None
-
-
 def _login_location(grant: Grant) -> str:
     """Where IIS sends a browser without a session: the login page, bouncing back after."""
     bounce = f"Oauth2/Authorize/demo-app?bounce={grant.id}"
     return f"{LOGIN_PATH}?cloudRedirect={quote(bounce, safe='')}"
 
-
-def _authorize_error(ctx: SandboxContext, err: OAuthError, params: dict[str, str]) -> Response:
-    if not err.redirect:
-        return oauth_error(CYBERARK, err)
-    return object_moved(error_redirect_url(ctx, CYBERARK, err, params["redirect_uri"],
-                                           params.get("state")))

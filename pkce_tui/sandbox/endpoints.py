@@ -40,38 +40,46 @@ def discovery_path(dialect: Dialect) -> str:
     return dialect.issuer_path.rstrip("/") + "/.well-known/openid-configuration"
 
 
-def common_routes(ctx: SandboxContext, dialect: Dialect) -> list[Route]:
-    """Routes for the endpoints whose behaviour does not depend on the provider's login."""
+class CommonRoutes:
+    """The endpoints whose behaviour does not depend on the provider's login."""
 
-    async def discovery(request: Request) -> Response:
-        return JSONResponse(discovery_document(ctx, dialect))
+    def __init__(self, ctx: SandboxContext, dialect: Dialect):
+        self.ctx = ctx
+        self.dialect = dialect
 
-    async def jwks(request: Request) -> Response:
-        return JSONResponse(ctx.keys.jwks())
+    async def discovery(self, request: Request) -> Response:
+        return JSONResponse(discovery_document(self.ctx, self.dialect))
 
-    async def token(request: Request) -> Response:
+    async def jwks(self, request: Request) -> Response:
+        return JSONResponse(self.ctx.keys.jwks())
+
+    async def token(self, request: Request) -> Response:
         form = await read_form(request)
-        body = await token_endpoint.token(ctx, dialect, form, request.headers.get("authorization"))
+        body = await token_endpoint.token(self.ctx, self.dialect, form,
+                                          request.headers.get("authorization"))
         return JSONResponse(body, headers=NO_STORE)
 
-    async def userinfo(request: Request) -> Response:
+    async def userinfo(self, request: Request) -> Response:
         authorization = request.headers.get("authorization")
-        return JSONResponse(token_endpoint.userinfo(ctx, dialect, authorization))
+        return JSONResponse(token_endpoint.userinfo(self.ctx, self.dialect, authorization))
 
-    async def revoke(request: Request) -> Response:
+    async def revoke(self, request: Request) -> Response:
         form = await read_form(request)
-        token_endpoint.revoke(ctx, dialect, form, request.headers.get("authorization"))
+        token_endpoint.revoke(self.ctx, self.dialect, form, request.headers.get("authorization"))
         return Response(status_code=200)
 
-    return [
-        Route(discovery_path(dialect), discovery),
-        Route(dialect.path("jwks_uri"), jwks),
-        Route(dialect.path("token_endpoint"), oauth_errors(dialect, token), methods=["POST"]),
-        Route(dialect.path("userinfo_endpoint"), oauth_errors(dialect, userinfo),
-              methods=["GET", "POST"]),
-        Route(dialect.path("revocation_endpoint"), oauth_errors(dialect, revoke),
-              methods=["POST"]),
-    ]
+    def routes(self) -> list[Route]:
+        dialect = self.dialect
+        return [
+            Route(discovery_path(dialect), self.discovery),
+            Route(dialect.path("jwks_uri"), self.jwks),
+            Route(dialect.path("token_endpoint"), oauth_errors(dialect, self.token),
+                  methods=["POST"]),
+            Route(dialect.path("userinfo_endpoint"), oauth_errors(dialect, self.userinfo),
+                  methods=["GET", "POST"]),
+            Route(dialect.path("revocation_endpoint"), oauth_errors(dialect, self.revoke),
+                  methods=["POST"]),
+        ]
 
 
 def oauth_errors(dialect: Dialect, handler: Handler) -> Handler:

@@ -4,66 +4,70 @@ code (RFC 6749 §4.1.2), with `iss` where the dialect sends it (RFC 9207)."""
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from pkce_tui.sandbox.context import SandboxContext
 from pkce_tui.sandbox.dialects import Dialect
 from pkce_tui.sandbox.directory import check_password
-from pkce_tui.sandbox.endpoints import common_routes, oauth_errors
+from pkce_tui.sandbox.endpoints import CommonRoutes, oauth_errors
 from pkce_tui.sandbox.oauth import OAuthError, authorize_request
 from pkce_tui.sandbox.pages import login_page, message_page
+from pkce_tui.sandbox.store import Grant
 from pkce_tui.sandbox.web import (
+    authorize_error,
     code_redirect_url,
-    error_redirect_url,
-    oauth_error,
     query_params,
     read_form,
+    redirect_to,
 )
 
 
-def authorize_error(ctx: SandboxContext, dialect: Dialect, err: OAuthError,
-                    params: dict[str, str]) -> Response:
-    """Redirect the error to the client, unless the client or its redirect_uri is unproven."""
-    if not err.redirect:
-        return oauth_error(dialect, err)
-    url = error_redirect_url(ctx, dialect, err, params["redirect_uri"], params.get("state"))
-    return RedirectResponse(url, status_code=302)
-
-
-def form_login_routes(ctx: SandboxContext, dialect: Dialect) -> list[Route]:
+class FormLoginRoutes:
     """Authorize (GET) answers the login form; the form posts to `{issuer}/login`."""
-    title = f"Sign in to the {dialect.name} sandbox"
-    login_path = dialect.issuer_path + "/login"
 
-    async def authorize(request: Request) -> Response:
+    def __init__(self, ctx: SandboxContext, dialect: Dialect):
+        self.ctx = ctx
+        self.dialect = dialect
+        self.title = f"Sign in to the {dialect.name} sandbox"
+        self.login_path = dialect.issuer_path + "/login"
+
+    def routes(self) -> list[Route]:
+        return [
+            Route(self.dialect.path("authorization_endpoint"),
+                  oauth_errors(self.dialect, self.authorize)),
+            Route(self.login_path, oauth_errors(self.dialect, self.login), methods=["POST"]),
+            *CommonRoutes(self.ctx, self.dialect).routes(),
+        ]
+
+    async def authorize(self, request: Request) -> Response:
+        """Check the request, then ask who is signing in; prompt=none cannot be answered."""
         params = query_params(request)
         try:
-            grant = authorize_request(ctx, dialect, params)
+            grant = authorize_request(self.ctx, self.dialect, params)
             if params.get("prompt") == "none":
                 raise OAuthError("login_required", "prompt=none, but nobody is signed in")
         except OAuthError as err:
-            return authorize_error(ctx, dialect, err, params)
-        ctx.store.add_grant(grant)
-        return login_page(title, login_path, {"request_id": grant.id})
+            return authorize_error(self.ctx, self.dialect, err, params)
+        self.ctx.store.add_grant(grant)
+        return self.login_form(grant)
 
-    async def login(request: Request) -> Response:
+    async def login(self, request: Request) -> Response:
+        """The posted form: a right password sends the browser back to the client with a code."""
         form = await read_form(request)
-        grant = ctx.store.pending(form.get("request_id", ""))
-        if grant is None or grant.dialect != dialect.name:
+        grant = self.ctx.store.pending(form.get("request_id", ""))
+        if grant is None or grant.dialect != self.dialect.name:
             return message_page("Login expired", "This login is unknown or expired; start "
                                 "again from the authorization URL.", status=400)
         user = check_password(form.get("username", ""), form.get("password", ""))
         if user is None:
-            return login_page(title, login_path, {"request_id": grant.id},
-                              error="Wrong username or password.",
-                              username=form.get("username", ""))
-        code = ctx.store.issue_code(grant, user.username)
-        url = code_redirect_url(ctx, dialect, grant.redirect_uri, code, grant.state)
-        return RedirectResponse(url, status_code=302)
+            return self.login_form(grant, error="Wrong username or password.",
+                                   username=form.get("username", ""))
+        code = self.ctx.store.issue_code(grant, user.username)
+        return redirect_to(code_redirect_url(self.ctx, self.dialect, grant.redirect_uri, code,
+                                             grant.state))
 
-    return [
-        Route(dialect.path("authorization_endpoint"), oauth_errors(dialect, authorize)),
-        Route(login_path, oauth_errors(dialect, login), methods=["POST"]),
-        *common_routes(ctx, dialect),
-    ]
+    def login_form(self, grant: Grant, error: str | None = None, username: str = "") -> Response:
+        """The login form for `grant`, with the error and the username after a failed try."""
+        return login_page(self.title, self.login_path, {"request_id": grant.id}, error=error,
+                          username=username)

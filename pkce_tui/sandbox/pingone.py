@@ -7,18 +7,24 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from pkce_tui.sandbox.context import SandboxContext
 from pkce_tui.sandbox.dialects import PINGONE
 from pkce_tui.sandbox.directory import User, check_password
-from pkce_tui.sandbox.endpoints import common_routes, oauth_errors
-from pkce_tui.sandbox.form_login import authorize_error
+from pkce_tui.sandbox.endpoints import CommonRoutes, oauth_errors
 from pkce_tui.sandbox.oauth import OAuthError, authorize_request
 from pkce_tui.sandbox.pages import login_page, message_page
 from pkce_tui.sandbox.store import PENDING_LIFETIME, Grant, new_id
-from pkce_tui.sandbox.web import code_redirect_url, query_params, read_form, read_json_object
+from pkce_tui.sandbox.web import (
+    authorize_error,
+    code_redirect_url,
+    query_params,
+    read_form,
+    read_json_object,
+    redirect_to,
+)
 
 ENV = "/pingone/demo-env"
 CHECK_TYPE = "application/vnd.pingidentity.usernamePassword.check+json"
@@ -27,6 +33,7 @@ SESSION_COOKIE = "ST"
 PASSWORD_REQUIRED = "USERNAME_PASSWORD_REQUIRED"
 COMPLETED = "COMPLETED"
 BAD_CREDENTIALS = "Invalid username and/or password."
+SIGN_ON_TITLE = "PingOne sandbox sign-on"
 
 
 @dataclass
@@ -43,6 +50,14 @@ class Flow:
     def id(self) -> str:
         return self.grant.id
 
+    @property
+    def sign_on_path(self) -> str:
+        return f"{ENV}/signon/?flowId={self.id}"
+
+    @property
+    def resume_path(self) -> str:
+        return f"{ENV}/as/resume?flowId={self.id}"
+
 
 def platform_error(status: int, code: str, message: str,
                    details: list[dict] | None = None) -> JSONResponse:
@@ -53,6 +68,17 @@ def platform_error(status: int, code: str, message: str,
     return JSONResponse(body, status_code=status)
 
 
+def not_found() -> JSONResponse:
+    return platform_error(404, "NOT_FOUND", "The requested resource was not found.")
+
+
+def invalid_data(target: str, message: str) -> JSONResponse:
+    """The 400 PingOne answers when a request's value fails validation, naming the value."""
+    return platform_error(400, "INVALID_DATA", "The request could not be completed. One or more "
+                          "validation errors were in the request.",
+                          [{"code": "INVALID_VALUE", "target": target, "message": message}])
+
+
 def _timestamp(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
 
@@ -61,14 +87,14 @@ def flow_document(ctx: SandboxContext, flow: Flow) -> dict:
     """The flow object, with the links of the actions its status allows."""
     flow_url = ctx.url(f"{ENV}/flows/{flow.id}")
     links = {"self": {"href": flow_url},
-             "signOnPage": {"href": ctx.url(f"{ENV}/signon/?flowId={flow.id}")}}
+             "signOnPage": {"href": ctx.url(flow.sign_on_path)}}
     if flow.status == PASSWORD_REQUIRED:
         links["usernamePassword.check"] = {"href": flow_url}
         links["password.forgot"] = {"href": flow_url}
     document: dict = {
         "_links": links, "_embedded": {"application": {"name": "pkce-tui demo app"}},
         "id": flow.id, "environment": {"id": "demo-env"},
-        "resumeUrl": ctx.url(f"{ENV}/as/resume?flowId={flow.id}"), "status": flow.status,
+        "resumeUrl": ctx.url(flow.resume_path), "status": flow.status,
         "createdAt": _timestamp(flow.grant.created_at),
         "expiresAt": _timestamp(flow.grant.created_at + PENDING_LIFETIME),
     }
@@ -79,110 +105,146 @@ def flow_document(ctx: SandboxContext, flow: Flow) -> dict:
     return document
 
 
-def pingone_routes(ctx: SandboxContext) -> list[Route]:
+def session_cookie(flow: Flow) -> str:
+    return f"{SESSION_COOKIE}={flow.session}; path={ENV}; HttpOnly; SameSite=Lax"
+
+
+class PingOneRoutes:
     """The PingOne environment `demo-env` at /pingone/demo-env."""
 
-    def find_flow(flow_id: str) -> Flow | None:
-        flow = ctx.store.logins.get(flow_id)
+    def __init__(self, ctx: SandboxContext):
+        self.ctx = ctx
+
+    def routes(self) -> list[Route]:
+        return [
+            Route(PINGONE.path("authorization_endpoint"), oauth_errors(PINGONE, self.authorize),
+                  methods=["GET", "POST"]),
+            Route(ENV + "/flows/{flow_id}", self.read_flow),
+            Route(ENV + "/flows/{flow_id}", self.check_password_action, methods=["POST"]),
+            Route(ENV + "/signon/", oauth_errors(PINGONE, self.sign_on_page),
+                  methods=["GET", "POST"]),
+            Route(ENV + "/as/resume", oauth_errors(PINGONE, self.resume)),
+            *CommonRoutes(self.ctx, PINGONE).routes(),
+        ]
+
+    def find_flow(self, flow_id: str) -> Flow | None:
+        flow = self.ctx.store.logins.get(flow_id)
         return flow if isinstance(flow, Flow) else None
 
-    def complete(flow: Flow, user: User) -> str:
-        flow.status, flow.user = COMPLETED, user
-        flow.session = ctx.store.start_session("pingone", user.username)
-        return f"{SESSION_COOKIE}={flow.session}; path={ENV}; HttpOnly; SameSite=Lax"
+    def flow_of_caller(self, request: Request) -> Flow | None:
+        """The path's flow, but only for the browser holding its interactionToken cookie."""
+        flow = self.find_flow(request.path_params["flow_id"])
+        if flow is None or request.cookies.get(FLOW_COOKIE) != flow.interaction_token:
+            return None
+        return flow
 
-    async def authorize(request: Request) -> Response:
-        params = dict(query_params(request))
-        if request.method == "POST":
-            params.update(await read_form(request))
+    def complete(self, flow: Flow, user: User) -> None:
+        """The user signed on: the flow can be resumed, under a new session."""
+        flow.status, flow.user = COMPLETED, user
+        flow.session = self.ctx.store.start_session("pingone", user.username)
+
+    async def authorize(self, request: Request) -> Response:
+        """Open a flow for a valid request and hand the browser its interactionToken."""
+        params = await authorize_params(request)
         try:
-            grant = ctx.store.add_grant(authorize_request(ctx, PINGONE, params))
+            grant = self.ctx.store.add_grant(authorize_request(self.ctx, PINGONE, params))
         except OAuthError as err:
-            return _authorize_error(ctx, err, params)
+            return _authorize_error(self.ctx, err, params)
         flow = Flow(grant)
-        ctx.store.add_login(flow.id, flow)
-        if grant.response_mode == "pi.flow":
-            response: Response = JSONResponse(flow_document(ctx, flow))
-        else:
-            response = RedirectResponse(ctx.url(f"{ENV}/signon/?flowId={flow.id}"), 302)
+        self.ctx.store.add_login(flow.id, flow)
+        response = self.flow_opened(flow)
         response.set_cookie(FLOW_COOKIE, flow.interaction_token, path=ENV, httponly=True)
         return response
 
-    async def read_flow(request: Request) -> Response:
-        flow = find_flow(request.path_params["flow_id"])
-        if flow is None or request.cookies.get(FLOW_COOKIE) != flow.interaction_token:
-            return platform_error(404, "NOT_FOUND", "The requested resource was not found.")
-        return JSONResponse(flow_document(ctx, flow))
+    def flow_opened(self, flow: Flow) -> Response:
+        """The flow document for response_mode pi.flow; otherwise off to the sign-on page."""
+        if flow.grant.response_mode == "pi.flow":
+            return JSONResponse(flow_document(self.ctx, flow))
+        return redirect_to(self.ctx.url(flow.sign_on_path))
 
-    async def check_password_action(request: Request) -> Response:
-        flow = find_flow(request.path_params["flow_id"])
-        if flow is None or request.cookies.get(FLOW_COOKIE) != flow.interaction_token:
-            return platform_error(404, "NOT_FOUND", "The requested resource was not found.")
-        content_type = request.headers.get("content-type", "").split(";")[0].strip()
-        if content_type != CHECK_TYPE or flow.status != PASSWORD_REQUIRED:
-            return platform_error(400, "INVALID_REQUEST", f"The flow in status {flow.status} "
-                                  f"does not accept the content type {content_type!r}.")
+    async def read_flow(self, request: Request) -> Response:
+        flow = self.flow_of_caller(request)
+        if flow is None:
+            return not_found()
+        return JSONResponse(flow_document(self.ctx, flow))
+
+    async def check_password_action(self, request: Request) -> Response:
+        """The usernamePassword.check action: the right password completes the flow."""
+        flow = self.flow_of_caller(request)
+        if flow is None:
+            return not_found()
+        refusal = _action_refusal(request, flow)
+        if refusal is not None:
+            return refusal
         body = await read_json_object(request) or {}
         user = check_password(str(body.get("username", "")), str(body.get("password", "")))
         if user is None:
-            return platform_error(400, "INVALID_DATA", "The request could not be completed. "
-                                  "One or more validation errors were in the request.",
-                                  [{"code": "INVALID_VALUE", "target": "username",
-                                    "message": BAD_CREDENTIALS}])
-        cookie = complete(flow, user)
-        response = JSONResponse(flow_document(ctx, flow))
-        response.headers["Set-Cookie"] = cookie
+            return invalid_data("username", BAD_CREDENTIALS)
+        self.complete(flow, user)
+        response = JSONResponse(flow_document(self.ctx, flow))
+        response.headers["Set-Cookie"] = session_cookie(flow)
         return response
 
-    async def sign_on_page(request: Request) -> Response:
-        flow = find_flow(query_params(request).get("flowId", ""))
+    async def sign_on_page(self, request: Request) -> Response:
+        """The hosted sign-on page: the form on GET, the password check on POST."""
+        flow = self.find_flow(query_params(request).get("flowId", ""))
         if flow is None:
             return message_page("Sign-on expired", "This flow is unknown or expired; start "
                                 "again from the authorization URL.", status=404)
         if request.method == "GET":
-            return login_page("PingOne sandbox sign-on", _sign_on_action(flow), {})
-        form = await read_form(request)
+            return login_page(SIGN_ON_TITLE, flow.sign_on_path, {})
+        return self.sign_on(flow, await read_form(request))
+
+    def sign_on(self, flow: Flow, form: dict[str, str]) -> Response:
+        """The posted sign-on form: the right password sends the browser on to resume."""
         user = check_password(form.get("username", ""), form.get("password", ""))
         if user is None or flow.status != PASSWORD_REQUIRED:
-            return login_page("PingOne sandbox sign-on", _sign_on_action(flow), {},
-                              error=BAD_CREDENTIALS, username=form.get("username", ""))
-        response = RedirectResponse(ctx.url(f"{ENV}/as/resume?flowId={flow.id}"), 302)
-        response.headers["Set-Cookie"] = complete(flow, user)
+            return login_page(SIGN_ON_TITLE, flow.sign_on_path, {}, error=BAD_CREDENTIALS,
+                              username=form.get("username", ""))
+        self.complete(flow, user)
+        response = redirect_to(self.ctx.url(flow.resume_path))
+        response.headers["Set-Cookie"] = session_cookie(flow)
         return response
 
-    async def resume(request: Request) -> Response:
-        flow = find_flow(query_params(request).get("flowId", ""))
-        if flow is None or flow.status != COMPLETED or flow.grant.code is not None \
-                or request.cookies.get(SESSION_COOKIE) != flow.session:
+    async def resume(self, request: Request) -> Response:
+        """Answer the authorization request of a completed flow with its code, once."""
+        flow = self.find_flow(query_params(request).get("flowId", ""))
+        if flow is None or not _resumable(flow, request):
             return platform_error(400, "REQUEST_FAILED", "The flow is unknown, not completed, "
                                   "already resumed, or the session cookie is missing.")
         grant = flow.grant
-        code = ctx.store.issue_code(grant, flow.user.username if flow.user else "")
+        code = self.ctx.store.issue_code(grant, flow.user.username if flow.user else "")
         if grant.response_mode == "pi.flow":
             return JSONResponse({"authorizeResponse": {"code": code, "state": grant.state}})
-        return RedirectResponse(code_redirect_url(ctx, PINGONE, grant.redirect_uri, code,
-                                                  grant.state), 302)
-
-    return [
-        Route(PINGONE.path("authorization_endpoint"), oauth_errors(PINGONE, authorize),
-              methods=["GET", "POST"]),
-        Route(ENV + "/flows/{flow_id}", read_flow),
-        Route(ENV + "/flows/{flow_id}", check_password_action, methods=["POST"]),
-        Route(ENV + "/signon/", oauth_errors(PINGONE, sign_on_page), methods=["GET", "POST"]),
-        Route(ENV + "/as/resume", oauth_errors(PINGONE, resume)),
-        *common_routes(ctx, PINGONE),
-    ]
+        return redirect_to(code_redirect_url(self.ctx, PINGONE, grant.redirect_uri, code,
+                                             grant.state))
 
 
-def _sign_on_action(flow: Flow) -> str:
-    return f"{ENV}/signon/?flowId={flow.id}"
+async def authorize_params(request: Request) -> dict[str, str]:
+    """The query's parameters, joined on a POST by the form's (OIDC Core §3.1.2.1)."""
+    params = query_params(request)
+    if request.method == "POST":
+        params.update(await read_form(request))
+    return params
+
+
+def _action_refusal(request: Request, flow: Flow) -> Response | None:
+    """A 400 unless the body is the password check and the flow is waiting for one."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip()
+    if content_type == CHECK_TYPE and flow.status == PASSWORD_REQUIRED:
+        return None
+    return platform_error(400, "INVALID_REQUEST", f"The flow in status {flow.status} does not "
+                          f"accept the content type {content_type!r}.")
+
+
+def _resumable(flow: Flow, request: Request) -> bool:
+    """Completed, not yet resumed, and asked for by the browser holding its session."""
+    return flow.status == COMPLETED and flow.grant.code is None \
+        and request.cookies.get(SESSION_COOKIE) == flow.session
 
 
 def _authorize_error(ctx: SandboxContext, err: OAuthError, params: dict[str, str]) -> Response:
     """Unregistered redirect URIs and unknown clients get a platform error, not a redirect."""
     if err.redirect:
         return authorize_error(ctx, PINGONE, err, params)
-    return platform_error(400, "INVALID_DATA", "The request could not be completed. One or "
-                          "more validation errors were in the request.",
-                          [{"code": "INVALID_VALUE", "target": err.target or "request",
-                            "message": err.description}])
+    return invalid_data(err.target or "request", err.description)

@@ -18,9 +18,7 @@ async def token(ctx: SandboxContext, dialect: Dialect, form: Mapping[str, str],
                 authorization: str | None) -> dict:
     """Answer a token request with the token response body (RFC 6749 §5.1) or an OAuthError."""
     client = authenticate_client(dialect, form, authorization)
-    grant_type = form.get("grant_type")
-    if not grant_type:
-        raise OAuthError("invalid_request", "grant_type is missing")
+    grant_type = _required(form, "grant_type")
     if grant_type == "authorization_code":
         grant = _grant_for_code(ctx, dialect, client, form)
         await _apply_faults(ctx, client, grant)
@@ -34,14 +32,33 @@ async def token(ctx: SandboxContext, dialect: Dialect, form: Mapping[str, str],
 
 def _grant_for_code(ctx: SandboxContext, dialect: Dialect, client: Client,
                     form: Mapping[str, str]) -> Grant:
-    code = form.get("code")
-    if not code:
-        raise OAuthError("invalid_request", "code is missing")
-    grant = ctx.store.grant_for_code(code)
+    grant = ctx.store.grant_for_code(_required(form, "code"))
+    return _client_grant(grant, dialect, client, "the authorization code",
+                         "the authorization code is unknown")
+
+
+def _grant_for_refresh(ctx: SandboxContext, dialect: Dialect, client: Client,
+                       form: Mapping[str, str]) -> Grant:
+    grant = ctx.store.grant_for_refresh_token(_required(form, "refresh_token"))
+    return _client_grant(grant, dialect, client, "the refresh token",
+                         "the refresh token is unknown, rotated away or revoked")
+
+
+def _required(form: Mapping[str, str], name: str) -> str:
+    """The parameter `name`, which must be present and not empty (RFC 6749 §5.2)."""
+    value = form.get(name)
+    if not value:
+        raise OAuthError("invalid_request", f"{name} is missing")
+    return value
+
+
+def _client_grant(grant: Grant | None, dialect: Dialect, client: Client, credential: str,
+                  unknown: str) -> Grant:
+    """The grant behind a code or refresh token, if it is this dialect's and this client's."""
     if grant is None or grant.dialect != dialect.name:
-        raise OAuthError("invalid_grant", "the authorization code is unknown")
+        raise OAuthError("invalid_grant", unknown)
     if grant.client_id != client.client_id:
-        raise OAuthError("invalid_grant", "the authorization code was issued to another client")
+        raise OAuthError("invalid_grant", f"{credential} was issued to another client")
     return grant
 
 
@@ -74,19 +91,6 @@ def _redeem_code(ctx: SandboxContext, dialect: Dialect, grant: Grant,
     verify_pkce(grant, form.get("code_verifier"))
     grant.code_used = True
     return _token_response(ctx, dialect, grant, ctx.store.add_refresh_token(grant))
-
-
-def _grant_for_refresh(ctx: SandboxContext, dialect: Dialect, client: Client,
-                       form: Mapping[str, str]) -> Grant:
-    refresh_token = form.get("refresh_token")
-    if not refresh_token:
-        raise OAuthError("invalid_request", "refresh_token is missing")
-    grant = ctx.store.grant_for_refresh_token(refresh_token)
-    if grant is None or grant.dialect != dialect.name:
-        raise OAuthError("invalid_grant", "the refresh token is unknown, rotated away or revoked")
-    if grant.client_id != client.client_id:
-        raise OAuthError("invalid_grant", "the refresh token was issued to another client")
-    return grant
 
 
 def _refresh(ctx: SandboxContext, dialect: Dialect, grant: Grant,
@@ -139,9 +143,7 @@ def revoke(ctx: SandboxContext, dialect: Dialect, form: Mapping[str, str],
            authorization: str | None) -> None:
     """Revoke a token (RFC 7009 §2.1); an unknown token is not an error (§2.2)."""
     client = authenticate_client(dialect, form, authorization)
-    value = form.get("token")
-    if not value:
-        raise OAuthError("invalid_request", "token is missing")
+    value = _required(form, "token")
     refresh_grant = ctx.store.grant_for_refresh_token(value)
     if refresh_grant is not None and refresh_grant.client_id == client.client_id:
         ctx.store.revoke_grant(refresh_grant)

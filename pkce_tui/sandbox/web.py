@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from urllib.parse import parse_qsl, urlencode
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from pkce_tui.sandbox.context import SandboxContext
 from pkce_tui.sandbox.dialects import Dialect
@@ -110,6 +110,22 @@ def _cloudentity_error(err: OAuthError, headers: dict[str, str]) -> JSONResponse
     }
     headers["X-Trace-ID"] = new_id(12)
     return JSONResponse(body, status_code=err.status, headers=headers)
+
+
+def redirect_to(location: str) -> Response:
+    """A plain 302 Found to `location`, as every dialect but CyberArk sends it."""
+    return RedirectResponse(location, status_code=302)
+
+
+def authorize_error(ctx: SandboxContext, dialect: Dialect, err: OAuthError,
+                    params: dict[str, str],
+                    moved: Callable[[str], Response] = redirect_to) -> Response:
+    """Send the error to the client through `moved` (RFC 6749 §4.1.2.1), unless the client or
+    its redirect_uri is unproven: then it is answered here, since redirecting is unsafe."""
+    if not err.redirect:
+        return oauth_error(dialect, err)
+    return moved(error_redirect_url(ctx, dialect, err, params["redirect_uri"],
+                                    params.get("state")))
 
 
 def with_query(uri: str, params: Iterable[tuple[str, str]]) -> str:
