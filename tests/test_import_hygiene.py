@@ -22,3 +22,10 @@ def test_the_check_itself_sees_textual_when_the_tui_is_imported():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True)
     assert result.stdout.strip() == "True"
+
+
+def test_the_headless_commands_do_not_load_the_sandbox_server():
+    code = "import sys, pkce_tui.cli; pkce_tui.cli.build_parser(); print('uvicorn' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.strip() == "False"

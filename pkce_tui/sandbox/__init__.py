@@ -16,6 +16,15 @@ Choices where the providers' documents leave room (see DIALECTS.md):
 """
 
 from pkce_tui.sandbox.faults import FAULTS
-from pkce_tui.sandbox.server import Sandbox, run_foreground
 
 __all__ = ["FAULTS", "Sandbox", "run_foreground"]
+
+
+def __getattr__(name: str):
+    """Load the server (Starlette, uvicorn) only when it is used (PEP 562): every `pkce-tui`
+    command lists the faults in its help, and only `sandbox` and `demo` serve."""
+    if name in ("Sandbox", "run_foreground"):
+        from pkce_tui.sandbox import server
+
+        return getattr(server, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
