@@ -50,6 +50,8 @@ def _add_sandbox(sub) -> None:
     p.add_argument("--dialect", choices=("cyberark", "pingone", "cloudentity", "generic"),
                    help="serve only this dialect (default: all four)")
     p.add_argument("--key-file", help="RS256 signing key (PEM); created 0600 if missing")
+    p.add_argument("--fault", action="append", default=[], metavar="CLIENT=FAULT",
+                   help="a fault for every grant of one client (repeatable)")
 
 
 def _add_pkce(sub) -> None:
@@ -153,7 +155,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "sandbox":
         from pkce_tui.sandbox import run_foreground
 
-        return run_foreground(args.host, args.port, args.dialect, args.key_file)
+        faults = commands.key_values(args.fault, "--fault")
+        return run_foreground(args.host, args.port, args.dialect, args.key_file, faults)
     if args.command == "flow":
         from pkce_tui import headless
 

@@ -120,6 +120,17 @@ def _load_json(source: str, what: str) -> dict:
     return data
 
 
+def key_values(pairs: list[str], option: str) -> tuple[tuple[str, str], ...]:
+    """`k=v` options as pairs; one without `=` is an InputError naming it."""
+    parsed = []
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise InputError(f"{option} {pair!r} is not of the form name=value")
+        parsed.append((name, value))
+    return tuple(parsed)
+
+
 def emit_json(document: dict) -> None:
     json.dump(document, sys.stdout, indent=2, ensure_ascii=False)
     sys.stdout.write("\n")

@@ -14,7 +14,7 @@ import sys
 import threading
 import webbrowser
 
-from pkce_tui.commands import emit_json, read_input
+from pkce_tui.commands import emit_json, key_values, read_input
 from pkce_tui.core.authorize import parse_authorize_url
 from pkce_tui.core.errors import InputError, PkceTuiError
 from pkce_tui.core.flow import FlowConfig, FlowRunner, FlowState, RedirectSource, new_flow
@@ -73,17 +73,6 @@ def config_from_args(args: argparse.Namespace) -> FlowConfig:
         token_params=key_values(args.token_param, "--token-param"),
         username=args.username, password=args.password, timeout=args.timeout,
         insecure=args.insecure)
-
-
-def key_values(pairs: list[str], option: str) -> tuple[tuple[str, str], ...]:
-    """`k=v` options as pairs; one without `=` is an InputError naming it."""
-    parsed = []
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name:
-            raise InputError(f"{option} {pair!r} is not of the form name=value")
-        parsed.append((name, value))
-    return tuple(parsed)
 
 
 def redirect_source_for(args: argparse.Namespace, config: FlowConfig) -> RedirectSource:

@@ -24,8 +24,7 @@ def sandbox():
         yield running
 
 
-def target(sandbox: Sandbox, dialect: str) -> list[str]:
-    base = sandbox.base_url
+def target(base: str, dialect: str) -> list[str]:
     return {
         "cyberark": ["--dialect", "cyberark", "--tenant-url", f"{base}/cyberark",
                      "--app-id", "demo-app", "--username", "alice", "--password", "pass"],
@@ -38,7 +37,7 @@ def target(sandbox: Sandbox, dialect: str) -> list[str]:
 
 
 def test_the_transcript_holds_every_exchange_with_secrets_masked(sandbox):
-    code, document = flow(sandbox, "cyberark", "--client-secret", "demo-secret",
+    code, document = flow(sandbox.base_url, "cyberark", "--client-secret", "demo-secret",
                           client="demo-confidential")
     assert code == 0
     transcript = document["transcript"]
@@ -51,12 +50,12 @@ def test_the_transcript_holds_every_exchange_with_secrets_masked(sandbox):
     assert steps(document)["token"]["response"]["body"]["access_token"] not in exported
 
 
-def flow(sandbox: Sandbox, dialect: str, *extra: str, client: str = "demo-public"):
+def flow(base_url: str, dialect: str, *extra: str, client: str = "demo-public"):
     """Run the flow in a subprocess; return the exit code and the JSON document."""
     command = [sys.executable, "-m", "pkce_tui.cli", "flow", "--json", "--client-id", client,
                "--redirect-uri", f"http://127.0.0.1:{free_port()}/callback",
                "--scope", "openid profile offline_access", "--timeout", "5",
-               *target(sandbox, dialect), *extra]
+               *target(base_url, dialect), *extra]
     env = {**os.environ, "BROWSER": standin_browser_command()}
     result = subprocess.run(command, capture_output=True, text=True, timeout=90, env=env)
     assert "Traceback" not in result.stderr, result.stderr
@@ -73,7 +72,7 @@ def diagnosis_ids(document: dict) -> set[str]:
 
 @pytest.mark.parametrize("dialect", ["cyberark", "pingone", "cloudentity", "generic"])
 def test_a_public_s256_flow_completes(sandbox, dialect):
-    code, document = flow(sandbox, dialect)
+    code, document = flow(sandbox.base_url, dialect)
     by_step = steps(document)
     assert (code, document["ok"]) == (0, True), [
         (s["step"], s["error"]) for s in document["steps"] if s["status"] == "error"]
@@ -85,7 +84,7 @@ def test_a_public_s256_flow_completes(sandbox, dialect):
 
 
 def test_cyberark_sends_the_object_moved_page_and_does_not_rotate_refresh_tokens(sandbox):
-    _, document = flow(sandbox, "cyberark")
+    _, document = flow(sandbox.base_url, "cyberark")
     by_step = steps(document)
     assert by_step["redirect"]["source"] == "location"
     assert "Object moved" in by_step["login"]["raw"]
@@ -97,14 +96,14 @@ def test_cyberark_sends_the_object_moved_page_and_does_not_rotate_refresh_tokens
 
 
 def test_pingone_rotates_refresh_tokens(sandbox):
-    _, document = flow(sandbox, "pingone")
+    _, document = flow(sandbox.base_url, "pingone")
     assert steps(document)["refresh"]["rotated"] is True
 
 
 @pytest.mark.parametrize(("client", "method"), [
     ("demo-confidential", "client_secret_basic"), ("demo-post", "client_secret_post")])
 def test_confidential_clients_authenticate_with_their_method(sandbox, client, method):
-    code, document = flow(sandbox, "generic", "--client-secret", "demo-secret",
+    code, document = flow(sandbox.base_url, "generic", "--client-secret", "demo-secret",
                           "--auth-method", method, client=client)
     assert code == 0, document["diagnosis"]
     request = steps(document)["token"]["request"]
@@ -112,7 +111,7 @@ def test_confidential_clients_authenticate_with_their_method(sandbox, client, me
 
 
 def test_a_wrong_client_secret_is_named(sandbox):
-    code, document = flow(sandbox, "generic", "--client-secret", "wrong",
+    code, document = flow(sandbox.base_url, "generic", "--client-secret", "wrong",
                           client="demo-confidential")
     assert code == 1
     assert steps(document)["token"]["response"]["body"]["error"] == "invalid_client"
@@ -120,7 +119,7 @@ def test_a_wrong_client_secret_is_named(sandbox):
 
 
 def test_the_wrong_auth_method_is_named(sandbox):
-    code, document = flow(sandbox, "generic", "--client-secret", "demo-secret",
+    code, document = flow(sandbox.base_url, "generic", "--client-secret", "demo-secret",
                           "--auth-method", "client_secret_post", client="demo-confidential")
     assert code == 1
     assert "auth_method_mismatch" in diagnosis_ids(document)
@@ -129,7 +128,7 @@ def test_the_wrong_auth_method_is_named(sandbox):
 @pytest.mark.parametrize("dialect", ["pingone", "generic"])
 def test_a_wrong_verifier_is_refused_and_named(sandbox, dialect):
     wrong = "W" * 43
-    code, document = flow(sandbox, dialect, "--token-param", f"code_verifier={wrong}")
+    code, document = flow(sandbox.base_url, dialect, "--token-param", f"code_verifier={wrong}")
     assert code == 1
     token = steps(document)["token"]
     assert token["response"]["body"]["error"] == "invalid_grant"
@@ -138,21 +137,21 @@ def test_a_wrong_verifier_is_refused_and_named(sandbox, dialect):
 
 
 def test_plain_is_refused_under_pingone_s256_required(sandbox):
-    code, document = flow(sandbox, "pingone", "--method", "plain")
+    code, document = flow(sandbox.base_url, "pingone", "--method", "plain")
     assert code == 1
     assert steps(document)["redirect"]["error"] == "invalid_request"
     assert "s256_required" in diagnosis_ids(document)
 
 
 def test_a_missing_challenge_is_refused_for_a_public_client(sandbox):
-    code, document = flow(sandbox, "generic", "--method", "none")
+    code, document = flow(sandbox.base_url, "generic", "--method", "none")
     assert code == 1
     assert "pkce_required" in diagnosis_ids(document)
 
 
 def test_a_redirect_uri_mismatch_at_token_is_named(sandbox):
     other = f"http://127.0.0.1:{free_port()}/callback"
-    code, document = flow(sandbox, "cloudentity", "--token-param", f"redirect_uri={other}")
+    code, document = flow(sandbox.base_url, "cloudentity", "--token-param", f"redirect_uri={other}")
     assert code == 1
     assert "redirect_uri_mismatch" in diagnosis_ids(document)
 
@@ -165,7 +164,7 @@ def test_a_redirect_uri_mismatch_at_token_is_named(sandbox):
     ("rotated_key", "kid", "kid_not_found"),
 ])
 def test_each_id_token_fault_fails_the_check_it_names(sandbox, fault, check, diagnosis):
-    code, document = flow(sandbox, "generic", "--param", f"sandbox_fault={fault}")
+    code, document = flow(sandbox.base_url, "generic", "--param", f"sandbox_fault={fault}")
     assert code == 1
     id_token = steps(document)["id_token"]
     failed = {c["name"] for c in id_token["checks"] if c["ok"] is False}
@@ -176,7 +175,7 @@ def test_each_id_token_fault_fails_the_check_it_names(sandbox, fault, check, dia
 @pytest.mark.parametrize(("fault", "diagnosis"), [
     ("token_500", "server_error"), ("invalid_grant_once", None)])
 def test_token_endpoint_faults_fail_the_token_step(sandbox, fault, diagnosis):
-    code, document = flow(sandbox, "cyberark", "--param", f"sandbox_fault={fault}")
+    code, document = flow(sandbox.base_url, "cyberark", "--param", f"sandbox_fault={fault}")
     assert code == 1
     token = steps(document)["token"]
     assert token["status"] == "error"
@@ -187,7 +186,7 @@ def test_token_endpoint_faults_fail_the_token_step(sandbox, fault, diagnosis):
 
 
 def test_a_slow_token_endpoint_times_out_as_a_network_error(sandbox):
-    code, document = flow(sandbox, "pingone", "--param", "sandbox_fault=slow_token",
+    code, document = flow(sandbox.base_url, "pingone", "--param", "sandbox_fault=slow_token",
                           "--param", "sandbox_delay=4", "--timeout", "1")
     assert code == 1
     assert "no answer within the timeout" in steps(document)["token"]["error"]
@@ -196,7 +195,7 @@ def test_a_slow_token_endpoint_times_out_as_a_network_error(sandbox):
 
 @pytest.mark.parametrize("dialect", ["cloudentity", "generic"])
 def test_a_username_and_password_walk_the_html_login_form_without_a_browser(sandbox, dialect):
-    code, document = flow(sandbox, dialect, "--username", "alice", "--password", "pass",
+    code, document = flow(sandbox.base_url, dialect, "--username", "alice", "--password", "pass",
                           "--no-browser")
     assert code == 0, document["diagnosis"]
     login = steps(document)["login"]
@@ -209,14 +208,14 @@ def test_a_username_and_password_walk_the_html_login_form_without_a_browser(sand
 
 
 def test_a_wrong_password_on_the_login_form_is_one_line(sandbox):
-    code, document = flow(sandbox, "generic", "--username", "alice", "--password", "nope")
+    code, document = flow(sandbox.base_url, "generic", "--username", "alice", "--password", "nope")
     assert code == 1
     assert "wrong username or password" in steps(document)["login"]["error"]
 
 
 @pytest.mark.parametrize("dialect", ["cyberark", "pingone", "cloudentity", "generic"])
 def test_an_unregistered_redirect_uri_is_named_with_the_servers_words(sandbox, dialect):
-    code, document = flow(sandbox, dialect, "--username", "alice", "--password", "pass",
+    code, document = flow(sandbox.base_url, dialect, "--username", "alice", "--password", "pass",
                           "--redirect-uri", "http://127.0.0.1:9999/elsewhere")
     assert code == 1
     assert "redirect_uri" in steps(document)["login"]["error"]
@@ -225,6 +224,21 @@ def test_an_unregistered_redirect_uri_is_named_with_the_servers_words(sandbox, d
 
 @pytest.mark.parametrize("dialect", ["cyberark", "pingone", "generic"])
 def test_a_wrong_password_in_an_api_or_form_login_is_named(sandbox, dialect):
-    code, document = flow(sandbox, dialect, "--username", "alice", "--password", "wrong")
+    code, document = flow(sandbox.base_url, dialect, "--username", "alice", "--password", "wrong")
     assert code == 1
     assert "login_failed" in diagnosis_ids(document)
+
+
+def test_a_per_client_fault_set_on_the_command_line_reaches_every_grant():
+    command = [sys.executable, "-m", "pkce_tui.cli", "sandbox", "--dialect", "generic",
+               "--fault", "demo-public=wrong_aud"]
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        base_url = server.stdout.readline().strip()
+        assert base_url.startswith("http://127.0.0.1:")
+        code, document = flow(base_url, "generic", "--username", "alice", "--password", "pass")
+        assert code == 1
+        assert "aud_mismatch" in diagnosis_ids(document)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

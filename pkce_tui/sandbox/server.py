@@ -140,10 +140,12 @@ class Sandbox:
         self.context.client_faults[client_id] = check_fault(fault)
 
 
-def run_foreground(host: str, port: int, dialect: str | None, key_file: str | None) -> int:
+def run_foreground(host: str, port: int, dialect: str | None, key_file: str | None,
+                   client_faults: tuple[tuple[str, str], ...] = ()) -> int:
     """`pkce-tui sandbox`: print the base URL first, then the issuers, then one line per request.
 
-    Returns 0 after ctrl+c, 2 for bad options (a non-loopback host, an unknown dialect, an
+    `client_faults` pairs a client id with a fault for every grant of that client. Returns 0
+    after ctrl+c, 2 for bad options (a non-loopback host, an unknown dialect or fault, an
     unreadable key file), 1 when the port cannot be bound.
     """
     dialects = (dialect,) if dialect else ALL_DIALECTS
@@ -156,6 +158,8 @@ def run_foreground(host: str, port: int, dialect: str | None, key_file: str | No
     try:
         sandbox = Sandbox(host, port, key_file=key_file, dialects=dialects,
                           log=log_after_announcement)
+        for client_id, fault in client_faults:
+            sandbox.set_client_fault(client_id, fault)
         sandbox.start()
     except PkceTuiError as exc:
         print(f"pkce-tui sandbox: {exc}", file=sys.stderr)
