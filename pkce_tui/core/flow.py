@@ -41,8 +41,8 @@ RedirectSource = Callable[[str], Awaitable["str | HttpResponse"]]
 
 
 @dataclass(frozen=True)
-class FlowConfig:
-    """Everything a flow needs to know before it starts: the target, the client, the choices."""
+class ClientSettings:
+    """The target and the client: what a saved profile holds (`core/profiles.py`)."""
 
     dialect: str = "generic"
     issuer: str | None = None
@@ -52,24 +52,30 @@ class FlowConfig:
     env_id: str | None = None
     tenant: str | None = None
     workspace: str | None = None
-    authorize_endpoint: str | None = None
-    token_endpoint: str | None = None
-    jwks_uri: str | None = None
-    userinfo_endpoint: str | None = None
     client_id: str = ""
     client_secret: str | None = None
     auth_method: str = "none"
     redirect_uri: str = "http://127.0.0.1:8765/callback"
     scope: str = "openid profile"
     method: str = "S256"
-    verifier: str | None = None
-    state: str | None = None
-    nonce: str | None = None
     extra_params: tuple[tuple[str, str], ...] = ()
-    token_params: tuple[tuple[str, str], ...] = ()
     login: str = "auto"
     username: str | None = None
     password: str | None = None
+
+
+@dataclass(frozen=True)
+class FlowConfig(ClientSettings):
+    """Everything a flow needs before it starts: the client settings plus this run's choices."""
+
+    authorize_endpoint: str | None = None
+    token_endpoint: str | None = None
+    jwks_uri: str | None = None
+    userinfo_endpoint: str | None = None
+    verifier: str | None = None
+    state: str | None = None
+    nonce: str | None = None
+    token_params: tuple[tuple[str, str], ...] = ()
     timeout: float = 10.0
     insecure: bool = False
     leeway: int = 60

@@ -18,6 +18,7 @@ import platformdirs
 import tomli_w
 
 from pkce_tui.core.errors import InputError
+from pkce_tui.core.flow import ClientSettings
 
 CONFIG_DIR_ENV = "PKCE_TUI_CONFIG_DIR"
 PROFILES_FILE = "profiles.toml"
@@ -29,32 +30,14 @@ SANDBOX_DIALECTS = ("cyberark", "pingone", "generic", "cloudentity")
 
 
 @dataclass(frozen=True)
-class Profile:
-    """One target and client; field names match `FlowConfig` so a profile becomes a config.
+class Profile(ClientSettings):
+    """One target and client under a name; a profile plus this run's choices is a config.
 
     `sandbox` marks a built-in profile whose endpoints live under the embedded sandbox's base
     URL, known only once the sandbox runs (see `config_fields`).
     """
 
-    name: str
-    dialect: str = "generic"
-    issuer: str | None = None
-    tenant_url: str | None = None
-    app_id: str | None = None
-    base_url: str | None = None
-    env_id: str | None = None
-    tenant: str | None = None
-    workspace: str | None = None
-    client_id: str = ""
-    client_secret: str | None = None
-    auth_method: str = "none"
-    redirect_uri: str = "http://127.0.0.1:8765/callback"
-    scope: str = "openid profile"
-    method: str = "S256"
-    extra_params: tuple[tuple[str, str], ...] = ()
-    login: str = "auto"
-    username: str | None = None
-    password: str | None = None
+    name: str = ""
     sandbox: bool = False
 
     def config_fields(self, sandbox_base_url: str | None = None) -> dict:
