@@ -19,7 +19,7 @@ from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Grid
-from textual.reactive import reactive
+from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, TextArea
 from textual.worker import Worker, WorkerState
@@ -61,9 +61,10 @@ class PkceTuiApp(App):
         Binding("escape", "cancel", "Cancel", tooltip="Stop the running step"),
     ]
 
-    flow: reactive[FlowState] = reactive(new_flow(FlowConfig()), bindings=True, init=False)
-    running: reactive[str | None] = reactive(None, bindings=True, init=False)
-    reveal: reactive[bool] = reactive(False, init=False)
+    # `var`, not `reactive`: the panes repaint what changed; an app repaint redraws the screen
+    flow: var[FlowState] = var(new_flow(FlowConfig()), init=False)
+    running: var[str | None] = var(None, bindings=True, init=False)
+    reveal: var[bool] = var(False, init=False)
 
     def __init__(self, config: FlowConfig, *, client_factory: ClientFactory = default_client,
                  clock: Callable[[], float] = time.time, verifier: str | None = None,
@@ -90,12 +91,13 @@ class PkceTuiApp(App):
         yield Header()
         yield Static("⚠ TLS certificate verification is OFF (--insecure): anyone on the path "
                      "can read and change this traffic", id="insecure")
-        with Grid(id="panes"):
+        with Grid(id="panes", classes="-row-0"):  # the verifier row holds the first focus
             for pane_id, pane_class in zip(PANE_IDS, PANES, strict=True):
-                yield pane_class(id=pane_id)
+                yield pane_class(self.flow, id=pane_id)
         yield Footer()
 
     def on_mount(self) -> None:
+        self.panes = list(self.query(StepPane))  # queried once: show_flow runs per keystroke
         self.query_one(RedirectPane).set_mode(self.redirect_mode)
         self.query_one("#verifier-input").focus()
         self.show_flow()
@@ -118,6 +120,7 @@ class PkceTuiApp(App):
 
     def watch_flow(self) -> None:
         self.show_flow()
+        self.refresh_bindings_if_changed()
 
     def watch_running(self) -> None:
         self.show_flow()
@@ -130,8 +133,19 @@ class PkceTuiApp(App):
         config = self.flow.config
         self.sub_title = f"{self.profile_name or config.dialect} · {target_of(config)}"
         self.query_one("#insecure").display = config.insecure
-        for pane in self.query(StepPane):
+        for pane in self.panes:
             pane.show(self.flow, reveal=self.reveal, running=self.running)
+
+    def refresh_bindings_if_changed(self) -> None:
+        """Refresh the footer only when what it offers changed, not on every keystroke.
+
+        `flow` is deliberately not `bindings=True`: a binding refresh recomposes the footer,
+        which costs more than the rest of a keystroke together.
+        """
+        offered = tuple(self.check_action(b.action, ()) for b in self.BINDINGS)
+        if offered != getattr(self, "_offered", None):
+            self._offered = offered
+            self.refresh_bindings()
 
     @on(StepPane.Edited)
     def apply_edit(self, event: StepPane.Edited) -> None:
@@ -324,7 +338,7 @@ class PkceTuiApp(App):
         grid = self.query_one("#panes", Grid)
         for row in range(3):
             grid.set_class(pane is not None and PANE_ROW[pane.id] == row, f"-row-{row}")
-        self.refresh_bindings()
+        self.refresh_bindings_if_changed()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """Every action in the command palette, with its tooltip as the help line."""

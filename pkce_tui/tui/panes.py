@@ -55,6 +55,10 @@ class StepPane(VerticalScroll, can_focus=True):
             super().__init__()
             self.overrides = overrides
 
+    def __init__(self, state: FlowState, *, id: str) -> None:
+        # the first status class is set before mounting, so styling happens once at start-up
+        super().__init__(id=id, classes=f"-{self.pane_status(state, None)}")
+
     def compose(self) -> ComposeResult:
         yield Static(EXPLANATIONS[self.id], classes="explain")
         yield LoadingIndicator(classes="spinner")
@@ -72,9 +76,9 @@ class StepPane(VerticalScroll, can_focus=True):
         self._shown = signature
         status = self.pane_status(state, running)
         self.border_title = f"{self.LABEL} · {status}"
-        for name in ("ok", "error", "stale", "warning", "running", "pending", "skipped"):
-            self.set_class(status == name, f"-{name}")
-        self.query_one(".body", Static).update(self.body(state, reveal=reveal))
+        # one batch: each class change restyles the pane and everything in it
+        self.update_classes({f"-{name}": name == status for name in STATUS_RANK})
+        update_in_place(self.query_one(".body", Static), self.body(state, reveal=reveal))
 
     def signature(self, state: FlowState, *, reveal: bool, running: str | None) -> tuple:
         """Everything the pane's picture depends on: its steps, its config fields, the mode."""
@@ -107,6 +111,17 @@ class StepPane(VerticalScroll, can_focus=True):
     def copy_value(self, state: FlowState, *, reveal: bool) -> tuple[str, str] | None:
         """What F3 copies from this pane, as (label, text); None when there is nothing yet."""
         return None
+
+
+def update_in_place(widget: Static, content: RenderableType) -> None:
+    """Replace a Static's content; lay the screen out again only when its height changed.
+
+    A layout pass reflows every pane, so typing (same number of lines) only repaints.
+    """
+    height, width = widget.content_size.height, widget.content_size.width
+    widget.update(content, layout=False)
+    if not width or widget.get_content_height(widget.size, widget.app.size, width) != height:
+        widget.refresh(layout=True)
 
 
 def step_header(state: FlowState, step: str) -> list:
@@ -192,15 +207,16 @@ class VerifierPane(StepPane):
         if field.value != value:
             with self.prevent(Input.Changed):
                 field.value = value
-        self.query_one("#verifier-check", Static).update(verifier_check(value))
+        update_in_place(self.query_one("#verifier-check", Static), verifier_check(value))
 
     def details(self, state: FlowState, result: StepResult, *, reveal: bool) -> list:
         return []
 
     @on(Input.Changed, "#verifier-input")
     def typed(self, event: Input.Changed) -> None:
-        self.query_one("#verifier-check", Static).update(verifier_check(event.value))
-        self.post_message(self.Edited({"verifier": event.value or None}))
+        # Handled now, not posted: a posted message reaches the app a few hops later, after the
+        # frame that shows the typed key, so the challenge would lag one frame behind.
+        self.app.apply_edit(self.Edited({"verifier": event.value or None}))
 
     @on(Button.Pressed, "#regenerate")
     def regenerate(self) -> None:
