@@ -125,6 +125,22 @@ async def test_extra_params_are_split_into_pairs():
         ("prompt", "login"), ("acr_values", "mfa"), ("debug", ""))
 
 
+async def test_the_focused_pane_is_larger_and_every_pane_stays_visible():
+    app = PkceTuiApp(OFFLINE)
+    async with app.run_test(size=(120, 40)) as pilot:
+        verifier, discovery, token = (app.query_one(f"#{p}") for p in
+                                      ("verifier", "discovery", "token"))
+        assert verifier.size.width > discovery.size.width
+        assert verifier.size.height > token.size.height
+        app.query_one("#token").focus()
+        await pilot.pause()
+        assert token.size.height > verifier.size.height
+        assert token.size.width > app.query_one("#claims").size.width
+        screen = app.screen.region
+        for pane in app.query(".pane-row > *"):
+            assert pane.region.height >= 3 and screen.contains_region(pane.region), pane.id
+
+
 async def test_narrow_terminal_stacks_panes_and_f4_maximises():
     app = PkceTuiApp(OFFLINE)
     async with app.run_test(size=(80, 24)) as pilot:

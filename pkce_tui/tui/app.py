@@ -18,7 +18,7 @@ import httpx
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.containers import Grid
+from textual.containers import Horizontal, Vertical
 from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, TextArea
@@ -34,8 +34,8 @@ from pkce_tui.tui.panes import PANE_IDS, PANES, RedirectPane, StepPane
 
 ClientFactory = Callable[[FlowConfig], httpx.AsyncClient]
 LISTEN_TIMEOUT_S = 300.0
-PANE_ROW = {"discovery": 0, "verifier": 0, "challenge": 0, "authorize": 1, "redirect": 1,
-            "token": 2, "claims": 2, "followups": 2}
+PANE_ROWS = (("discovery", "verifier", "challenge"), ("authorize", "redirect"),
+             ("token", "claims", "followups"))
 
 
 def default_client(config: FlowConfig) -> httpx.AsyncClient:
@@ -91,9 +91,12 @@ class PkceTuiApp(App):
         yield Header()
         yield Static("⚠ TLS certificate verification is OFF (--insecure): anyone on the path "
                      "can read and change this traffic", id="insecure")
-        with Grid(id="panes", classes="-row-0"):  # the verifier row holds the first focus
-            for pane_id, pane_class in zip(PANE_IDS, PANES, strict=True):
-                yield pane_class(self.flow, id=pane_id)
+        pane_classes = dict(zip(PANE_IDS, PANES, strict=True))
+        with Vertical(id="panes"):  # rows of panes; the focused one's row and column grow (CSS)
+            for row in PANE_ROWS:
+                with Horizontal(classes="pane-row"):
+                    for pane_id in row:
+                        yield pane_classes[pane_id](self.flow, id=pane_id)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -333,11 +336,7 @@ class PkceTuiApp(App):
         return [pane] if pane is not None else self.query(StepPane)
 
     def on_descendant_focus(self) -> None:
-        """The focused pane's row grows; the footer follows what applies to it."""
-        pane = self.focused_pane()
-        grid = self.query_one("#panes", Grid)
-        for row in range(3):
-            grid.set_class(pane is not None and PANE_ROW[pane.id] == row, f"-row-{row}")
+        """The footer follows what applies to the focused pane (its size follows in CSS)."""
         self.refresh_bindings_if_changed()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
