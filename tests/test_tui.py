@@ -11,7 +11,7 @@ import io
 import pyperclip
 import pytest
 from rich.console import Console
-from textual.widgets import Input, Select, Static
+from textual.widgets import DataTable, Input, Select, Static
 
 from pkce_tui.core.flow import FlowConfig
 from pkce_tui.tui.app import PkceTuiApp
@@ -112,12 +112,58 @@ async def test_insecure_shows_a_warning_on_screen():
         assert pilot.app.query_one("#insecure").display
 
 
-async def test_scope_edit_goes_to_the_config():
+def param_rows(app: PkceTuiApp) -> dict[str, str]:
+    table = app.query_one("#params", DataTable)
+    return {key.value: str(table.get_cell(key, "value")) for key in table.rows}
+
+
+async def test_authorize_table_previews_every_parameter_with_the_live_challenge():
+    app = PkceTuiApp(OFFLINE, verifier=RFC_VERIFIER, state="fixed-state")
+    async with app.run_test(size=(120, 40)) as pilot:
+        rows = param_rows(app)
+        assert list(rows)[:4] == ["response_type", "client_id", "redirect_uri", "scope"]
+        assert rows["code_challenge"] == RFC_CHALLENGE
+        assert rows["code_challenge_method"] == "S256"
+        assert rows["state"] == "fixed-state" and "fresh" in rows["nonce"]
+        await pilot.press("end", "Z")  # typing in the verifier rewrites the challenge cell
+        assert param_rows(app)["code_challenge"] != RFC_CHALLENGE
+
+
+async def test_scope_edit_in_the_table_goes_to_the_config():
     app = PkceTuiApp(OFFLINE)
     async with app.run_test(size=(120, 40)) as pilot:
-        app.query_one("#scope").focus()
+        table = app.query_one("#params", DataTable)
+        table.focus()
+        table.move_cursor(row=list(param_rows(app)).index("scope"))
+        await pilot.press("enter")  # the row goes into the editor as name=value
+        assert app.query_one("#param-edit", Input).value == "scope=openid profile"
         await pilot.press("end", *" email", "enter")
         assert app.flow.config.scope == "openid profile email"
+        assert param_rows(app)["scope"] == "openid profile email"
+
+
+async def test_extra_parameters_are_added_replaced_and_removed():
+    app = PkceTuiApp(OFFLINE)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.query_one("#param-edit").focus()
+        await pilot.press(*"prompt=login", "enter", *"acr_values=mfa", "enter")
+        await pilot.press(*"prompt=consent", "enter")
+        assert app.flow.config.extra_params == (("prompt", "consent"), ("acr_values", "mfa"))
+        table = app.query_one("#params", DataTable)
+        table.move_cursor(row=list(param_rows(app)).index("prompt"))
+        app.query_one("#remove-param").press()
+        await pilot.pause()
+        assert app.flow.config.extra_params == (("acr_values", "mfa"),)
+        assert "prompt" not in param_rows(app)
+
+
+async def test_derived_parameters_are_not_edited_in_the_table():
+    app = PkceTuiApp(OFFLINE)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.query_one("#param-edit").focus()
+        await pilot.press(*"code_challenge=abc", "enter")
+        assert app.flow.config.extra_params == ()
+        assert any("derived" in n.message for n in app._notifications)
 
 
 async def test_extra_params_are_split_into_pairs():

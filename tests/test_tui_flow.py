@@ -15,7 +15,7 @@ import pyperclip
 import pytest
 from conftest import STANDIN_BROWSER, free_port
 from rich.console import Console
-from textual.widgets import Input, Static, TextArea
+from textual.widgets import DataTable, Input, Static, TextArea
 
 from pkce_tui.core import profiles
 from pkce_tui.core.flow import FlowConfig
@@ -221,3 +221,24 @@ async def test_a_dead_server_is_an_error_in_its_pane_and_the_app_stays_usable():
         assert "network_error" in {d.id for d in app.flow.diagnosis}
         await pilot.press("f10")  # nothing left to run: no crash, still answering keys
         assert app.is_running
+
+
+async def test_authorize_table_shows_what_was_sent_and_an_edit_stales_later_steps(sandbox):
+    opened: list[str] = []
+    app = PkceTuiApp(sandbox_config(sandbox), open_browser=opened.append,
+                     sandbox_base_url=sandbox.base_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f5")
+        await settle(pilot)
+        sent = app.flow.result("authorize").data["params"]
+        table = app.query_one("#params", DataTable)
+        assert {key.value: str(table.get_cell(key, "value")) for key in table.rows} == sent
+        app.query_one("#open-browser").press()
+        await settle(pilot)
+        assert opened == [app.flow.result("authorize").data["url"]]
+        app.query_one("#param-edit", Input).focus()
+        await pilot.press(*"prompt=login", "enter")
+        assert app.flow.config.extra_params == (("prompt", "login"),)
+        assert all(app.query_one(f"#{p}").has_class("-stale")
+                   for p in ("authorize", "redirect", "token", "claims", "followups"))
+        assert "prompt" in {key.value for key in table.rows}  # the preview of the next request

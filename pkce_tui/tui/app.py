@@ -288,6 +288,11 @@ class PkceTuiApp(App):
         label, text = found
         self.notify(copy_value(self, text, label))
 
+    def open_in_browser(self, url: str) -> None:
+        """Open `url` off the event loop: the browser command may block until it exits."""
+        self.run_worker(partial(self.open_browser, url), thread=True, exit_on_error=False)
+        self.notify("Opening the authorize URL in the browser")
+
     def action_maximize_pane(self) -> None:
         if self.screen.maximized is not None:
             self.screen.minimize()

@@ -14,8 +14,17 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.widgets import Button, Input, LoadingIndicator, Select, Static, TextArea
+from textual.widgets import (
+    Button,
+    DataTable,
+    Input,
+    LoadingIndicator,
+    Select,
+    Static,
+    TextArea,
+)
 
+from pkce_tui.core.authorize import NAMED_PARAMS, AuthorizeRequest
 from pkce_tui.core.errors import PkceTuiError
 from pkce_tui.core.flow import FlowState
 from pkce_tui.core.pkce import (
@@ -297,56 +306,188 @@ def sent_challenge(state: FlowState) -> list:
 
 
 class AuthorizePane(StepPane):
-    """The authorization URL and its parameters; scope, redirect_uri and extras editable."""
+    """The authorization URL and a table of every parameter it carries; editable, live.
+
+    Before the step runs (or when it is stale) the table is the request the step would build
+    now, made by the core from the config and the live challenge; after, what was sent.
+    """
 
     STEPS = ("authorize",)
     LABEL = "4 authorize"
-    CONFIG_FIELDS = ("scope", "redirect_uri", "extra_params")
+    CONFIG_FIELDS = ("client_id", "redirect_uri", "scope", "state", "nonce", "extra_params",
+                     "verifier", "method", "authorize_endpoint")
+    #: Table rows that are configuration fields; the others are derived or extra.
+    FIELD_OF_PARAM = {"client_id": "client_id", "redirect_uri": "redirect_uri",
+                      "scope": "scope", "state": "state", "nonce": "nonce"}
 
     def compose_inputs(self) -> ComposeResult:
         with Horizontal(classes="row"):
-            yield Input(placeholder="scope", id="scope", compact=True)
-            yield Input(placeholder="redirect_uri", id="redirect-uri", compact=True)
-        with Horizontal(classes="row"):
-            yield Input(placeholder="extra parameters: prompt=login&acr_values=…",
-                        id="extra-params", compact=True)
+            yield Input(placeholder="name=value, Enter: set (a new name adds an extra one)",
+                        id="param-edit", compact=True)
+            yield Button("Remove", id="remove-param", compact=True)
             yield Button("Open", id="open-browser", compact=True)
+        yield DataTable(id="params", cursor_type="row", zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#params", DataTable).add_columns(("parameter", "name"),
+                                                         ("value", "value"))
 
     def show(self, state: FlowState, *, reveal: bool, running: str | None) -> None:
-        config = state.config
-        extra = "&".join(f"{k}={v}" for k, v in config.extra_params)
-        for selector, value in (("#scope", config.scope), ("#redirect-uri", config.redirect_uri),
-                                ("#extra-params", extra)):
-            self._write_back(selector, value)
+        self.show_params(authorize_params(state))
         super().show(state, reveal=reveal, running=running)
 
-    def _write_back(self, selector: str, value: str) -> None:
-        field = self.query_one(selector, Input)
-        if field.value != value and not field.has_focus:
-            with self.prevent(Input.Changed):
-                field.value = value
+    def show_params(self, params: list[tuple[str, Text]]) -> None:
+        """Change only the cells that changed: typing a verifier rewrites one challenge cell."""
+        table = self.query_one("#params", DataTable)
+        names = [name for name, _ in params]
+        if [key.value for key in table.rows] != names:
+            table.clear()
+            for name, value in params:
+                table.add_row(name, value, key=name)
+            return
+        for name, value in params:
+            if str(table.get_cell(name, "value")) != str(value):
+                table.update_cell(name, "value", value)
 
     def details(self, state: FlowState, result: StepResult, *, reveal: bool) -> list:
-        url, params = result.data.get("url", ""), result.data.get("params", {})
-        shown_url = [Text(url, style="underline")] if url != result.summary else []
-        return shown_url + [render.fields_table(params.items())]
+        url = result.data.get("url", "")
+        return [Text(url, style="underline")] if url and url != result.summary else []
 
-    @on(Input.Submitted, "#scope")
-    def scope_changed(self, event: Input.Submitted) -> None:
-        self.post_message(self.Edited({"scope": event.value}))
+    def body(self, state: FlowState, *, reveal: bool) -> RenderableType:
+        preview = [] if fresh_result(state, "authorize") else preview_url(state)
+        return Group(*preview, super().body(state, reveal=reveal))
 
-    @on(Input.Submitted, "#redirect-uri")
-    def redirect_changed(self, event: Input.Submitted) -> None:
-        self.post_message(self.Edited({"redirect_uri": event.value}))
+    @on(DataTable.RowSelected, "#params")
+    def row_selected(self, event: DataTable.RowSelected) -> None:
+        name = event.row_key.value
+        value = str(event.data_table.get_cell(event.row_key, "value"))
+        field = self.query_one("#param-edit", Input)
+        field.value = f"{name}={'' if value.startswith('(') else value}"
+        field.focus()
 
-    @on(Input.Submitted, "#extra-params")
-    def extra_changed(self, event: Input.Submitted) -> None:
-        self.post_message(self.Edited({"extra_params": split_params(event.value)}))
+    @on(Input.Submitted, "#param-edit")
+    def param_submitted(self, event: Input.Submitted) -> None:
+        name, _, value = event.value.partition("=")
+        name, value = name.strip(), value.strip()
+        if not name:
+            return
+        changes = param_edit(self.app.flow.config, name, value)
+        if changes is None:
+            self.notify(f"{name} is derived: change it in the verifier or challenge pane",
+                        severity="warning")
+            return
+        self.post_message(self.Edited(changes))
+        event.input.clear()
+
+    @on(Button.Pressed, "#remove-param")
+    def remove_param(self) -> None:
+        table = self.query_one("#params", DataTable)
+        if not table.row_count:
+            return
+        name = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        extras = self.app.flow.config.extra_params
+        if name not in dict(extras):
+            self.notify(f"{name} is not an extra parameter: edit it instead", severity="warning")
+            return
+        self.post_message(self.Edited({"extra_params": tuple(p for p in extras if p[0] != name)}))
+
+    @on(Button.Pressed, "#open-browser")
+    def open_url(self) -> None:
+        found = self.copy_value(self.app.flow, reveal=False)
+        if found is None:
+            self.notify("no authorize URL yet: run the discovery step first", severity="warning")
+            return
+        self.app.open_in_browser(found[1])
 
     def copy_value(self, state: FlowState, *, reveal: bool) -> tuple[str, str] | None:
-        result = state.result("authorize")
+        """The URL sent, else the live preview (its state and nonce are made at the step)."""
+        result = fresh_result(state, "authorize")
         url = result.data.get("url") if result else None
-        return ("the authorize URL", url) if url else None
+        if url:
+            return ("the authorize URL", url)
+        try:
+            request = preview_request(state)
+            return ("the authorize URL (preview)", request.url()) if request.endpoint else None
+        except PkceTuiError:
+            return None
+
+
+def fresh_result(state: FlowState, step: str) -> StepResult | None:
+    """The step's result when it ran and is not stale: what was actually sent."""
+    return state.result(step) if state.status(step) not in ("stale", "pending") else None
+
+
+def preview_request(state: FlowState) -> AuthorizeRequest:
+    """The request the authorize step would build now (the core's AuthorizeRequest).
+
+    state and nonce are left out when the config has none: the step makes them fresh.
+    """
+    config, verifier = state.config, live_verifier(state)
+    derived = (make_challenge(verifier, config.method)
+               if verifier and config.method != "none" else None)
+    discovered = state.value("discovery")
+    endpoint = (discovered.authorization_endpoint if discovered else
+                config.authorize_endpoint) or ""
+    return AuthorizeRequest(
+        endpoint=endpoint, client_id=config.client_id, redirect_uri=config.redirect_uri,
+        scope=config.scope, state=config.state, nonce=config.nonce,
+        code_challenge=derived.code_challenge if derived else None,
+        code_challenge_method=derived.method if derived else None,
+        extra=config.extra_params)
+
+
+def authorize_params(state: FlowState) -> list[tuple[str, Text]]:
+    """The table's rows: what was sent, or the live preview with placeholders for the rest."""
+    result = fresh_result(state, "authorize")
+    if result is not None and result.data.get("params"):
+        return [(name, Text(str(value))) for name, value in result.data["params"].items()]
+    config = state.config
+    try:
+        params = dict(preview_request(state).params())
+    except PkceTuiError as exc:
+        return [("error", Text(str(exc), style="bold red"))]
+    pending = {"state": "(fresh when the step runs)",
+               "nonce": "(fresh when the step runs)" if "openid" in config.scope.split()
+               else None}
+    if config.method != "none" and "code_challenge" not in params:
+        pending["code_challenge"] = "(from the verifier when the step runs)"
+        pending["code_challenge_method"] = config.method
+    rows = []
+    for name in (*NAMED_PARAMS, *(n for n, _ in config.extra_params)):
+        if name in params:
+            rows.append((name, Text(params[name])))
+        elif pending.get(name):
+            rows.append((name, Text(pending[name], style="dim italic")))
+    return rows
+
+
+def preview_url(state: FlowState) -> list:
+    """The URL the step would open now, when the endpoint is known."""
+    try:
+        request = preview_request(state)
+        url = request.url() if request.endpoint else None
+    except PkceTuiError:
+        return []
+    if url is None:
+        return [Text("authorize endpoint: known after discovery", style="dim")]
+    return [Text("preview (state and nonce are added when the step runs)", style="dim"),
+            Text(url, style="underline")]
+
+
+def param_edit(config, name: str, value: str) -> dict | None:
+    """The config change for `name=value` typed in the table's editor; None for derived ones.
+
+    Named parameters map to their config field (an empty state or nonce: made fresh again);
+    any other name is an extra parameter, replaced in place or added at the end.
+    """
+    if name in AuthorizePane.FIELD_OF_PARAM:
+        field = AuthorizePane.FIELD_OF_PARAM[name]
+        return {field: value or (None if field in ("state", "nonce") else "")}
+    if name in NAMED_PARAMS:
+        return None
+    extras = dict(config.extra_params)
+    extras[name] = value
+    return {"extra_params": tuple(extras.items())}
 
 
 def split_params(text: str) -> tuple[tuple[str, str], ...]:
