@@ -242,3 +242,21 @@ async def test_authorize_table_shows_what_was_sent_and_an_edit_stales_later_step
         assert all(app.query_one(f"#{p}").has_class("-stale")
                    for p in ("authorize", "redirect", "token", "claims", "followups"))
         assert "prompt" in {key.value for key in table.rows}  # the preview of the next request
+
+
+async def test_cyberark_redirect_shows_the_object_moved_page_its_anchor_and_whoami(sandbox):
+    app = make_app(sandbox)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f5")
+        await settle(pilot)
+        assert app.flow.ok, app.flow.to_json()
+        redirect = app.flow.result("redirect").data
+        shown = text_of(app, "redirect")
+        assert "Object moved" in shown  # the raw page the server sent
+        anchor = f'anchor found in the page <a href="{redirect["redirect_url"]}">'
+        assert anchor in " ".join(shown.split()) and "same URL as the Location header" in shown
+        assert "login API" in shown and redirect["code"] in shown
+        assert "✔ state" in shown
+        followups = text_of(app, "followups")
+        whoami = app.flow.result("userinfo").data.get("whoami")
+        assert whoami and "whoami" in followups and "alice" in followups

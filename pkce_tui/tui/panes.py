@@ -504,7 +504,7 @@ class RedirectPane(StepPane):
 
     STEPS = ("login", "redirect")
     LABEL = "5 login / redirect"
-    MODES = (("API login (username/password)", "api"),
+    MODES = (("username/password (login API or form)", "api"),
              ("loopback listener + browser", "loopback"),
              ("paste a URL or page", "paste"))
 
@@ -536,7 +536,7 @@ class RedirectPane(StepPane):
     def details(self, state: FlowState, result: StepResult, *, reveal: bool) -> list:
         if result.name == "login":
             return login_details(result)
-        return redirect_details(result)
+        return redirect_details(result, page_anchor(state.result("login")))
 
     @on(Select.Changed, "#login-mode")
     def mode_chosen(self, event: Select.Changed) -> None:
@@ -570,21 +570,60 @@ def paste_preview(text: str) -> Text:
     return Text(f"no code found: {parsed.kind}", style="yellow")
 
 
+LOGIN_MODES = {"api": "the provider's login API", "form": "the provider's HTML login form",
+               "browser": "a browser (loopback listener or pasted)"}
+SOURCES = {"url": "a redirect URL", "location": "the Location header",
+           "html_anchor": "the page's <a href> anchor", "meta_refresh": "a meta refresh",
+           "form_post": "a form_post form"}
+
+
 def login_details(result: StepResult) -> list:
     """How the login went and the raw page or URL the server sent back."""
-    parts: list[RenderableType] = [render.fields_table([("mode", result.data.get("mode"))])]
+    mode = result.data.get("mode")
+    parts: list[RenderableType] = [render.fields_table([("via", LOGIN_MODES.get(mode, mode))])]
     raw = result.data.get("raw") or (result.response.body if result.response else None)
     if raw:
         parts += [Text("raw answer", style="bold underline"), Text(raw, style="dim")]
     return parts
 
 
-def redirect_details(result: StepResult) -> list:
-    """The extracted code, state and iss, where they were found, and their checks."""
+def page_anchor(login: StepResult | None) -> str | None:
+    """The href of the anchor in the page the login step got back (CyberArk's "Object moved"
+    body), found by the core's parser; None when there is no such page or anchor."""
+    raw = login.data.get("raw") if login else None
+    if not raw or "<" not in raw:
+        return None
+    try:
+        parsed = parse_redirect(raw)
+    except PkceTuiError:
+        return None
+    return parsed.redirect_url if parsed.source == "html_anchor" else None
+
+
+def anchor_view(href: str) -> Text:
+    return Text.assemble(('<a href="', "dim"), (href, "underline"), ('">', "dim"))
+
+
+def redirect_details(result: StepResult, anchor: str | None = None) -> list:
+    """Where the code was found, the anchor of an "Object moved" page (and whether it agrees
+    with the Location header), then code, state, iss and their checks."""
     data = result.data
-    rows = [(name, data.get(name)) for name in ("source", "redirect_url", "code", "state", "iss",
-                                                 "error", "error_description") if data.get(name)]
-    parts: list[RenderableType] = [render.fields_table(rows)]
+    source, url = data.get("source"), data.get("redirect_url")
+    parts: list[RenderableType] = []
+    if source:
+        parts.append(render.fields_table([("found in", SOURCES.get(source, source))]))
+    if source == "html_anchor" and url:
+        parts += [Text("anchor found", style="bold underline"), anchor_view(url)]
+    elif url:
+        parts.append(render.fields_table([("redirect_url", url)]))
+    if anchor and source != "html_anchor":
+        agrees = ("✔ same URL as the Location header", "green") if anchor == url else (
+            "✘ differs from the Location header", "bold red")
+        parts += [Text("anchor found in the page", style="bold underline"), anchor_view(anchor),
+                  Text(*agrees)]
+    rows = [(name, data.get(name)) for name in ("code", "state", "iss", "error",
+                                                 "error_description") if data.get(name)]
+    parts.append(render.fields_table(rows))
     if data.get("checks"):
         parts.append(render.checks_view(data["checks"]))
     parts += [Text(f"! {warning}", style="yellow") for warning in data.get("warnings", [])]
@@ -670,9 +709,12 @@ class FollowupsPane(StepPane):
 
     def details(self, state: FlowState, result: StepResult, *, reveal: bool) -> list:
         if result.name == "userinfo":
-            claims = result.data.get("claims")
-            return [render.fields_table(claims.items())] if claims else http_details(
+            claims, whoami = result.data.get("claims"), result.data.get("whoami")
+            parts = [render.fields_table(claims.items())] if claims else http_details(
                 result, reveal=reveal)
+            if whoami:  # CyberArk's /Security/Whoami with the same access token
+                parts += [Text("whoami", style="bold underline"), whoami_view(whoami)]
+            return parts
         rows = [(k, v) for k, v in result.data.items() if k != "problems" and v is not None]
         return [render.fields_table(rows)] + (http_details(result, reveal=reveal)
                                               if result.status == "error" else [])
@@ -681,6 +723,15 @@ class FollowupsPane(StepPane):
         result = state.result("userinfo")
         claims = result.data.get("claims") if result else None
         return ("the userinfo claims", json.dumps(claims, indent=2)) if claims else None
+
+
+def whoami_view(whoami: dict) -> RenderableType:
+    """CyberArk's answer as sent: `success`, then its `Result` fields, else the message."""
+    result = whoami.get("Result")
+    rows = [(k, v) for k, v in whoami.items() if k != "Result" and v not in (None, "")]
+    if isinstance(result, dict):
+        rows += list(result.items())
+    return render.fields_table(rows)
 
 
 PANES: tuple[type[StepPane], ...] = (DiscoveryPane, VerifierPane, ChallengePane, AuthorizePane,
