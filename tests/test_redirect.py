@@ -454,7 +454,7 @@ def test_to_json_has_exactly_the_parse_redirect_shape_with_nulls():
     data = parse_redirect("https://a.example/cb?code=c").to_json()
     assert list(data) == [
         "kind", "source", "redirect_url", "params", "code", "state", "iss", "error",
-        "error_description", "checks", "warnings",
+        "error_description", "checks", "warnings", "page_link",
     ]
     assert (data["state"], data["iss"], data["error"], data["error_description"]) == (
         None, None, None, None,
@@ -499,3 +499,21 @@ def test_any_html_ish_text_raises_nothing_but_input_error(text):
 def test_any_http_ish_text_raises_nothing_but_input_error(text):
     raises_only_input_error("HTTP/1.1 302 Found\r\nLocation: " + text)
     raises_only_input_error("HTTP/1.1 200 OK\r\n" + text)
+
+
+def test_a_302_with_an_object_moved_page_keeps_the_pages_link_beside_the_location():
+    location = "http://127.0.0.1:8765/callback?responseType=code&code=c0de&state=s1"
+    page = ("<html><head><title>Object moved</title></head><body>\r\n<h2>Object moved to "
+            f'<a href="{location.replace("&", "&amp;")}">here</a>.</h2>\r\n</body></html>\r\n')
+    response = HttpResponse(302, (("Location", location),), page)
+    result = parse_http_response(response, expected_state="s1")
+    assert (result.source, result.page_link) == ("location", location)
+    assert result.to_json()["page_link"] == location and result.warnings == ()
+    moved_elsewhere = HttpResponse(302, (("Location", location),),
+                                   page.replace("c0de", "other"))
+    warnings = parse_http_response(moved_elsewhere).warnings
+    assert any("differs from the Location header" in w for w in warnings)
+
+
+def test_a_plain_url_has_no_page_link():
+    assert parse_redirect("http://127.0.0.1:8765/callback?code=c").page_link is None

@@ -39,6 +39,7 @@ class RedirectResult:
     error_description: str | None
     checks: tuple[Check, ...]
     warnings: tuple[str, ...]
+    page_link: str | None = None
 
     def to_json(self) -> dict:
         """The `parse-redirect --json` shape (DESIGN.md §3); absent values are null."""
@@ -47,7 +48,7 @@ class RedirectResult:
             "params": dict(self.params), "code": self.code, "state": self.state,
             "iss": self.iss, "error": self.error, "error_description": self.error_description,
             "checks": [check.to_json() for check in self.checks],
-            "warnings": list(self.warnings),
+            "warnings": list(self.warnings), "page_link": self.page_link,
         }
 
 
@@ -78,12 +79,14 @@ def _result(found: Found, expected_state: str | None,
             expected_issuer: str | None) -> RedirectResult:
     """Read the parameters, classify the response, check it and collect warnings."""
     params, kind, warnings = read_params(found)
+    if found.page_link and found.page_link != found.url:
+        warnings.append(f"the page's link {found.page_link} differs from the Location header")
     return RedirectResult(
         kind=kind, source=found.source, redirect_url=found.url, params=params,
         code=params.get("code") or None, state=params.get("state"), iss=params.get("iss"),
         error=params.get("error"), error_description=params.get("error_description"),
         checks=_checks(kind, params, expected_state, expected_issuer),
-        warnings=tuple(warnings),
+        warnings=tuple(warnings), page_link=found.page_link,
     )
 
 

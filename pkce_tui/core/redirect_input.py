@@ -94,10 +94,21 @@ def _undo_latin1(value: str | None) -> str | None:
     return value.encode("latin-1", "replace").decode("utf-8", "replace")
 
 
+def _page_link(body: str) -> str | None:
+    """The link of the redirect page sent beside a Location header, when there is one."""
+    if not _HTML_TAG.search(body):
+        return None
+    try:
+        _check_size(body)
+        return from_html(body).url
+    except InputError:
+        return None
+
+
 def from_http(status: int, location: str | None, body: str) -> Found:
     """The Location header wins over the body; without one the body must be a redirect page."""
     if location and location.strip():
-        return Found("location", location.strip())
+        return Found("location", location.strip(), page_link=_page_link(body))
     _check_size(body)
     if _HTML_TAG.search(body):
         return from_html(body)

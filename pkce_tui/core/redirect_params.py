@@ -21,12 +21,17 @@ RESPONSE_PARAMS = frozenset({"code", "error"})
 
 @dataclass(frozen=True)
 class Found:
-    """Where a redirect was found; `pairs` are a form's inputs, None to read the URL's own."""
+    """Where a redirect was found; `pairs` are a form's inputs, None to read the URL's own.
+
+    `page_link` is the URL the answer's HTML page points to when a Location header won over
+    it (CyberArk's "Object moved" anchor beside its 302), so both can be shown and compared.
+    """
 
     source: str
     url: str | None
     pairs: tuple[tuple[str, str], ...] | None = None
     login_form: bool = False
+    page_link: str | None = None
 
 
 def read_params(found: Found) -> tuple[dict[str, str], str, list[str]]:
