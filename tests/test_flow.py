@@ -180,5 +180,5 @@ async def test_the_json_document_has_the_contract_shape(runner):
     assert [s["step"] for s in document["steps"]] == list(STEPS)
     token = document["steps"][STEPS.index("token")]
     assert set(token["request"]) == {"method", "url", "headers", "body"}
-    assert set(token["response"]) == {"status", "headers", "body"}
+    assert set(token["response"]) == {"status", "headers", "body", "elapsed_ms"}
     assert token["response"]["body"]["token_type"] == "Bearer"

@@ -129,11 +129,13 @@ def _request_json(request: HttpRequest, names: frozenset[str], reveal: bool) -> 
 
 
 def response_json(response: HttpResponse) -> dict:
-    """`{"status", "headers", "body"}`: body parsed when JSON, else text; Set-Cookie masked."""
+    """`{"status", "headers", "body", "elapsed_ms"}`: body parsed when JSON, else text;
+    Set-Cookie masked; how long the server took, for slow-endpoint debugging."""
     return {
         "status": response.status,
         "headers": _header_dict(_shown_headers(response.headers, reveal=False)),
         "body": response.body_for_display(),
+        "elapsed_ms": response.elapsed_ms,
     }
 
 
