@@ -17,13 +17,17 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
+import httpx
 import pytest
+
+from pkce_tui.core.http import new_client
+from pkce_tui.sandbox import Sandbox
 
 PEERS_DIR = Path(__file__).parent / "peers"
 STANDIN_BROWSER = PEERS_DIR / "browser.py"
@@ -203,3 +207,17 @@ def no_network_beyond_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(socket.socket, "connect", connect)
     monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[Sandbox]:
+    """The embedded sandbox on a free loopback port, shared by one test module."""
+    with Sandbox() as running:
+        yield running
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    """The client the flow uses (redirects never followed), for driving servers by hand."""
+    async with new_client() as http:
+        yield http

@@ -6,7 +6,6 @@ markup (cloudentity, generic), or the API-driven logins of `pkce_tui.core.login`
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urlencode, urljoin
 
@@ -23,12 +22,6 @@ from pkce_tui.sandbox.dialects import DIALECTS
 REDIRECT_URI = "http://127.0.0.1:8765/callback"
 DIALECT_NAMES = tuple(DIALECTS)
 SECRETS = {"demo-public": None, "demo-confidential": "demo-secret", "demo-post": "demo-secret"}
-
-
-def running_sandbox() -> Iterator[Sandbox]:
-    """A sandbox listening on a free loopback port, stopped after use."""
-    with Sandbox() as sandbox:
-        yield sandbox
 
 
 def endpoint(sandbox: Sandbox, dialect: str, name: str) -> str:

@@ -15,14 +15,6 @@ import sys
 import pytest
 from conftest import free_port, standin_browser_command
 
-from pkce_tui.sandbox import Sandbox
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    with Sandbox() as running:
-        yield running
-
 
 def target(base: str, dialect: str) -> list[str]:
     return {

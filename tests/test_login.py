@@ -3,23 +3,11 @@
 from __future__ import annotations
 
 import httpx
-import pytest
-from sandbox_fixtures import authorization, running_sandbox
+from sandbox_fixtures import authorization
 
 from pkce_tui.core.http import new_client
 from pkce_tui.core.login import cyberark_login, pingone_login
 from pkce_tui.core.redirect import parse_http_response
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    yield from running_sandbox()
-
-
-@pytest.fixture
-async def client():
-    async with new_client() as http:
-        yield http
 
 
 async def login_cyberark(client, sandbox, username="alice", password="pass", request=None):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sandbox_fixtures import DIALECT_NAMES, running_sandbox
+from sandbox_fixtures import DIALECT_NAMES
 
 from pkce_tui.core.errors import InputError
 from pkce_tui.sandbox import FAULTS, Sandbox
@@ -23,11 +23,6 @@ EXPECTED_ISSUERS = {
     "cloudentity": "/cloudentity/demo/demo-ws",
     "generic": "/generic",
 }
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    yield from running_sandbox()
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.10", "example.com", "::"])

@@ -12,7 +12,6 @@ from sandbox_fixtures import (
     authorization_code,
     endpoint,
     exchange_code,
-    running_sandbox,
     tokens,
 )
 
@@ -23,17 +22,6 @@ from pkce_tui.sandbox import FAULTS
 
 ID_TOKEN_FAULTS = {"expired_id_token": "exp", "wrong_aud": "aud", "wrong_iss": "iss",
                    "bad_signature": "signature", "rotated_key": "kid"}
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    yield from running_sandbox()
-
-
-@pytest.fixture
-async def client():
-    async with httpx.AsyncClient(timeout=10) as http:
-        yield http
 
 
 async def id_token_report(client, sandbox, dialect, request):

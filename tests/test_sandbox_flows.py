@@ -16,24 +16,12 @@ from sandbox_fixtures import (
     endpoint,
     exchange_code,
     fill_login_form,
-    running_sandbox,
     token_request,
     tokens,
 )
 
 from pkce_tui.core.jwt import validate
 from pkce_tui.core.redirect import parse_redirect
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    yield from running_sandbox()
-
-
-@pytest.fixture
-async def client():
-    async with httpx.AsyncClient(timeout=10) as http:
-        yield http
 
 
 def query_of(url: str) -> dict[str, str]:
