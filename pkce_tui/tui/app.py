@@ -21,7 +21,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.reactive import var
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static, TextArea
+from textual.widgets import Footer, Header, Static
 from textual.worker import Worker, WorkerState
 
 from pkce_tui.core.flow import FlowConfig, FlowRunner, FlowState, edit, mark_stale, new_flow
@@ -87,6 +87,14 @@ class PkceTuiApp(App):
         self.pick_profile = pick_profile
         self.paste_waiter: asyncio.Future[str] | None = None
 
+    def get_default_screen(self) -> Screen:
+        """The main screen with its width class already set: Textual sets it on the first
+        resize, after mounting, and a class change on the screen restyles every widget."""
+        width = self.size.width
+        classes = [name for least, name in sorted(self.HORIZONTAL_BREAKPOINTS, reverse=True)
+                   if width >= least][:1]
+        return Screen(id="_default", classes=" ".join(classes))
+
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("⚠ TLS certificate verification is OFF (--insecure): anyone on the path "
@@ -97,7 +105,7 @@ class PkceTuiApp(App):
                 with Horizontal(classes="pane-row"):
                     for pane_id in row:
                         yield pane_classes[pane_id](self.flow, id=pane_id)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.panes = list(self.query(StepPane))  # queried once: show_flow runs per keystroke
@@ -233,7 +241,7 @@ class PkceTuiApp(App):
         return await self.listen_for_callback(authorize_url)
 
     async def wait_for_paste(self) -> str:
-        pasted = self.query_one("#paste", TextArea).text
+        pasted = self.query_one(RedirectPane).pasted_text()
         if pasted.strip():
             return pasted
         self.paste_waiter = asyncio.get_running_loop().create_future()
@@ -273,7 +281,7 @@ class PkceTuiApp(App):
 
     def action_explain(self) -> None:
         for pane in self.panes_to_explain():
-            pane.toggle_class("-explain")
+            pane.toggle_explanation()
 
     def action_reveal(self) -> None:
         self.reveal = not self.reveal
@@ -340,10 +348,6 @@ class PkceTuiApp(App):
         pane = self.focused_pane()
         return [pane] if pane is not None else self.query(StepPane)
 
-    def on_descendant_focus(self) -> None:
-        """The footer follows what applies to the focused pane (its size follows in CSS)."""
-        self.refresh_bindings_if_changed()
-
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """Every action in the command palette, with its tooltip as the help line."""
         yield from super().get_system_commands(screen)
@@ -351,6 +355,33 @@ class PkceTuiApp(App):
             if self.check_action(binding.action, ()):
                 yield SystemCommand(binding.description, binding.tooltip,
                                     partial(self.run_action, binding.action))
+
+
+class KeysFooter(Footer):
+    """The footer, built with the screen and rebuilt only when the keys it offers change.
+
+    Textual's Footer composes empty, then rebuilds on every binding refresh (focus, screen
+    resume, ours): a rebuild mounts a widget per key and lays the screen out again, and at
+    start-up several arrive with the same keys. (`_bindings_ready` is Footer's own flag.)
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.set_reactive(Footer._bindings_ready, True)
+
+    def offered_keys(self) -> tuple:
+        return tuple((binding.key, self.app.get_key_display(binding), binding.description,
+                      enabled, tooltip)
+                     for _, binding, enabled, tooltip in self.screen.active_bindings.values()
+                     if binding.show)
+
+    def compose(self) -> ComposeResult:
+        self._offered = self.offered_keys()
+        yield from super().compose()
+
+    async def recompose(self) -> None:
+        if self.offered_keys() != self._offered:
+            await super().recompose()
 
 
 def target_of(config: FlowConfig) -> str:

@@ -69,8 +69,7 @@ class StepPane(VerticalScroll, can_focus=True):
         super().__init__(id=id, classes=f"-{self.pane_status(state, None)}")
 
     def compose(self) -> ComposeResult:
-        yield Static(EXPLANATIONS[self.id], classes="explain")
-        yield LoadingIndicator(classes="spinner")
+        # the explanation and the spinner are mounted on first use: start-up pays per widget
         yield from self.compose_inputs()
         yield Static(classes="body")
 
@@ -87,7 +86,16 @@ class StepPane(VerticalScroll, can_focus=True):
         self.border_title = f"{self.LABEL} · {status}"
         # one batch: each class change restyles the pane and everything in it
         self.update_classes({f"-{name}": name == status for name in STATUS_RANK})
-        update_in_place(self.query_one(".body", Static), self.body(state, reveal=reveal))
+        body = self.query_one(".body", Static)
+        if status == "running" and not self.query(".spinner"):
+            self.mount(LoadingIndicator(classes="spinner"), before=body)
+        update_in_place(body, self.body(state, reveal=reveal))
+
+    def toggle_explanation(self) -> None:
+        """Show or hide what the step does (F1), made on first use."""
+        if not self.query(".explain"):
+            self.mount(Static(EXPLANATIONS[self.id], classes="explain"), before=0)
+        self.toggle_class("-explain")
 
     def signature(self, state: FlowState, *, reveal: bool, running: str | None) -> tuple:
         """Everything the pane's picture depends on: its steps, its config fields, the mode."""
@@ -521,8 +529,13 @@ class RedirectPane(StepPane):
     def compose_inputs(self) -> ComposeResult:
         mode = getattr(self.app, "redirect_mode", "api")
         yield Select(self.MODES, allow_blank=False, value=mode, id="login-mode", compact=True)
+        if mode == "paste":
+            yield from self.compose_paste()
+
+    def compose_paste(self) -> ComposeResult:
+        """The paste box and its button, composed only in paste mode (a TextArea is costly)."""
         yield TextArea(id="paste", soft_wrap=True, show_line_numbers=False)
-        with Horizontal(classes="row"):
+        with Horizontal(classes="row", id="paste-row"):
             yield Button("Use pasted", id="use-paste", compact=True)
             yield Static(id="paste-preview")
 
@@ -531,7 +544,15 @@ class RedirectPane(StepPane):
         if select.value != mode:
             with self.prevent(Select.Changed):
                 select.value = mode
-        self.set_class(mode == "paste", "-paste")
+        self.show_paste(mode == "paste")
+
+    def show_paste(self, shown: bool) -> None:
+        if shown and not self.query("#paste"):
+            self.mount_compose(self.compose_paste(), after=self.query_one("#login-mode"))
+        self.set_class(shown, "-paste")
+
+    def pasted_text(self) -> str:
+        return self.query_one("#paste", TextArea).text if self.query("#paste") else ""
 
     def details(self, state: FlowState, result: StepResult, *, reveal: bool) -> list:
         if result.name == "login":
@@ -540,7 +561,7 @@ class RedirectPane(StepPane):
 
     @on(Select.Changed, "#login-mode")
     def mode_chosen(self, event: Select.Changed) -> None:
-        self.set_class(event.value == "paste", "-paste")
+        self.show_paste(event.value == "paste")
         self.post_message(self.ModeChosen(str(event.value)))
 
     @on(TextArea.Changed, "#paste")
