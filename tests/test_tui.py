@@ -14,8 +14,11 @@ from rich.console import Console
 from textual.widgets import DataTable, Input, Select, Static
 
 from pkce_tui.core.flow import FlowConfig
+from pkce_tui.core.http import HttpResponse
+from pkce_tui.core.redirect import parse_http_response
+from pkce_tui.core.step_result import StepResult
 from pkce_tui.tui.app import PkceTuiApp
-from pkce_tui.tui.panes import split_params
+from pkce_tui.tui.panes import redirect_details, split_params
 
 RFC_VERIFIER = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
 RFC_CHALLENGE = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"  # RFC 7636 Appendix B
@@ -213,3 +216,25 @@ async def test_palette_lists_every_flow_action():
     async with app.run_test(size=(120, 40)):
         titles = {command.title for command in app.get_system_commands(app.screen)}
         assert {"Step", "Run all", "Explain", "Reveal", "Copy", "Profiles"} <= titles
+
+
+def rendered(parts: list) -> str:
+    console = Console(width=400, record=True, file=io.StringIO())
+    for part in parts:
+        console.print(part)
+    return " ".join(console.export_text().split())
+
+
+@pytest.mark.parametrize("page_code, verdict", [("c0de", "✔ same URL as the Location header"),
+                                                ("other", "✘ differs from the Location header")])
+def test_redirect_shows_the_object_moved_link_the_core_found(page_code, verdict):
+    """The pane shows the core's page_link next to the Location header; it parses nothing."""
+    location = "http://127.0.0.1:8765/callback?responseType=code&code=c0de&state=s1"
+    link = location.replace("c0de", page_code)
+    page = f'<html><body><h2>Object moved to <a href="{link.replace("&", "&amp;")}">here</a>.'
+    parsed = parse_http_response(HttpResponse(302, (("Location", location),), page),
+                                 expected_state="s1")
+    shown = rendered(redirect_details(StepResult("redirect", "ok", "code c0de",
+                                                 parsed.to_json())))
+    assert f'anchor found in the page <a href="{link}">' in shown and verdict in shown
+    assert "code c0de" in shown and "✔ state" in shown

@@ -557,7 +557,7 @@ class RedirectPane(StepPane):
     def details(self, state: FlowState, result: StepResult, *, reveal: bool) -> list:
         if result.name == "login":
             return login_details(result)
-        return redirect_details(result, page_anchor(state.result("login")))
+        return redirect_details(result)
 
     @on(Select.Changed, "#login-mode")
     def mode_chosen(self, event: Select.Changed) -> None:
@@ -608,28 +608,15 @@ def login_details(result: StepResult) -> list:
     return parts
 
 
-def page_anchor(login: StepResult | None) -> str | None:
-    """The href of the anchor in the page the login step got back (CyberArk's "Object moved"
-    body), found by the core's parser; None when there is no such page or anchor."""
-    raw = login.data.get("raw") if login else None
-    if not raw or "<" not in raw:
-        return None
-    try:
-        parsed = parse_redirect(raw)
-    except PkceTuiError:
-        return None
-    return parsed.redirect_url if parsed.source == "html_anchor" else None
-
-
 def anchor_view(href: str) -> Text:
     return Text.assemble(('<a href="', "dim"), (href, "underline"), ('">', "dim"))
 
 
-def redirect_details(result: StepResult, anchor: str | None = None) -> list:
-    """Where the code was found, the anchor of an "Object moved" page (and whether it agrees
-    with the Location header), then code, state, iss and their checks."""
+def redirect_details(result: StepResult) -> list:
+    """Where the code was found, the link of an "Object moved" page sent beside a Location
+    header (the core's `page_link`) and whether they agree, then code, state, iss, checks."""
     data = result.data
-    source, url = data.get("source"), data.get("redirect_url")
+    source, url, anchor = data.get("source"), data.get("redirect_url"), data.get("page_link")
     parts: list[RenderableType] = []
     if source:
         parts.append(render.fields_table([("found in", SOURCES.get(source, source))]))
