@@ -12,15 +12,19 @@ from pkce_tui.core.flow import FlowConfig
 DEMO_PROFILE = "sandbox-cyberark-public"
 
 
-def run_app(profile: str | None = None) -> int:
-    """`pkce-tui`: open `profile`, else the last used one, else the profile picker."""
+def run_app(profile: str | None = None, *, insecure: bool = False) -> int:
+    """`pkce-tui`: open `profile`, else the last used one, else the profile picker.
+
+    `insecure` (`--insecure`): no TLS certificate verification for any profile opened in this
+    session; a warning stays on screen.
+    """
     from pkce_tui.tui.app import PkceTuiApp
 
     known = profiles.load_profiles()
     if profile is not None and profile not in known:
         raise InputError(f"no profile named {profile!r}; known: {', '.join(known)}")
     chosen = known.get(profile or profiles.last_profile_name() or "")
-    PkceTuiApp.for_profile(chosen).run()
+    PkceTuiApp.for_profile(chosen, insecure=insecure).run()
     return 0
 
 

@@ -72,10 +72,11 @@ class PkceTuiApp(App):
                  profile_name: str | None = None, redirect_mode: str | None = None,
                  sandbox_base_url: str | None = None,
                  open_browser: Callable[[str], object] = webbrowser.open,
-                 pick_profile: bool = False) -> None:
+                 pick_profile: bool = False, insecure: bool = False) -> None:
         super().__init__()
+        self.insecure = insecure
         fixed = {k: v for k, v in (("verifier", verifier), ("state", state), ("nonce", nonce)) if v}
-        self.set_reactive(PkceTuiApp.flow, new_flow(replace(config, **fixed)))
+        self.set_reactive(PkceTuiApp.flow, new_flow(self.session_config(replace(config, **fixed))))
         self.client_factory = client_factory
         self.clock = clock
         self.profile_name = profile_name
@@ -116,16 +117,23 @@ class PkceTuiApp(App):
             self.action_profiles()
 
     @classmethod
-    def for_profile(cls, profile: Profile | None) -> PkceTuiApp:
-        """The app on `profile` (a built-in one starts the sandbox), or on the profile picker."""
+    def for_profile(cls, profile: Profile | None, *, insecure: bool = False) -> PkceTuiApp:
+        """The app on `profile` (a built-in one starts the sandbox), or on the profile picker.
+
+        `insecure` (`--insecure`) holds for every profile opened in this session.
+        """
         if profile is None:
-            return cls(FlowConfig(), pick_profile=True)
-        app = cls(FlowConfig(), profile_name=profile.name)
+            return cls(FlowConfig(), pick_profile=True, insecure=insecure)
+        app = cls(FlowConfig(), profile_name=profile.name, insecure=insecure)
         base_url = app.ensure_sandbox() if profile.sandbox else None
-        config = FlowConfig(**profile.config_fields(base_url))
+        config = app.session_config(FlowConfig(**profile.config_fields(base_url)))
         app.set_reactive(PkceTuiApp.flow, new_flow(config))
         app.redirect_mode = "api" if config.login == "api" else "loopback"
         return app
+
+    def session_config(self, config: FlowConfig) -> FlowConfig:
+        """`config` with this session's command-line choices (`--insecure`) applied."""
+        return replace(config, insecure=True) if self.insecure else config
 
     # -- the one source of truth -------------------------------------------------------
 
@@ -188,7 +196,7 @@ class PkceTuiApp(App):
         self.profile_name = profile_name
         self.redirect_mode = "api" if config.login == "api" else "loopback"
         self.query_one(RedirectPane).set_mode(self.redirect_mode)
-        self.flow = new_flow(config)
+        self.flow = new_flow(self.session_config(config))
 
     def ensure_sandbox(self) -> str:
         """The embedded sandbox's base URL, started on first use of a built-in profile."""
