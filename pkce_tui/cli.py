@@ -28,6 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="pkce-tui", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"pkce-tui {__version__}")
     parser.add_argument("--profile", help="open the TUI on this saved profile")
+    parser.add_argument("--insecure", action="store_true",
+                        help="TUI: do not verify TLS certificates (a warning stays on screen)")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     sub.add_parser("demo", help="start the sandbox and open the TUI on it, ready to run")
     _add_sandbox(sub)
@@ -151,7 +153,9 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command in (None, "demo"):
         from pkce_tui import tui
 
-        return tui.run_demo() if args.command == "demo" else tui.run_app(args.profile)
+        if args.command == "demo":
+            return tui.run_demo()
+        return tui.run_app(args.profile, insecure=args.insecure)
     if args.command == "sandbox":
         from pkce_tui.sandbox import run_foreground
 
