@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 from pkce_tui.core import jwt as jwt_core
+from pkce_tui.core.client import new_client
 from pkce_tui.core.errors import InputError
-from pkce_tui.core.http import new_client
 from pkce_tui.core.pkce import generate_verifier, make_challenge
 from pkce_tui.core.redirect import parse_redirect as parse_redirect_text
 

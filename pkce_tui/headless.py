@@ -16,11 +16,13 @@ import webbrowser
 
 from pkce_tui.commands import emit_json, key_values, read_input
 from pkce_tui.core.authorize import parse_authorize_url
+from pkce_tui.core.client import new_client
 from pkce_tui.core.errors import InputError, PkceTuiError
-from pkce_tui.core.flow import FlowConfig, FlowRunner, FlowState, RedirectSource, new_flow
-from pkce_tui.core.http import new_client
+from pkce_tui.core.flow import FlowConfig, FlowState, new_flow
 from pkce_tui.core.loopback import LoopbackListener, is_loopback_redirect
-from pkce_tui.core.transcript import Transcript, redacted_exchange, to_curl
+from pkce_tui.core.redaction import redacted_exchange, to_curl
+from pkce_tui.core.runner import FlowRunner, RedirectSource
+from pkce_tui.core.transcript import Transcript
 
 LOGIN_TIMEOUT_S = 300.0
 MARKS = {"ok": "ok  ", "warning": "warn", "error": "FAIL", "skipped": "skip"}

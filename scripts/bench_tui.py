@@ -2,6 +2,9 @@
 
     python scripts/bench_tui.py [ROUNDS]
 
+Import: a fresh interpreter importing `pkce_tui.tui.app` next to one importing `textual.app`,
+median of ROUNDS runs, each minus an interpreter that imports nothing.
+
 Start-up: from constructing the app to its first screen being ready under `run_test`, median
 of ROUNDS runs (default 5), next to an empty `App` measured the same way.
 
@@ -18,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import io
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -98,12 +102,25 @@ async def keystroke_latencies(app: App, selector: str) -> tuple[list[float], lis
     return latencies, to_content
 
 
+def import_seconds(module: str, rounds: int) -> list[float]:
+    """Wall time of `python -c "import MODULE"`, less that of a bare interpreter."""
+    def run(code: str) -> float:
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], check=True)
+        return time.perf_counter() - start
+
+    baseline = statistics.median(run("pass") for _ in range(rounds))
+    return [run(f"import {module}") - baseline for _ in range(rounds)]
+
+
 def report(label: str, seconds: list[float]) -> str:
     return (f"{label:<34}{statistics.median(seconds) * 1000:7.1f} ms (median), "
             f"{max(seconds) * 1000:6.1f} ms (max)")
 
 
 async def main(rounds: int) -> None:
+    print(report("import, textual.app:", import_seconds("textual.app", rounds)))
+    print(report("import, pkce_tui.tui.app:", import_seconds("pkce_tui.tui.app", rounds)))
     bare = [await startup_seconds(App) for _ in range(rounds)]
     ours = [await startup_seconds(lambda: PkceTuiApp(OFFLINE)) for _ in range(rounds)]
     bare_keys, bare_content = await keystroke_latencies(BareChallengeApp(), "#challenge")

@@ -26,7 +26,7 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 import pytest
 
-from pkce_tui.core.http import new_client
+from pkce_tui.core.client import new_client
 from pkce_tui.sandbox import Sandbox
 
 PEERS_DIR = Path(__file__).parent / "peers"

@@ -16,11 +16,11 @@ from joserfc.jwk import KeySet, RSAKey
 from pkce_tui.core.flow import (
     STEPS,
     FlowConfig,
-    FlowRunner,
     edit,
     new_flow,
     override_token,
 )
+from pkce_tui.core.runner import FlowRunner
 
 ISSUER = "https://op.example.test"
 VERIFIER = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"

@@ -3,8 +3,9 @@
 import httpx
 import pytest
 
+from pkce_tui.core.client import new_client, send
 from pkce_tui.core.errors import NetworkError
-from pkce_tui.core.http import HttpRequest, new_client, send
+from pkce_tui.core.http import HttpRequest
 
 URL = "https://idp.example.test/token"
 

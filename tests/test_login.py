@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 from sandbox_fixtures import authorization
 
-from pkce_tui.core.http import new_client
+from pkce_tui.core.client import new_client
 from pkce_tui.core.login import cyberark_login, pingone_login
 from pkce_tui.core.redirect import parse_http_response
 

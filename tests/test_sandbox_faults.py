@@ -15,8 +15,9 @@ from sandbox_fixtures import (
     tokens,
 )
 
+from pkce_tui.core.client import new_client, send
 from pkce_tui.core.errors import InputError, NetworkError
-from pkce_tui.core.http import HttpRequest, new_client, send
+from pkce_tui.core.http import HttpRequest
 from pkce_tui.core.jwt import validate
 from pkce_tui.sandbox import FAULTS
 

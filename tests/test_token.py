@@ -7,8 +7,9 @@ from urllib.parse import parse_qsl, unquote_plus
 import httpx
 import pytest
 
+from pkce_tui.core.client import send
 from pkce_tui.core.errors import InputError
-from pkce_tui.core.http import HttpResponse, send
+from pkce_tui.core.http import HttpResponse
 from pkce_tui.core.token import (
     AUTH_METHODS,
     ClientAuth,

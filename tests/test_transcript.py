@@ -11,22 +11,17 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import httpx
 import pytest
 
+from pkce_tui.core.client import new_client, send
 from pkce_tui.core.errors import NetworkError
-from pkce_tui.core.http import Exchange, HttpRequest, HttpResponse, new_client, send
+from pkce_tui.core.http import Exchange, HttpRequest, HttpResponse
+from pkce_tui.core.redaction import mask, mask_header, masked_request, response_json, to_curl
 from pkce_tui.core.token import (
     ClientAuth,
     authorization_code_request,
     userinfo_request,
     whoami_request,
 )
-from pkce_tui.core.transcript import (
-    Transcript,
-    mask,
-    mask_header,
-    masked_request,
-    response_json,
-    to_curl,
-)
+from pkce_tui.core.transcript import Transcript
 
 TOKEN_URL = "https://idp.example.test/token"
 BASIC = ClientAuth("demo-confidential", "client_secret_basic", "demo-secret")

@@ -1,23 +1,17 @@
-"""HTTP requests and responses as plain values, and the one place that sends them.
+"""HTTP requests and responses as plain values.
 
-Protocol modules build an `HttpRequest`, hand it to `send`, and parse the `HttpResponse`;
-they never touch httpx themselves, so unit tests drive them with `httpx.MockTransport`.
-Redirects are never followed: every 302 is a step the user wants to see.
+Protocol modules build an `HttpRequest`, hand it to `client.send` (the one place that sends),
+and parse the `HttpResponse`; the values need no HTTP library, so the flow model and the TUI
+load without one.
 """
 
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-import httpx
-
-from pkce_tui.core.errors import NetworkError
-
 Headers = tuple[tuple[str, str], ...]
-DEFAULT_TIMEOUT = 10.0
 MAX_BODY_BYTES = 2_000_000
 
 
@@ -102,43 +96,3 @@ def _header(headers: Headers, name: str) -> str | None:
         if key.lower() == name.lower():
             return value
     return None
-
-
-def new_client(*, insecure: bool = False, timeout: float = DEFAULT_TIMEOUT,
-               transport: httpx.AsyncBaseTransport | None = None,
-               event_hooks: dict | None = None) -> httpx.AsyncClient:
-    """The client every network step uses: TLS verified unless `insecure`, no redirects.
-
-    `event_hooks` lets a transcript record every exchange as it goes on the wire.
-    """
-    return httpx.AsyncClient(
-        verify=not insecure, timeout=timeout, follow_redirects=False, transport=transport,
-        event_hooks=event_hooks,
-    )
-
-
-async def send(client: httpx.AsyncClient, request: HttpRequest) -> HttpResponse:
-    """Send `request` and return the response verbatim; network trouble is a `NetworkError`."""
-    started = time.perf_counter()
-    try:
-        response = await client.request(
-            request.method, request.url, headers=list(request.all_headers()),
-            content=request.body.encode() if request.body is not None else None,
-            follow_redirects=False,
-        )
-        body = response.content[:MAX_BODY_BYTES].decode(response.encoding or "utf-8", "replace")
-    except httpx.TimeoutException as exc:
-        raise NetworkError(f"{request.method} {request.url}: no answer within the timeout",
-                           request) from exc
-    except httpx.InvalidURL as exc:
-        raise NetworkError(f"{request.method} {request.url}: invalid URL ({exc})", request) from exc
-    except httpx.HTTPError as exc:
-        reason = str(exc) or type(exc).__name__
-        raise NetworkError(f"{request.method} {request.url}: {reason}", request) from exc
-    return HttpResponse(
-        status=response.status_code,
-        headers=tuple(response.headers.multi_items()),
-        body=body,
-        elapsed_ms=round((time.perf_counter() - started) * 1000, 1),
-        url=str(response.url),
-    )

@@ -19,8 +19,9 @@ from dataclasses import dataclass, replace
 import httpx
 
 from pkce_tui.core.checks import Check, all_passed
+from pkce_tui.core.client import send
 from pkce_tui.core.errors import InputError, ProtocolError
-from pkce_tui.core.http import HttpRequest, send
+from pkce_tui.core.http import HttpRequest
 from pkce_tui.core.jwt_claims import Expected, claim_checks, half_hash
 from pkce_tui.core.jwt_signature import signature_checks
 from pkce_tui.core.jwt_times import times_for_display

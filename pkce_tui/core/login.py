@@ -4,7 +4,7 @@ CyberArk (Security Start/AdvanceAuthentication, then authorize with the session)
 (the flows API, then resume) each end in the authorization response that carries the code;
 any provider with a plain HTML login page (the sandbox's generic and Cloudentity dialects,
 CyberArk's /login page) can be walked through as a browser would (`form_login`).
-Every hop is sent through `http.send` and recorded; redirects are never followed for us, and
+Every hop is sent through `client.send` and recorded; redirects are never followed for us, and
 cookies are carried by hand from `Set-Cookie` so each request shows what it sent.
 """
 
@@ -17,9 +17,10 @@ from urllib.parse import parse_qs, urljoin, urlsplit, urlunsplit
 
 import httpx
 
+from pkce_tui.core.client import send
 from pkce_tui.core.errors import NetworkError
 from pkce_tui.core.htmlform import Form, parse_form
-from pkce_tui.core.http import Exchange, HttpRequest, HttpResponse, send
+from pkce_tui.core.http import Exchange, HttpRequest, HttpResponse
 
 NATIVE_CLIENT = ("X-IDAP-NATIVE-CLIENT", "true")
 PINGONE_CHECK_TYPE = "application/vnd.pingidentity.usernamePassword.check+json"

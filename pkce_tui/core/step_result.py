@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pkce_tui.core.http import Exchange, HttpRequest, HttpResponse
-from pkce_tui.core.transcript import masked_request, response_json
+from pkce_tui.core.redaction import masked_request, response_json
 
 
 @dataclass(frozen=True)

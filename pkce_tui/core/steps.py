@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING
 
 from pkce_tui.core import jwt, login, providers
 from pkce_tui.core.authorize import AuthorizeRequest, leaked_secrets, new_nonce, new_state
+from pkce_tui.core.client import send
 from pkce_tui.core.errors import InputError, NetworkError, PkceTuiError
-from pkce_tui.core.http import HttpRequest, HttpResponse, send
+from pkce_tui.core.http import HttpRequest, HttpResponse
 from pkce_tui.core.pkce import generate_verifier, make_challenge, verifier_entropy_bits
 from pkce_tui.core.redirect import parse_http_response, parse_redirect
 from pkce_tui.core.step_result import StepResult
@@ -27,7 +28,8 @@ from pkce_tui.core.token import (
 )
 
 if TYPE_CHECKING:
-    from pkce_tui.core.flow import FlowRunner, FlowState
+    from pkce_tui.core.flow import FlowState
+    from pkce_tui.core.runner import FlowRunner
 
 NO_TOKENS = "no tokens: the token step did not succeed"
 StepFunction = Callable[["FlowState", "FlowRunner"], Awaitable[StepResult]]

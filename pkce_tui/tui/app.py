@@ -13,8 +13,8 @@ import webbrowser
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from functools import partial
+from typing import TYPE_CHECKING
 
-import httpx
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
@@ -24,21 +24,26 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 from textual.worker import Worker, WorkerState
 
-from pkce_tui.core.flow import FlowConfig, FlowRunner, FlowState, edit, mark_stale, new_flow
+from pkce_tui.core.flow import FlowConfig, FlowState, edit, mark_stale, new_flow
 from pkce_tui.core.flow import override_token as override_token_inputs
-from pkce_tui.core.http import new_client
 from pkce_tui.core.loopback import LoopbackListener
 from pkce_tui.core.profiles import Profile
 from pkce_tui.tui.clipboard import copy_value
 from pkce_tui.tui.panes import PANE_IDS, PANES, RedirectPane, StepPane
 
-ClientFactory = Callable[[FlowConfig], httpx.AsyncClient]
+if TYPE_CHECKING:
+    import httpx
+
+ClientFactory = Callable[[FlowConfig], "httpx.AsyncClient"]
 LISTEN_TIMEOUT_S = 300.0
 PANE_ROWS = (("discovery", "verifier", "challenge"), ("authorize", "redirect"),
              ("token", "claims", "followups"))
 
 
 def default_client(config: FlowConfig) -> httpx.AsyncClient:
+    """The session's HTTP client; httpx loads on the first run, not at start-up."""
+    from pkce_tui.core.client import new_client
+
     return new_client(insecure=config.insecure, timeout=config.timeout)
 
 
@@ -222,6 +227,8 @@ class PkceTuiApp(App):
             self.flow = mark_stale(self.flow, start)
         elif self.flow.stale:
             self.remember(self.flow)
+        from pkce_tui.core.runner import FlowRunner  # steps, JOSE and HTML parsing: ~170 ms
+
         async with self.client_factory(self.flow.config) as client:
             runner = FlowRunner(client, redirect_source=self.receive_redirect, clock=self.clock)
             while (step := self.flow.next_step()) is not None:

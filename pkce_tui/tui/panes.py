@@ -33,9 +33,8 @@ from pkce_tui.core.pkce import (
     verifier_entropy_bits,
     verifier_problems,
 )
-from pkce_tui.core.redirect import parse_redirect
+from pkce_tui.core.redaction import to_curl
 from pkce_tui.core.step_result import StepResult
-from pkce_tui.core.transcript import to_curl
 from pkce_tui.tui import render
 from pkce_tui.tui.explain import EXPLANATIONS
 
@@ -582,6 +581,9 @@ def paste_preview(text: str) -> Text:
     """What the core finds in the pasted text, before the step uses it."""
     if not text.strip():
         return Text("")
+    # Loaded on the first paste: the HTML5 tokenizer adds ~40 ms to start-up.
+    from pkce_tui.core.redirect import parse_redirect
+
     try:
         parsed = parse_redirect(text)
     except PkceTuiError as exc:

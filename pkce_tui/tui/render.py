@@ -15,8 +15,8 @@ from rich.table import Table
 from rich.text import Text
 
 from pkce_tui.core.http import HttpRequest, HttpResponse
+from pkce_tui.core.redaction import masked_request
 from pkce_tui.core.step_result import StepResult
-from pkce_tui.core.transcript import masked_request
 
 HIDDEN = "•••••• (F2 reveals)"
 TOKEN_FIELDS = ("access_token", "id_token", "refresh_token")
