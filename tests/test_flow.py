@@ -6,6 +6,7 @@ import base64
 import hashlib
 import json
 import time
+from dataclasses import replace
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -19,6 +20,7 @@ from pkce_tui.core.flow import (
     edit,
     new_flow,
     override_token,
+    record,
 )
 from pkce_tui.core.runner import FlowRunner
 
@@ -182,3 +184,31 @@ async def test_the_json_document_has_the_contract_shape(runner):
     assert set(token["request"]) == {"method", "url", "headers", "body"}
     assert set(token["response"]) == {"status", "headers", "body", "elapsed_ms"}
     assert token["response"]["body"]["token_type"] == "Bearer"
+
+
+async def test_a_result_recorded_after_its_inputs_were_edited_stays_stale(runner):
+    """An edit made while a step ran keeps that step's fresh result stale, the edit kept."""
+    before_token = await runner.run_all(new_flow(config()))
+    before_token = replace(before_token, results={s: r for s, r in before_token.results.items()
+                                                  if STEPS.index(s) < STEPS.index("token")})
+    result = await runner.result_of(before_token, "token")
+    edited = edit(before_token, verifier=VERIFIER[:-1] + "A")
+    state = record(edited, "token", result, ran_on=before_token)
+    assert state.result("token") is result
+    assert state.config.verifier.endswith("A")
+    assert {"verifier", "challenge", "token"} <= state.stale
+
+
+async def test_an_override_made_while_the_token_step_ran_stales_its_result(runner):
+    before_token = await runner.run_all(new_flow(config()))
+    result = await runner.result_of(before_token, "token")
+    overridden = override_token(before_token, code_verifier="x" * 43)
+    assert "token" in record(overridden, "token", result, ran_on=before_token).stale
+
+
+async def test_an_edit_for_a_later_step_keeps_the_recorded_result_fresh(runner):
+    before = await runner.run_all(new_flow(config()))
+    result = await runner.result_of(before, "token")
+    state = record(edit(before, leeway=5), "token", result, ran_on=before)
+    assert "token" not in state.stale
+    assert "id_token" in state.stale

@@ -260,3 +260,43 @@ async def test_cyberark_redirect_shows_the_object_moved_page_its_anchor_and_whoa
         followups = text_of(app, "followups")
         whoami = app.flow.result("userinfo").data.get("whoami")
         assert whoami and "whoami" in followups and "alice" in followups
+
+
+async def wait_until_running(pilot, step: str) -> None:
+    for _ in range(MAX_PAUSES):
+        if pilot.app.running == step:
+            return
+        await pilot.pause()
+    raise AssertionError(f"{step} never started")
+
+
+SLOW_TOKEN = (("sandbox_fault", "slow_token"), ("sandbox_delay", "1"))
+
+
+async def test_an_edit_made_while_a_step_runs_is_kept_and_stales_that_step(sandbox):
+    app = make_app(sandbox, extra_params=SLOW_TOKEN)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f5")
+        await wait_until_running(pilot, "token")
+        app.query_one("#verifier-input", Input).focus()
+        await pilot.press("end", "Q")
+        await settle(pilot)
+        assert app.flow.config.verifier.endswith("Q")
+        assert app.query_one("#verifier-input", Input).value.endswith("Q")
+        assert app.flow.result("token").status == "ok"  # what the server answered, kept
+        assert {"verifier", "token"} <= app.flow.stale
+        assert app.flow.result("id_token") is None  # the run stopped at the edit
+        assert app.query_one("#token").has_class("-stale")
+
+
+async def test_opening_another_profile_while_a_step_runs_cancels_the_old_run(sandbox):
+    app = make_app(sandbox, extra_params=SLOW_TOKEN)
+    pingone = sandbox_config(sandbox, "sandbox-pingone-public")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f5")
+        await wait_until_running(pilot, "token")
+        app.load_config(pingone, "sandbox-pingone-public")
+        await pilot.pause(1.5)  # past the slow token answer the old run waited for
+        assert app.flow.config is pingone and not app.flow.results
+        assert app.running is None
+        assert app.history[-1].config.dialect == "cyberark"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from pkce_tui.core.diagnose import Diagnosis
+from pkce_tui.core.diagnose import Diagnosis, diagnose
 from pkce_tui.core.step_result import StepResult
 
 STEPS = (
@@ -165,3 +165,27 @@ def override_token(state: FlowState, **overrides: str | None) -> FlowState:
     """Set the token step's own inputs (RFC 6749 §4.1.3); the token step and later go stale."""
     edited = replace(state, overrides=replace(state.overrides, **overrides))
     return mark_stale(edited, "token")
+
+
+def record(state: FlowState, step: str, result: StepResult, *,
+           ran_on: FlowState | None = None) -> FlowState:
+    """`state` with `step`'s new result: every later result goes stale, the diagnosis follows.
+
+    `ran_on` is the state the step ran on. When the user edited one of the step's inputs
+    while it ran, the result is kept but stays stale: it answers a question no longer asked.
+    """
+    state = mark_stale(state, step)
+    inputs_edited = ran_on is not None and _inputs(ran_on, step) != _inputs(state, step)
+    stale = state.stale | {step} if inputs_edited else state.stale - {step}
+    attempts = state.token_attempts + ((result,) if step == "token" else ())
+    state = replace(state, results={**state.results, step: result}, stale=stale,
+                    token_attempts=attempts)
+    return replace(state, diagnosis=diagnose(state))
+
+
+def _inputs(state: FlowState, step: str) -> tuple:
+    """What `step` reads from the user: the configuration up to it, the token overrides."""
+    read = STEPS[:STEPS.index(step) + 1]
+    config = tuple(getattr(state.config, f.name) for f in fields(state.config)
+                   if first_affected_step(f.name) in read)
+    return config, state.overrides if "token" in read else None

@@ -13,9 +13,9 @@ from dataclasses import replace
 import httpx
 
 from pkce_tui.core import steps as step_impl
-from pkce_tui.core.diagnose import diagnose
-from pkce_tui.core.flow import FlowState, mark_stale
+from pkce_tui.core.flow import FlowState, mark_stale, record
 from pkce_tui.core.http import HttpResponse
+from pkce_tui.core.step_result import StepResult
 
 RedirectSource = Callable[[str], Awaitable["str | HttpResponse"]]
 
@@ -34,13 +34,12 @@ class FlowRunner:
         step = step or state.next_step()
         if step is None:
             return state
+        return record(state, step, await self.result_of(state, step))
+
+    async def result_of(self, state: FlowState, step: str) -> StepResult:
+        """Run `step` on `state` and return its result, stamped with the runner's clock."""
         result = await step_impl.run(step, state, self)
-        result = replace(result, at=self.clock())
-        state = mark_stale(state, step)
-        attempts = state.token_attempts + ((result,) if step == "token" else ())
-        state = replace(state, results={**state.results, step: result},
-                        stale=state.stale - {step}, token_attempts=attempts)
-        return replace(state, diagnosis=diagnose(state))
+        return replace(result, at=self.clock())
 
     async def run_all(self, state: FlowState) -> FlowState:
         """Run every remaining step; a step whose inputs failed is recorded as skipped."""

@@ -24,7 +24,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 from textual.worker import Worker, WorkerState
 
-from pkce_tui.core.flow import FlowConfig, FlowState, edit, mark_stale, new_flow
+from pkce_tui.core.flow import FlowConfig, FlowState, edit, mark_stale, new_flow, record
 from pkce_tui.core.flow import override_token as override_token_inputs
 from pkce_tui.core.loopback import LoopbackListener
 from pkce_tui.core.profiles import Profile
@@ -197,6 +197,7 @@ class PkceTuiApp(App):
 
     def load_config(self, config: FlowConfig, profile_name: str | None) -> None:
         """Start over on another target; the old run stays in the history for comparing."""
+        self.action_cancel()  # a step still running belongs to the old target
         self.remember(self.flow)
         self.profile_name = profile_name
         self.redirect_mode = "api" if config.login == "api" else "loopback"
@@ -233,8 +234,14 @@ class PkceTuiApp(App):
             runner = FlowRunner(client, redirect_source=self.receive_redirect, clock=self.clock)
             while (step := self.flow.next_step()) is not None:
                 self.running = step
-                self.flow = await runner.run_step(self.flow, step)
-                if step == stop_after:
+                started = self.flow
+                result = await runner.result_of(started, step)
+                edited = self.flow is not started
+                self.flow = record(self.flow, step, result, ran_on=started)  # keeps the edits
+                if edited:
+                    self.notify(f"inputs edited while {step} ran: stopped here; F5 runs the "
+                                "stale steps again")
+                if edited or step == stop_after:
                     break
         self.running = None
 
