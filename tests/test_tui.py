@@ -7,11 +7,13 @@ The flow against the sandbox is in tests/test_tui_flow.py.
 from __future__ import annotations
 
 import io
+import itertools
 
 import pyperclip
 import pytest
 from rich.console import Console
 from textual.widgets import DataTable, Input, Select, Static
+from textual.widgets._footer import FooterKey
 
 from pkce_tui.core.flow import FlowConfig
 from pkce_tui.core.http import HttpResponse
@@ -209,6 +211,20 @@ async def test_footer_offers_only_what_applies():
         assert app.check_action("replay", ()) is None  # nothing has run yet
         assert app.check_action("compare", ()) is False
         assert app.check_action("cancel", ()) is False
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_every_key_in_the_footer_is_on_screen(size):
+    app = PkceTuiApp(OFFLINE)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        keys = list(app.query(FooterKey))
+        assert {key.key for key in keys} >= {"f10", "f5", "f1", "f2", "f3", "f4", "f6", "ctrl+p"}
+        for key in keys:
+            whole = len(key.key_display) + len(key.description) + 3  # with their padding
+            assert key.region.right <= size[0] and key.region.width >= whole, key.key
+        for first, second in itertools.combinations(keys, 2):
+            assert not first.region.overlaps(second.region), (first.key, second.key)
 
 
 async def test_palette_lists_every_flow_action():

@@ -127,6 +127,28 @@ async def test_replay_keeps_the_previous_run_for_comparing(sandbox):
         assert isinstance(app.screen, CompareScreen)
 
 
+async def test_compare_shows_how_the_previous_run_ended_next_to_this_one(sandbox):
+    app = make_app(sandbox)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f5")
+        await settle(pilot)
+        app.query_one("#override-code_verifier", Input).focus()
+        await pilot.press(*WRONG_VERIFIER, "enter")
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        await pilot.press("f8")
+        await pilot.pause()
+        table = app.screen.query_one(DataTable)
+        rows = {str(table.get_row_at(i)[0]): table.get_row_at(i) for i in range(table.row_count)}
+        _, previous, current = rows["token"]
+        assert previous.plain.startswith("✔ ok")  # as it ended, not "stale"
+        assert current.plain.startswith("✘ error") and "invalid_grant" in current.plain
+        assert rows["token"][0].style and not rows["discovery"][0].style  # changed rows stand out
+        dialog = app.screen.query_one("#dialog")
+        assert table.region.right <= dialog.region.right  # both runs fit side by side
+        assert table.virtual_size.width <= table.region.width
+
+
 async def test_overriding_the_verifier_shows_the_servers_refusal_and_why(sandbox):
     app = make_app(sandbox)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -300,3 +322,21 @@ async def test_opening_another_profile_while_a_step_runs_cancels_the_old_run(san
         assert app.flow.config is pingone and not app.flow.results
         assert app.running is None
         assert app.history[-1].config.dialect == "cyberark"
+
+
+async def test_the_palette_offers_replay_for_the_pane_it_was_opened_on(sandbox):
+    app = make_app(sandbox)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f5")
+        await settle(pilot)
+        app.query_one("#token").focus()
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        titles = {command.title for command in app.get_system_commands(app.screen_stack[0])}
+        assert {"Replay", "Explain", "Reveal", "Copy", "Max", "Profiles"} <= titles
+        await pilot.press(*"Replay")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert len(app.flow.token_attempts) == 2  # the token step ran again
+        assert app.flow.result("redirect") is app.history[-1].result("redirect")  # kept

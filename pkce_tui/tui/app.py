@@ -348,9 +348,7 @@ class PkceTuiApp(App):
         if action in ("run_next", "run_all"):
             return None if self.running or self.flow.done else True
         if action == "replay":
-            pane = self.focused_pane()
-            replayable = pane is not None and self.flow.result(pane.STEPS[0]) is not None
-            return None if self.running or not replayable else True
+            return True if self.replayable(self.screen) else None
         if action == "cancel":
             return self.running is not None
         if action == "compare":
@@ -359,9 +357,15 @@ class PkceTuiApp(App):
 
     # -- focus and layout ---------------------------------------------------------------
 
-    def focused_pane(self) -> StepPane | None:
-        """The pane holding the focus (the pane itself or an input inside it)."""
-        widget = self.screen.focused
+    def replayable(self, screen: Screen) -> bool:
+        """Whether ctrl+r applies: nothing running, and the pane focused on `screen` has run."""
+        pane = self.focused_pane(screen)
+        return (self.running is None and pane is not None
+                and self.flow.result(pane.STEPS[0]) is not None)
+
+    def focused_pane(self, screen: Screen | None = None) -> StepPane | None:
+        """The pane holding the focus on `screen` (default: the active one)."""
+        widget = (screen or self.screen).focused
         while widget is not None and not isinstance(widget, StepPane):
             widget = widget.parent
         return widget
@@ -371,10 +375,18 @@ class PkceTuiApp(App):
         return [pane] if pane is not None else self.query(StepPane)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        """Every action in the command palette, with its tooltip as the help line."""
+        """Every action that applies in the command palette, its tooltip as the help line.
+
+        `screen` is the one the palette was opened on: while the palette is open it is itself
+        the active screen, and holds no pane.
+        """
         yield from super().get_system_commands(screen)
         for binding in self.BINDINGS:
-            if self.check_action(binding.action, ()):
+            if binding.action == "replay":
+                if (pane := self.focused_pane(screen)) is not None and self.replayable(screen):
+                    yield SystemCommand(binding.description, binding.tooltip,
+                                        partial(self.run_flow, start=pane.STEPS[0]))
+            elif self.check_action(binding.action, ()):
                 yield SystemCommand(binding.description, binding.tooltip,
                                     partial(self.run_action, binding.action))
 
@@ -400,6 +412,8 @@ class KeysFooter(Footer):
     def compose(self) -> ComposeResult:
         self._offered = self.offered_keys()
         yield from super().compose()
+        # Footer pins its grid to one row of every key; app.tcss wraps them on narrow screens
+        self.styles.clear_rule("grid_size_columns")
 
     async def recompose(self) -> None:
         if self.offered_keys() != self._offered:

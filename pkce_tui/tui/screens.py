@@ -181,12 +181,25 @@ class CompareScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("step", "previous run", "this run")
+        table.add_column("step", width=STEP_WIDTH)
+        table.add_column("previous run", width=RUN_WIDTH)
+        table.add_column("this run", width=RUN_WIDTH)
         for step in STEPS:
-            table.add_row(step, run_cell(self.previous, step), run_cell(self.current, step))
+            previous = run_cell(self.previous, step, as_ended=True)
+            current = run_cell(self.current, step, as_ended=False)
+            changed = previous.plain != current.plain
+            table.add_row(Text(step, style="bold yellow" if changed else ""), previous, current)
 
 
-def run_cell(state: FlowState, step: str) -> Text:
+STEP_WIDTH, RUN_WIDTH = 12, 43  # with cell padding, the wide dialog's 104 columns
+
+
+def run_cell(state: FlowState, step: str, *, as_ended: bool) -> Text:
+    """A step's status and summary; `as_ended` ignores staleness, for a run kept in history."""
     result = state.result(step)
-    summary = result.summary if result else ""
-    return render.status_text(state.status(step), summary[:70])
+    if result is None:
+        return render.status_text("pending", "")
+    status = result.status if as_ended else state.status(step)
+    text = render.status_text(status, result.summary)
+    text.truncate(RUN_WIDTH, overflow="ellipsis")
+    return text
