@@ -2,6 +2,7 @@
 
 import stat
 import tomllib
+from dataclasses import replace
 
 import pytest
 
@@ -104,3 +105,29 @@ def test_broken_toml_is_a_clear_error(config_home):
 
 def test_every_builtin_logs_in_without_a_browser():
     assert {p.login for p in profiles.builtin_profiles().values()} == {"api"}
+
+
+def test_a_builtin_edited_under_its_own_name_is_refused_even_without_its_flag(config_home):
+    builtin = profiles.builtin_profiles()["sandbox-cyberark-public"]
+    with pytest.raises(InputError, match="built in"):
+        profiles.save_profile(replace(builtin, sandbox=False, scope="openid"))
+    with pytest.raises(InputError, match="built in"):
+        profiles.delete_profile("sandbox-cyberark-public")
+
+
+def test_a_copy_of_a_builtin_keeps_running_on_the_sandbox(config_home):
+    builtin = profiles.builtin_profiles()["sandbox-generic-public"]
+    copy = replace(builtin, name="expired-id-token",
+                   extra_params=(("sandbox_fault", "expired_id_token"),))
+    profiles.save_profile(copy)
+    loaded = profiles.load_profiles()["expired-id-token"]
+    assert loaded.sandbox and loaded.extra_params == copy.extra_params
+    fields_ = loaded.config_fields("http://127.0.0.1:5555")
+    assert fields_["issuer"] == "http://127.0.0.1:5555/generic"
+    assert "sandbox = true" in (config_home / profiles.PROFILES_FILE).read_text()
+
+
+def test_a_sandbox_flag_that_is_not_a_boolean_is_a_clear_error(config_home):
+    (config_home / profiles.PROFILES_FILE).write_text('[profiles.x]\nsandbox = "yes"\n')
+    with pytest.raises(InputError, match="sandbox must be true or false"):
+        profiles.load_profiles()

@@ -33,8 +33,9 @@ SANDBOX_DIALECTS = ("cyberark", "pingone", "generic", "cloudentity")
 class Profile(ClientSettings):
     """One target and client under a name; a profile plus this run's choices is a config.
 
-    `sandbox` marks a built-in profile whose endpoints live under the embedded sandbox's base
-    URL, known only once the sandbox runs (see `config_fields`).
+    `sandbox` marks a profile whose endpoints live under the embedded sandbox's base URL,
+    known only once the sandbox runs (see `config_fields`): the built-in ones, and copies of
+    them saved under another name (say, with `sandbox_fault` among the extra parameters).
     """
 
     name: str = ""
@@ -96,6 +97,10 @@ def builtin_profiles() -> dict[str, Profile]:
     return profiles
 
 
+def is_builtin(name: str) -> bool:
+    return name in builtin_profiles()
+
+
 def config_dir() -> Path:
     """The directory profiles live in; `PKCE_TUI_CONFIG_DIR` overrides (tests, portable use)."""
     override = os.environ.get(CONFIG_DIR_ENV)
@@ -117,7 +122,7 @@ def save_profile(profile: Profile, *, with_secrets: bool = False) -> Path:
 
     Without `with_secrets`, any secret stored earlier for this name is left as it was.
     """
-    if profile.sandbox:
+    if is_builtin(profile.name):
         raise InputError(f"{profile.name!r} is built in; save it under another name")
     if not profile.name.strip():
         raise InputError("a profile needs a name")
@@ -130,7 +135,9 @@ def save_profile(profile: Profile, *, with_secrets: bool = False) -> Path:
 
 
 def delete_profile(name: str) -> None:
-    """Forget a saved profile and its stored secrets."""
+    """Forget a saved profile and its stored secrets; built-in ones cannot be deleted."""
+    if is_builtin(name):
+        raise InputError(f"{name!r} is built in and cannot be deleted")
     for file_name in (PROFILES_FILE, SECRETS_FILE):
         path = config_dir() / file_name
         document = _read_toml(path)
@@ -154,7 +161,7 @@ def profile_to_table(profile: Profile) -> dict:
     table = {}
     for f in fields(profile):
         value = getattr(profile, f.name)
-        if f.name in ("name", "sandbox") or value is None or value == f.default:
+        if f.name == "name" or value is None or value == f.default:
             continue
         table[f.name] = dict(value) if f.name == "extra_params" else value
     return table
@@ -162,7 +169,7 @@ def profile_to_table(profile: Profile) -> dict:
 
 def profile_from_table(name: str, table: dict) -> Profile:
     """A profile from its TOML table; unknown keys and wrong types are an `InputError`."""
-    known = {f.name for f in fields(Profile)} - {"name", "sandbox"}
+    known = {f.name for f in fields(Profile)} - {"name"}
     unknown = sorted(set(table) - known)
     if unknown:
         raise InputError(f"profile {name!r}: unknown setting {unknown[0]!r}")
@@ -170,11 +177,14 @@ def profile_from_table(name: str, table: dict) -> Profile:
     extra = values.pop("extra_params", {})
     if not isinstance(extra, dict):
         raise InputError(f"profile {name!r}: extra_params must be a table of strings")
+    sandbox = values.pop("sandbox", False)
+    if not isinstance(sandbox, bool):
+        raise InputError(f"profile {name!r}: sandbox must be true or false")
     bad = [key for key, value in values.items() if not isinstance(value, str)]
     if bad:
         raise InputError(f"profile {name!r}: {bad[0]} must be a string")
     pairs = tuple((str(key), str(value)) for key, value in extra.items())
-    return Profile(name=name, extra_params=pairs, **values)
+    return Profile(name=name, extra_params=pairs, sandbox=sandbox, **values)
 
 
 def _store_secrets(profile: Profile) -> None:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import fields, replace
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, DataTable, Input, Label, OptionList, Select
 from textual.widgets.option_list import Option
@@ -20,9 +20,21 @@ from pkce_tui.core.profiles import Profile
 from pkce_tui.tui import render
 from pkce_tui.tui.panes import split_params
 
-TEXT_FIELDS = ("name", "issuer", "tenant_url", "app_id", "base_url", "env_id", "tenant",
-               "workspace", "client_id", "client_secret", "redirect_uri", "scope", "username",
-               "password")
+#: The form's text fields in order, each with the label shown next to it.
+TEXT_FIELDS = (
+    ("name", "name"), ("issuer", "issuer"), ("tenant_url", "tenant URL"),
+    ("app_id", "app id"), ("base_url", "base URL"), ("env_id", "environment id"),
+    ("tenant", "tenant"), ("workspace", "workspace"), ("client_id", "client id"),
+    ("client_secret", "client secret"), ("redirect_uri", "redirect URI"), ("scope", "scopes"),
+    ("username", "username"), ("password", "password"),
+)
+#: The form's choices: field, label, options.
+CHOICE_FIELDS = (
+    ("dialect", "dialect", profiles.DIALECTS),
+    ("auth_method", "client auth", profiles.AUTH_METHODS),
+    ("method", "PKCE method", ("S256", "plain", "none")),
+    ("login", "login", ("auto", "api", "browser")),
+)
 SECRET_FIELDS = ("client_secret", "password")
 
 
@@ -90,9 +102,14 @@ class ProfilePicker(ModalScreen[tuple[FlowConfig, str] | None]):
     @on(Button.Pressed, "#delete")
     def delete_profile(self) -> None:
         profile = self.selected()
-        if profile is not None and not profile.sandbox:
+        if profile is None:
+            return
+        try:
             profiles.delete_profile(profile.name)
-            self.reload()
+        except PkceTuiError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        self.reload()
 
     def saved(self, profile: Profile | None) -> None:
         if profile is not None:
@@ -100,8 +117,12 @@ class ProfilePicker(ModalScreen[tuple[FlowConfig, str] | None]):
 
 
 def profile_line(profile: Profile) -> Text:
-    origin = "built-in sandbox" if profile.sandbox else (profile.issuer or profile.tenant_url
-                                                           or profile.base_url or "")
+    if profiles.is_builtin(profile.name):
+        origin = "built-in sandbox"
+    elif profile.sandbox:
+        origin = "embedded sandbox"
+    else:
+        origin = profile.issuer or profile.tenant_url or profile.base_url or ""
     return Text.assemble((profile.name, "bold"), f"  {profile.dialect} · {profile.client_id}  ",
                          (origin, "dim"))
 
@@ -117,34 +138,44 @@ class ProfileForm(ModalScreen[Profile | None]):
 
     def compose(self) -> ComposeResult:
         p = self.profile
+        title = ("Built-in profile: save it under a new name to keep your changes"
+                 if profiles.is_builtin(p.name) else "Profile")
         with VerticalScroll(id="dialog"):
-            yield Label("Profile (built-ins: save under a new name)", classes="dialog-title")
-            yield Select([(d, d) for d in profiles.DIALECTS], value=p.dialect,
-                         allow_blank=False, id="dialect")
-            yield Select([(m, m) for m in profiles.AUTH_METHODS], value=p.auth_method,
-                         allow_blank=False, id="auth_method")
-            for name in TEXT_FIELDS:
-                yield Input(value=getattr(p, name) or "", placeholder=name, id=name,
-                            password=name in SECRET_FIELDS, compact=True)
-            yield Input(value="&".join(f"{k}={v}" for k, v in p.extra_params),
-                        placeholder="extra authorize parameters k=v&k2=v2", id="extra_params",
-                        compact=True)
+            yield Label(title, classes="dialog-title")
+            with Grid(id="profile-fields"):
+                yield from self.text_row("name", "name")
+                for name, label, options in CHOICE_FIELDS:
+                    yield Label(label)
+                    yield Select([(o, o) for o in options], value=getattr(p, name),
+                                 allow_blank=False, id=name, compact=True)
+                for name, label in TEXT_FIELDS[1:]:
+                    yield from self.text_row(name, label)
+                yield Label("extra parameters")
+                yield Input(value="&".join(f"{k}={v}" for k, v in p.extra_params),
+                            placeholder="k=v&k2=v2, sent on the authorize request",
+                            id="extra_params", compact=True)
             yield Checkbox("save the client secret and password (0600 file)", id="with_secrets")
             with Horizontal(classes="buttons"):
                 yield Button("Save", id="save", variant="primary")
                 yield Button("Cancel", id="cancel")
 
+    def text_row(self, name: str, label: str) -> ComposeResult:
+        yield Label(label)
+        yield Input(value=getattr(self.profile, name) or "", id=name, compact=True,
+                    password=name in SECRET_FIELDS)
+
     def edited_profile(self) -> Profile:
+        """The profile as the form shows it; what the form does not show is kept."""
         values = {name: self.query_one(f"#{name}", Input).value.strip() or None
-                  for name in TEXT_FIELDS}
+                  for name, _ in TEXT_FIELDS}
         values["name"] = values["name"] or ""
         for name in ("client_id", "redirect_uri", "scope"):
             values[name] = values[name] or next(f.default for f in fields(Profile)
                                                 if f.name == name)
-        values["dialect"] = self.query_one("#dialect", Select).value
-        values["auth_method"] = self.query_one("#auth_method", Select).value
+        for name, _, _ in CHOICE_FIELDS:
+            values[name] = self.query_one(f"#{name}", Select).value
         values["extra_params"] = split_params(self.query_one("#extra_params", Input).value)
-        return Profile(**values)
+        return replace(self.profile, **values)
 
     @on(Button.Pressed, "#save")
     def save(self) -> None:
