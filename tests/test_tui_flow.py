@@ -15,13 +15,13 @@ import pyperclip
 import pytest
 from conftest import STANDIN_BROWSER, free_port
 from rich.console import Console
-from textual.widgets import DataTable, Input, Static, TextArea
+from textual.widgets import DataTable, Input, OptionList, Static, TextArea
 
 from pkce_tui.core import profiles
 from pkce_tui.core.flow import FlowConfig
 from pkce_tui.sandbox import Sandbox
 from pkce_tui.tui.app import PkceTuiApp
-from pkce_tui.tui.screens import CompareScreen
+from pkce_tui.tui.screens import CompareScreen, CopyPicker
 
 WRONG_VERIFIER = "wrong-verifier-" + "x" * 40
 LATER_PANES = ("challenge", "authorize", "redirect", "token", "claims", "followups")
@@ -214,8 +214,34 @@ async def test_copy_puts_the_authorize_url_on_the_clipboard(sandbox, monkeypatch
         await settle(pilot)
         app.query_one("#authorize").focus()
         await pilot.press("f3")
+        await pilot.pause()
+        assert isinstance(app.screen, CopyPicker)  # URL, state, nonce, the exchanges
+        await pilot.press("enter")  # the pane's own value comes first
         url = app.flow.result("authorize").data["url"]
         assert app.clipboard == url and copied == [url]
+
+
+async def test_copy_offers_the_raw_tokens_masked_in_the_list_until_revealed(sandbox, monkeypatch):
+    copied: list[str] = []
+    monkeypatch.setattr(pyperclip, "copy", copied.append)
+    app = make_app(sandbox)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f5")
+        await settle(pilot)
+        tokens = app.flow.value("token").tokens
+        app.query_one("#token").focus()
+        await pilot.press("f3")
+        await pilot.pause()
+        options = app.screen.query_one(OptionList)
+        lines = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        assert lines[0].startswith("the access token") and tokens["access_token"] not in lines[0]
+        assert any(line.startswith("the token request as curl") for line in lines)
+        await pilot.press("down", "enter")  # the ID token
+        assert copied == [tokens["id_token"]]
+        await pilot.press("f2", "f3")
+        await pilot.pause()
+        options = app.screen.query_one(OptionList)
+        assert tokens["access_token"][:20] in str(options.get_option_at_index(0).prompt)
 
 
 async def test_secrets_are_masked_until_revealed(sandbox):

@@ -29,7 +29,7 @@ from pkce_tui.core.flow import override_token as override_token_inputs
 from pkce_tui.core.loopback import LoopbackListener
 from pkce_tui.core.profiles import Profile
 from pkce_tui.tui.clipboard import copy_value
-from pkce_tui.tui.panes import PANE_IDS, PANES, RedirectPane, StepPane
+from pkce_tui.tui.panes import PANE_IDS, PANES, Copyable, RedirectPane, StepPane
 
 if TYPE_CHECKING:
     import httpx
@@ -59,7 +59,7 @@ class PkceTuiApp(App):
         Binding("ctrl+r", "replay", "Replay", tooltip="Replay from the focused pane's step"),
         Binding("f1", "explain", "Explain", tooltip="Show what this step does, with its RFC"),
         Binding("f2", "reveal", "Reveal", tooltip="Show or mask secrets and tokens"),
-        Binding("f3", "copy", "Copy", tooltip="Copy the focused pane's main value"),
+        Binding("f3", "copy", "Copy", tooltip="Copy a value from the focused pane"),
         Binding("f4", "maximize_pane", "Max", tooltip="Maximise or restore the focused pane"),
         Binding("f6", "profiles", "Profiles", tooltip="Open, create or edit a profile"),
         Binding("f8", "compare", "Compare", tooltip="Compare this run with the previous one"),
@@ -310,13 +310,21 @@ class PkceTuiApp(App):
         self.notify("secrets and tokens shown" if self.reveal else "secrets and tokens masked")
 
     def action_copy(self) -> None:
+        """Copy the focused pane's value, or pick one when the pane has several."""
         pane = self.focused_pane()
-        found = pane.copy_value(self.flow, reveal=self.reveal) if pane else None
-        if found is None:
+        values = pane.copy_values(self.flow, reveal=self.reveal) if pane else []
+        if not values:
             self.notify("nothing to copy in this pane yet", severity="warning")
-            return
-        label, text = found
-        self.notify(copy_value(self, text, label))
+        elif len(values) == 1:
+            self.copy_chosen(values[0])
+        else:
+            from pkce_tui.tui.screens import CopyPicker
+
+            self.push_screen(CopyPicker(values, reveal=self.reveal), self.copy_chosen)
+
+    def copy_chosen(self, value: Copyable | None) -> None:
+        if value is not None:
+            self.notify(copy_value(self, value.text, value.label))
 
     def open_in_browser(self, url: str) -> None:
         """Open `url` off the event loop: the browser command may block until it exits."""

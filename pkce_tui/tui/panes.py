@@ -7,6 +7,7 @@ challenge is the core's `make_challenge` called as the user types.
 from __future__ import annotations
 
 import json
+from typing import NamedTuple
 
 from rich.console import Group, RenderableType
 from rich.text import Text
@@ -38,6 +39,8 @@ from pkce_tui.core.step_result import StepResult
 from pkce_tui.tui import render
 from pkce_tui.tui.explain import EXPLANATIONS
 
+#: Steps whose response bodies carry tokens.
+TOKEN_STEPS = ("token", "refresh")
 STATUS_RANK = ("error", "running", "stale", "warning", "pending", "ok", "skipped")
 
 
@@ -124,9 +127,37 @@ class StepPane(VerticalScroll, can_focus=True):
     def details(self, state: FlowState, result: StepResult, *, reveal: bool) -> list:
         return [render.fields_table(present(result.data))] if result.data else []
 
-    def copy_value(self, state: FlowState, *, reveal: bool) -> tuple[str, str] | None:
-        """What F3 copies from this pane, as (label, text); None when there is nothing yet."""
-        return None
+    def copy_values(self, state: FlowState, *, reveal: bool) -> list[Copyable]:
+        """What F3 offers to copy from this pane: its own values, then each exchange's."""
+        return [*self.own_values(state), *exchange_values(state, self.STEPS, reveal=reveal)]
+
+    def own_values(self, state: FlowState) -> list[Copyable]:
+        """The values this pane is about, the one F3 copies first."""
+        return []
+
+
+class Copyable(NamedTuple):
+    """A value F3 can copy; a secret one is masked in the list until revealed."""
+
+    label: str
+    text: str
+    secret: bool = False
+
+
+def exchange_values(state: FlowState, steps: tuple[str, ...], *, reveal: bool) -> list[Copyable]:
+    """Each step's HTTP request as curl (masked unless revealed) and its response body."""
+    values = []
+    for step in steps:
+        result = state.result(step)
+        if result is None:
+            continue
+        if result.request is not None:
+            values.append(Copyable(f"the {step} request as curl",
+                                   to_curl(result.request, reveal=reveal)))
+        if result.response is not None and result.response.body:
+            values.append(Copyable(f"the {step} response body", result.response.body,
+                                   secret=step in TOKEN_STEPS))
+    return values
 
 
 def update_in_place(widget: Static, content: RenderableType) -> None:
@@ -197,9 +228,12 @@ class DiscoveryPane(StepPane):
     def details(self, state: FlowState, result: StepResult, *, reveal: bool) -> list:
         return [render.fields_table(present(result.data)), *http_details(result, reveal=reveal)]
 
-    def copy_value(self, state: FlowState, *, reveal: bool) -> tuple[str, str] | None:
-        result = state.result("discovery")
-        return ("the endpoints", json.dumps(result.data, indent=2)) if result else None
+    def own_values(self, state: FlowState) -> list[Copyable]:
+        endpoints = state.value("discovery")
+        if endpoints is None:
+            return []
+        return [Copyable("the endpoints", json.dumps(state.result("discovery").data, indent=2)),
+                Copyable("the issuer", endpoints.issuer)]
 
 
 class VerifierPane(StepPane):
@@ -238,9 +272,9 @@ class VerifierPane(StepPane):
     def regenerate(self) -> None:
         self.post_message(self.Edited({"verifier": generate_verifier()}))
 
-    def copy_value(self, state: FlowState, *, reveal: bool) -> tuple[str, str] | None:
+    def own_values(self, state: FlowState) -> list[Copyable]:
         value = live_verifier(state)
-        return ("the code_verifier", value) if value else None
+        return [Copyable("the code_verifier", value)] if value else []
 
 
 def verifier_check(value: str) -> Text:
@@ -280,11 +314,16 @@ class ChallengePane(StepPane):
     def method_chosen(self, event: Select.Changed) -> None:
         self.post_message(self.Edited({"method": event.value}))
 
-    def copy_value(self, state: FlowState, *, reveal: bool) -> tuple[str, str] | None:
+    def own_values(self, state: FlowState) -> list[Copyable]:
         verifier = live_verifier(state)
         if not verifier or state.config.method == "none":
-            return None
-        return ("the code_challenge", make_challenge(verifier, state.config.method).code_challenge)
+            return []
+        derived = make_challenge(verifier, state.config.method)
+        values = [Copyable("the code_challenge", derived.code_challenge),
+                  Copyable("the verifier's ASCII bytes (hex)", derived.verifier_bytes_hex)]
+        if derived.sha256_hex:
+            values.append(Copyable("the SHA-256 digest (hex)", derived.sha256_hex))
+        return values
 
 
 def live_challenge(state: FlowState) -> list:
@@ -400,23 +439,24 @@ class AuthorizePane(StepPane):
 
     @on(Button.Pressed, "#open-browser")
     def open_url(self) -> None:
-        found = self.copy_value(self.app.flow, reveal=False)
-        if found is None:
+        found = self.own_values(self.app.flow)
+        if not found:
             self.notify("no authorize URL yet: run the discovery step first", severity="warning")
             return
-        self.app.open_in_browser(found[1])
+        self.app.open_in_browser(found[0].text)
 
-    def copy_value(self, state: FlowState, *, reveal: bool) -> tuple[str, str] | None:
-        """The URL sent, else the live preview (its state and nonce are made at the step)."""
+    def own_values(self, state: FlowState) -> list[Copyable]:
+        """The URL sent with its state and nonce, else the live preview of the URL."""
         result = fresh_result(state, "authorize")
-        url = result.data.get("url") if result else None
-        if url:
-            return ("the authorize URL", url)
+        if result is not None and result.data.get("url"):
+            sent = [("the authorize URL", result.data["url"]), ("the state", result.data["state"]),
+                    ("the nonce", result.data.get("nonce"))]
+            return [Copyable(label, text) for label, text in sent if text]
         try:
             request = preview_request(state)
-            return ("the authorize URL (preview)", request.url()) if request.endpoint else None
         except PkceTuiError:
-            return None
+            return []
+        return [Copyable("the authorize URL (preview)", request.url())] if request.endpoint else []
 
 
 def fresh_result(state: FlowState, step: str) -> StepResult | None:
@@ -571,10 +611,12 @@ class RedirectPane(StepPane):
     def use_paste(self) -> None:
         self.post_message(self.PasteUsed(self.query_one("#paste", TextArea).text))
 
-    def copy_value(self, state: FlowState, *, reveal: bool) -> tuple[str, str] | None:
+    def own_values(self, state: FlowState) -> list[Copyable]:
         result = state.result("redirect")
-        code = result.data.get("code") if result else None
-        return ("the authorization code", code) if code else None
+        data = result.data if result else {}
+        found = [("the authorization code", data.get("code")), ("the state", data.get("state")),
+                 ("the redirect URL", data.get("redirect_url"))]
+        return [Copyable(label, text) for label, text in found if text]
 
 
 def paste_preview(text: str) -> Text:
@@ -672,11 +714,11 @@ class TokenPane(StepPane):
         parts = [Text(f"overridden: {', '.join(active)}", style="bold magenta")] if active else []
         return parts + http_details(result, reveal=reveal)
 
-    def copy_value(self, state: FlowState, *, reveal: bool) -> tuple[str, str] | None:
-        result = state.result("token")
-        if result is None or result.request is None:
-            return None
-        return ("the token request as curl", to_curl(result.request, reveal=reveal))
+    def own_values(self, state: FlowState) -> list[Copyable]:
+        parsed = state.value("token")
+        tokens = parsed.tokens if parsed is not None else {}
+        return [Copyable(f"the {name.replace('_', ' ')}", tokens[name], secret=True)
+                for name in ("access_token", "id_token", "refresh_token") if tokens.get(name)]
 
 
 class ClaimsPane(StepPane):
@@ -698,10 +740,16 @@ class ClaimsPane(StepPane):
             parts += [Text("checks", style="bold underline"), render.checks_view(data["checks"])]
         return parts
 
-    def copy_value(self, state: FlowState, *, reveal: bool) -> tuple[str, str] | None:
-        result = state.result("id_token")
-        payload = result.data.get("payload") if result else None
-        return ("the ID token claims", json.dumps(payload, indent=2)) if payload else None
+    def own_values(self, state: FlowState) -> list[Copyable]:
+        values = []
+        for step, token in (("id_token", "ID token"), ("access_token", "access token")):
+            result = state.result(step)
+            for part in ("payload", "header"):
+                decoded = result.data.get(part) if result else None
+                if decoded:
+                    name = "claims" if part == "payload" else "header"
+                    values.append(Copyable(f"the {token} {name}", json.dumps(decoded, indent=2)))
+        return values
 
 
 def times_view(times) -> RenderableType:
@@ -729,10 +777,10 @@ class FollowupsPane(StepPane):
         return [render.fields_table(rows)] + (http_details(result, reveal=reveal)
                                               if result.status == "error" else [])
 
-    def copy_value(self, state: FlowState, *, reveal: bool) -> tuple[str, str] | None:
+    def own_values(self, state: FlowState) -> list[Copyable]:
         result = state.result("userinfo")
         claims = result.data.get("claims") if result else None
-        return ("the userinfo claims", json.dumps(claims, indent=2)) if claims else None
+        return [Copyable("the userinfo claims", json.dumps(claims, indent=2))] if claims else []
 
 
 def whoami_view(whoami: dict) -> RenderableType:

@@ -1,4 +1,4 @@
-"""Screens over the flow: the profile picker and form, and the run comparison."""
+"""Screens over the flow: the profile picker and form, the run comparison, the copy list."""
 
 from __future__ import annotations
 
@@ -17,8 +17,9 @@ from pkce_tui.core import profiles
 from pkce_tui.core.errors import PkceTuiError
 from pkce_tui.core.flow import STEPS, FlowConfig, FlowState
 from pkce_tui.core.profiles import Profile
+from pkce_tui.core.redaction import mask
 from pkce_tui.tui import render
-from pkce_tui.tui.panes import split_params
+from pkce_tui.tui.panes import Copyable, split_params
 
 #: The form's text fields in order, each with the label shown next to it.
 TEXT_FIELDS = (
@@ -234,3 +235,38 @@ def run_cell(state: FlowState, step: str, *, as_ended: bool) -> Text:
     text = render.status_text(status, result.summary)
     text.truncate(RUN_WIDTH, overflow="ellipsis")
     return text
+
+
+class CopyPicker(ModalScreen[Copyable | None]):
+    """Which of the focused pane's values F3 copies; Enter takes the first, the pane's own."""
+
+    BINDINGS = [Binding("escape,f3", "dismiss(None)", "Close", tooltip="Copy nothing")]
+
+    def __init__(self, values: list[Copyable], *, reveal: bool) -> None:
+        super().__init__()
+        self.values = values
+        self.reveal = reveal
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog", classes="wide"):
+            yield Label("Copy which value?", classes="dialog-title")
+            yield OptionList(*(copy_line(value, reveal=self.reveal) for value in self.values))
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).highlighted = 0
+
+    @on(OptionList.OptionSelected)
+    def chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(self.values[event.option_index])
+
+
+def copy_line(value: Copyable, *, reveal: bool) -> Text:
+    """The value's label and the start of its first line, a secret masked until revealed."""
+    shown = value.text if reveal or not value.secret else mask(value.text)
+    preview = shown.strip().splitlines()[0] if shown.strip() else ""
+    line = Text.assemble((value.label, "bold"), "  ", (preview, "dim"))
+    line.truncate(COPY_LINE_WIDTH, overflow="ellipsis")
+    return line
+
+
+COPY_LINE_WIDTH = 100
