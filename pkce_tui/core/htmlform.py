@@ -1,4 +1,4 @@
-"""HTML forms as a browser would submit them: parsed with html5lib (WHATWG rules).
+"""HTML forms as a browser would submit them: parsed by WHATWG rules (see `html_page`).
 
 The login drivers and the test suite's stand-in browser both fill login pages this way. Server
 HTML is only parsed, never rendered or executed (DESIGN.md §7).
@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
 
-import html5lib
-
+from pkce_tui.core.errors import ProtocolError
+from pkce_tui.core.html_page import parse_html
 from pkce_tui.core.http import HttpRequest
 
 UNSENT_INPUT_TYPES = frozenset({"submit", "button", "image", "reset", "file"})
@@ -108,8 +108,9 @@ def _password_field(form_element) -> str | None:
 
 def parse_form(html: str, page_url: str) -> Form | None:
     """The form to submit on a page: the login form (a password input) when there is one,
-    else the first form; its action resolved against the page URL."""
-    document = html5lib.parse(html, namespaceHTMLElements=False)
+    else the first form; its action resolved against the page URL. A page too costly to
+    parse is the server's fault: a `ProtocolError`."""
+    document = parse_html(html, what="login page", error=ProtocolError)
     forms = list(document.iter("form"))
     form_element = next((f for f in forms if _password_field(f)), forms[0] if forms else None)
     if form_element is None:

@@ -1,4 +1,4 @@
-"""Reading the redirect out of an HTML page, parsed with html5lib as a browser would.
+"""Reading the redirect out of an HTML page, parsed as a browser would (see `html_page`).
 
 The ASP.NET "Object moved" anchor CyberArk sends, a meta refresh, a `form_post` auto-submit
 form, a link carrying the response, or a login form when the server wants a sign-in first.
@@ -12,9 +12,8 @@ import re
 from urllib.parse import urlsplit
 from xml.etree.ElementTree import Element
 
-import html5lib
-
 from pkce_tui.core.errors import InputError
+from pkce_tui.core.html_page import parse_html
 from pkce_tui.core.redirect_params import RESPONSE_PARAMS, Found, query_pairs
 
 #: html5lib's tree building costs O(depth) per tag, so deep nesting is quadratic: 5000 tags
@@ -32,7 +31,7 @@ def from_html(text: str) -> Found:
     tags = sum(1 for _ in _START_OR_END_TAG.finditer(text))
     if tags > MAX_HTML_TAGS:
         raise InputError(f"HTML page too large: {tags} tags, at most {MAX_HTML_TAGS}")
-    document = html5lib.parse(text, treebuilder="etree", namespaceHTMLElements=False)
+    document = parse_html(text)
     finders = (_form_post, _meta_refresh, _response_anchor, _moved_anchor, _login_form)
     for finder in finders:
         found = finder(document)
