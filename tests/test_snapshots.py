@@ -1,20 +1,29 @@
 """Pictures of the main screens (pytest-textual-snapshot), deterministic by construction.
 
 The target uses explicit endpoints, so discovery needs no network; verifier, state and nonce
-are fixed; the code comes from a pasted callback URL. No step that would show a server's
-random code, token or timing is run. Update with `pytest tests/test_snapshots.py
+are fixed; the code comes from a pasted callback URL. Finished flows are run by the core
+against `FixedProvider`, a deterministic stand-in server (fixed key, clock, code and tokens),
+and shown with their timings set to a fixed value. Update with `pytest tests/test_snapshots.py
 --snapshot-update` and look at every changed picture before committing it.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from dataclasses import replace
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
+import httpx
 import pytest
+from joserfc import jwt
+from joserfc.jwk import KeySet, RSAKey
 from textual.widgets import Input, TextArea
 
 from pkce_tui.core import profiles
-from pkce_tui.core.flow import FlowConfig
+from pkce_tui.core.flow import FlowConfig, FlowState, new_flow, override_token
+from pkce_tui.core.runner import FlowRunner
 from pkce_tui.tui.app import PkceTuiApp
 
 RFC_VERIFIER = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
@@ -26,6 +35,11 @@ TARGET = FlowConfig(
 )
 CALLBACK = "http://127.0.0.1:8765/callback?code=fixed-code-123&state=fixed-state"
 SIZE = (120, 40)
+NOW = 1_700_000_000.0
+KEY = RSAKey.import_key((Path(__file__).parent / "data" / "snapshot_rsa_key.pem").read_bytes(),
+                        parameters={"kid": "snapshot-key", "alg": "RS256", "use": "sig"})
+FULL_TARGET = replace(TARGET, jwks_uri="https://login.example.test/oauth2/jwks",
+                      userinfo_endpoint="https://login.example.test/oauth2/userinfo")
 
 
 @pytest.fixture(autouse=True)
@@ -118,3 +132,75 @@ def test_profile_picker_lists_the_builtin_sandbox_clients(snap_compare):
         await pilot.press("f6")
 
     assert snap_compare(fixed_app(), run_before=open_picker, terminal_size=SIZE)
+
+
+class FixedProvider:
+    """Answers the same way every time; the code is bound to the challenge sent at authorize."""
+
+    challenge: str | None = None
+
+    async def redirect(self, authorize_url: str) -> str:
+        """The browser's part: log in, come back to the redirect URI with the fixed code."""
+        params = dict(parse_qsl(urlsplit(authorize_url).query))
+        self.challenge = params["code_challenge"]
+        return CALLBACK.replace("fixed-state", params["state"])
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path.endswith("/jwks"):
+            return httpx.Response(200, json=KeySet([KEY]).as_dict(private=False))
+        if path.endswith("/userinfo"):
+            return httpx.Response(200, json={"sub": "alice", "name": "Alice Example"})
+        form = dict(parse_qsl(request.content.decode()))
+        digest = hashlib.sha256(form.get("code_verifier", "").encode()).digest()
+        if base64.urlsafe_b64encode(digest).rstrip(b"=").decode() != self.challenge:
+            return httpx.Response(400, json={"error": "invalid_grant",
+                                             "error_description": "PKCE verification failed"})
+        claims = {"iss": TARGET.issuer, "sub": "alice", "aud": "demo-public",
+                  "iat": int(NOW) - 5, "exp": int(NOW) + 3595, "nonce": "fixed-nonce"}
+        id_token = jwt.encode({"alg": "RS256", "kid": "snapshot-key"}, claims, KEY)
+        return httpx.Response(200, json={"access_token": "opaque-access-token",
+                                         "token_type": "Bearer", "expires_in": 3600,
+                                         "id_token": id_token})
+
+
+async def run_against_fixed_provider(state: FlowState) -> FlowState:
+    provider = FixedProvider()
+    async with httpx.AsyncClient(transport=httpx.MockTransport(provider.handle)) as client:
+        runner = FlowRunner(client, redirect_source=provider.redirect, clock=lambda: NOW)
+        return with_fixed_timings(await runner.run_all(state))
+
+
+def with_fixed_timings(state: FlowState) -> FlowState:
+    """Every response as if it took 42 ms: the one value a real exchange cannot fix."""
+    results = {step: replace(result, response=replace(result.response, elapsed_ms=42.0))
+               if result.response else result for step, result in state.results.items()}
+    return replace(state, results=results)
+
+
+def fixed_flow_state(**overrides: str) -> FlowState:
+    config = replace(FULL_TARGET, verifier=RFC_VERIFIER, state="fixed-state",
+                     nonce="fixed-nonce")
+    return override_token(new_flow(config), **overrides) if overrides else new_flow(config)
+
+
+def showing(state: FlowState, focus: str):
+    async def show(pilot) -> None:
+        await no_blink(pilot)
+        pilot.app.flow = await run_against_fixed_provider(state)
+        pilot.app.query_one(f"#{focus}").focus()
+        await pilot.pause()
+    return show
+
+
+def test_whole_flow_done(snap_compare):
+    """F5's end state: every pane filled, the ID token's claims validated check by check."""
+    assert snap_compare(fixed_app(FULL_TARGET), run_before=showing(fixed_flow_state(), "claims"),
+                        terminal_size=SIZE)
+
+
+def test_refused_token_exchange_with_its_diagnosis(snap_compare):
+    """A wrong verifier sent on purpose: the server's invalid_grant, and why."""
+    wrong = fixed_flow_state(code_verifier="wrong-verifier-" + "x" * 40)
+    assert snap_compare(fixed_app(FULL_TARGET), run_before=showing(wrong, "token"),
+                        terminal_size=SIZE)
