@@ -20,6 +20,7 @@ from textual.widgets import DataTable, Input, OptionList, Static, TextArea
 from pkce_tui.core import profiles
 from pkce_tui.core.flow import FlowConfig
 from pkce_tui.sandbox import Sandbox
+from pkce_tui.tui import demo_app
 from pkce_tui.tui.app import PkceTuiApp
 from pkce_tui.tui.screens import CompareScreen, CopyPicker
 
@@ -366,3 +367,14 @@ async def test_the_palette_offers_replay_for_the_pane_it_was_opened_on(sandbox):
         await settle(pilot)
         assert len(app.flow.token_attempts) == 2  # the token step ran again
         assert app.flow.result("redirect") is app.history[-1].result("redirect")  # kept
+
+
+async def test_the_demo_runs_the_whole_cyberark_flow_on_f5(sandbox):
+    app = demo_app(sandbox.base_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert app.sub_title.startswith("sandbox-cyberark-public")
+        await pilot.press("f5")
+        await settle(pilot)
+        assert app.flow.ok, app.flow.to_json()
+        assert "Object moved" in text_of(app, "redirect")
+        assert app.flow.result("id_token").status == "ok"

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import socket
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from pkce_tui.core import profiles
 from pkce_tui.core.errors import InputError
 from pkce_tui.core.flow import FlowConfig
+
+if TYPE_CHECKING:
+    from pkce_tui.tui.app import PkceTuiApp
 
 DEMO_PROFILE = "sandbox-cyberark-public"
 
@@ -29,24 +33,30 @@ def run_app(profile: str | None = None, *, insecure: bool = False) -> int:
 
 
 def run_demo() -> int:
-    """`pkce-tui demo`: the sandbox in-process, the app on its CyberArk client, F5 ready.
-
-    CyberArk's API login (alice / pass) completes the flow without a browser, and its
-    "Object moved" redirect page shows the quirk this tool was made for.
-    """
+    """`pkce-tui demo`: the sandbox in-process, the app on its CyberArk client, F5 ready."""
     from pkce_tui.sandbox import Sandbox
-    from pkce_tui.tui.app import PkceTuiApp
 
     sandbox = Sandbox()
     sandbox.start()
     try:
-        profile = profiles.builtin_profiles()[DEMO_PROFILE]
-        config = FlowConfig(**profile.config_fields(sandbox.base_url))
-        config = replace(config, redirect_uri=free_loopback_redirect())
-        PkceTuiApp(config, profile_name=DEMO_PROFILE, sandbox_base_url=sandbox.base_url).run()
+        demo_app(sandbox.base_url).run()
     finally:
         sandbox.stop()
     return 0
+
+
+def demo_app(sandbox_base_url: str) -> PkceTuiApp:
+    """The app on the running sandbox's CyberArk public client.
+
+    CyberArk's API login (alice / pass) completes the flow without a browser, and its
+    "Object moved" redirect page shows the quirk this tool was made for.
+    """
+    from pkce_tui.tui.app import PkceTuiApp
+
+    profile = profiles.builtin_profiles()[DEMO_PROFILE]
+    config = FlowConfig(**profile.config_fields(sandbox_base_url))
+    config = replace(config, redirect_uri=free_loopback_redirect())
+    return PkceTuiApp(config, profile_name=DEMO_PROFILE, sandbox_base_url=sandbox_base_url)
 
 
 def free_loopback_redirect() -> str:
