@@ -113,3 +113,20 @@ def test_verifier_problems_never_raise_on_any_text(text):
 def test_make_challenge_never_raises_on_any_text(text, method):
     challenge = make_challenge(text, method)
     assert challenge.valid == (verifier_problems(text) == [])
+
+
+def test_a_non_ascii_verifier_shows_its_own_utf8_bytes():
+    """RFC 7636 §4.1 refuses it, yet the values shown are of the string typed, not a stand-in."""
+    verifier = "é" + RFC_VERIFIER
+    challenge = make_challenge(verifier)
+    assert challenge.verifier_bytes_hex == verifier.encode("utf-8").hex()
+    assert challenge.verifier_bytes_hex.startswith("c3a9")
+    assert challenge.code_challenge == base64url(hashlib.sha256(verifier.encode()).digest())
+    assert "bad character 'é' at position 1" in challenge.problems
+
+
+def test_undecodable_command_line_bytes_are_shown_as_they_were_typed():
+    typed = b"\xe9" + RFC_VERIFIER.encode()
+    verifier = typed.decode("utf-8", "surrogateescape")  # how Python hands such argv over
+    assert make_challenge(verifier, "plain").verifier_bytes_hex == typed.hex()
+    assert make_challenge("\ud800", "plain").verifier_bytes_hex == "eda080"

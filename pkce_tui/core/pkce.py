@@ -48,6 +48,20 @@ def verifier_entropy_bits(verifier: str) -> float:
     return round(len(verifier) * 6.044394119358453, 1)  # log2(66)
 
 
+def verifier_octets(verifier: str) -> bytes:
+    """The octets a verifier is hashed from: its UTF-8 bytes, never a substitute.
+
+    RFC 7636 §4.2 hashes ASCII(code_verifier); for a verifier that is not ASCII (already a
+    problem under §4.1) the bytes shown are those of the string as typed. Bytes the command
+    line could not decode come back as they were (PEP 383); any other lone surrogate is
+    written as UTF-8 would write it, so nothing fails and nothing is replaced.
+    """
+    try:
+        return verifier.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return verifier.encode("utf-8", "surrogatepass")
+
+
 def base64url(data: bytes) -> str:
     """Base64url without padding (RFC 7636 Appendix A)."""
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
@@ -83,7 +97,7 @@ def make_challenge(verifier: str, method: str = "S256") -> Challenge:
     """
     if method not in METHODS:
         raise InputError(f"unknown code_challenge_method {method!r}: use S256 or plain")
-    raw = verifier.encode("ascii", errors="replace")
+    raw = verifier_octets(verifier)
     digest = hashlib.sha256(raw).digest() if method == "S256" else None
     return Challenge(
         code_verifier=verifier,
