@@ -28,7 +28,7 @@ from pkce_tui.core.jwt_times import times_for_display
 
 __all__ = [
     "CHECK_NAMES", "JwtReport", "decode", "fetch_jwks", "half_hash", "looks_like_jwt",
-    "times_for_display", "validate", "validate_with_jwks_uri",
+    "times_for_display", "validate", "validate_with_jwks_uri", "validate_without_jwks",
 ]
 
 CHECK_NAMES = (
@@ -196,6 +196,19 @@ async def validate_with_jwks_uri(token: str, client: httpx.AsyncClient, jwks_uri
     checks = tuple(replace(c, detail=f"{c.detail}, {note}") if c is kid else c
                    for c in report.checks)
     return replace(report, checks=checks)
+
+
+def validate_without_jwks(token: str, reason: str, **kw) -> JwtReport:
+    """Validate when the JWKS could not be had: the claims are checked, and the signature check
+    fails with `reason`, since an unverified token must not be trusted (OIDC Core §3.1.3.7 (6)).
+    """
+    report = validate(token, **kw)
+    signature = report.check("signature")
+    if signature is None or signature.ok is not None:
+        return report
+    unverified = {"signature": Check("signature", False, f"not verified: {reason}"),
+                  "kid": Check("kid", None, "not checked: no JWKS")}
+    return replace(report, checks=tuple(unverified.get(c.name, c) for c in report.checks))
 
 
 def _kid_unknown(report: JwtReport, jwks: dict) -> bool:

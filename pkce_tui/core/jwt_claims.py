@@ -151,6 +151,9 @@ def _numeric_date(payload: dict, name: str,
     if value is None:
         why = {False: " (required in an ID token)", True: " (optional)", None: ""}[if_absent]
         return None, Check(name, if_absent, f"no {name} claim{why}")
+    if isinstance(value, float) and not is_number(value):
+        return None, Check(name, False,
+                           f"{name} is not a finite number ({value}): no date can hold it")
     if not is_number(value) or utc(value) is None:
         return None, Check(name, False, f"{name} is not a NumericDate: {value!r}")
     return float(value), None
