@@ -208,3 +208,28 @@ def test_each_id_is_named_once():
         {"name": "iat", "ok": False, "detail": "future"},
         {"name": "nbf", "ok": False, "detail": "not yet"}])}
     assert ids(state_with(results)) == ["clock_skew"]
+
+
+def discovery_failure(status: int, body: str) -> StepResult:
+    request = HttpRequest("GET", "https://op.test/.well-known/openid-configuration")
+    return StepResult("discovery", "error", "refused", request=request,
+                      response=HttpResponse(status, (), body), error="refused")
+
+
+def test_a_5xx_discovery_answer_is_a_server_error():
+    diagnosis = diagnose(state_with({"discovery": discovery_failure(500, "oops")}))
+    assert [(d.id, d.step) for d in diagnosis] == [("server_error", "discovery")]
+
+
+def test_a_discovered_issuer_other_than_the_configured_one_is_named():
+    """OIDC Discovery §4.3: the document's issuer must be the configured one, slash and all."""
+    config = FlowConfig(issuer="https://op.test/", client_id="app", redirect_uri=REDIRECT)
+    body = '{"issuer": "https://op.test", "authorization_endpoint": "https://op.test/a"}'
+    diagnosis = diagnose(state_with({"discovery": discovery_failure(200, body)}, config))
+    assert [(d.id, d.step) for d in diagnosis] == [("issuer_mismatch", "discovery")]
+    assert "'https://op.test', not the configured 'https://op.test/'" in diagnosis[0].summary
+    assert "writes it, 'https://op.test' (trailing slash included" in diagnosis[0].fix
+
+
+def test_a_discovery_document_that_is_not_json_has_no_diagnosis():
+    assert ids(state_with({"discovery": discovery_failure(404, "<html>not found")})) == []

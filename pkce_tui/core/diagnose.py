@@ -52,6 +52,28 @@ def _failed(state: FlowState, step: str):
     return result if result is not None and result.status == "error" else None
 
 
+def _discovery_rules(state: FlowState) -> Iterator[Diagnosis]:
+    """A refused discovery document (OIDC Discovery §4): a failing server, or an issuer that is
+    not the configured one, which §4.3 forbids using (often only a trailing slash differs)."""
+    result = _failed(state, "discovery")
+    if result is None or result.response is None:
+        return
+    status = result.response.status
+    if status >= 500:
+        yield Diagnosis("server_error", "discovery", "error",
+                        f"the discovery endpoint failed with HTTP {status}",
+                        "retry; if it persists, look at the server's logs")
+        return
+    named = (result.response.json() or {}).get("issuer")
+    configured = state.config.issuer
+    if isinstance(named, str) and named != configured:
+        yield Diagnosis("issuer_mismatch", "discovery", "error",
+                        f"the discovery document names the issuer {named!r}, not the "
+                        f"configured {configured!r}",
+                        f"configure the issuer exactly as the provider writes it, {named!r} "
+                        "(trailing slash included, OIDC Discovery §4.3)")
+
+
 def _verifier_rules(state: FlowState) -> Iterator[Diagnosis]:
     result = state.result("verifier")
     if result and result.data.get("problems"):
@@ -317,6 +339,6 @@ def _network_rules(state: FlowState) -> Iterator[Diagnosis]:
 
 
 _RULES: tuple[Rule, ...] = (
-    _network_rules, _verifier_rules, _authorize_rules, _login_rules, _redirect_rules,
-    _token_rules, _jwt_rules,
+    _network_rules, _discovery_rules, _verifier_rules, _authorize_rules, _login_rules,
+    _redirect_rules, _token_rules, _jwt_rules,
 )
