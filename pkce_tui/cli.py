@@ -8,6 +8,7 @@ traceback. The TUI (and with it textual) is imported only when a TUI command run
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -21,7 +22,7 @@ class _Parser(argparse.ArgumentParser):
     """Usage errors exit 2 with one line, as argparse does, but name the command."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {commands.one_line(message)}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -136,17 +137,38 @@ def _positive_seconds(text: str) -> float:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
     try:
-        return _dispatch(args)
+        return _run(argv)
+    except BrokenPipeError:
+        return _stdout_closed()
+
+
+def _run(argv: Sequence[str] | None) -> int:
+    """Parse and run the command; the project's own errors become one line and an exit code.
+
+    Output is flushed here, so a reader that went away (`| head -1`) shows up as a
+    BrokenPipeError here, not as a traceback at interpreter exit.
+    """
+    try:
+        return _dispatch(build_parser().parse_args(argv))
     except InputError as exc:
-        print(f"pkce-tui: {exc}", file=sys.stderr)
+        commands.print_error(str(exc))
         return EXIT_USAGE
     except PkceTuiError as exc:
-        print(f"pkce-tui: {exc}", file=sys.stderr)
+        commands.print_error(str(exc))
         return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
+    finally:
+        sys.stdout.flush()
+
+
+def _stdout_closed() -> int:
+    """Exit quietly when the reader of stdout has gone (the Python docs' "Note on SIGPIPE"):
+    stdout is pointed at devnull so the flush at interpreter exit cannot fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return EXIT_FAILED
 
 
 def _dispatch(args: argparse.Namespace) -> int:

@@ -1,20 +1,37 @@
-"""The small headless commands: `pkce`, `parse-redirect` and `jwt` (DESIGN.md §3)."""
+"""The small headless commands: `pkce`, `parse-redirect` and `jwt` (DESIGN.md §3).
+
+Also the output rules every command follows: one strict JSON document on stdout with `--json`,
+and errors on stderr as one line each, with control characters escaped so a server's words
+cannot forge extra lines or drive the terminal.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
+import math
+import re
 import sys
+import unicodedata
 from pathlib import Path
+from urllib.parse import SplitResult, urlsplit
 
 from pkce_tui.core import jwt as jwt_core
+from pkce_tui.core.checks import Check
 from pkce_tui.core.client import new_client
-from pkce_tui.core.errors import InputError
+from pkce_tui.core.errors import InputError, NetworkError, ProtocolError
 from pkce_tui.core.pkce import generate_verifier, make_challenge
+from pkce_tui.core.redirect import RedirectResult
 from pkce_tui.core.redirect import parse_redirect as parse_redirect_text
 
 MAX_INPUT_BYTES = 64 * 1024 * 1024  # a HAR export can be large; pages are bounded again
+INSECURE_WARNING = "TLS certificate verification is off (--insecure)"
+#: Control and format characters, lone surrogates, line and paragraph separators.
+_UNPRINTED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+#: RFC 3986 §3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
+_NON_FINITE_NAMES = {math.inf: "Infinity", -math.inf: "-Infinity"}
 
 
 def pkce(args: argparse.Namespace) -> int:
@@ -29,37 +46,82 @@ def pkce(args: argparse.Namespace) -> int:
                  ("sha256 (hex)", derived.sha256_hex or "(plain: no hash)"),
                  ("code_challenge", derived.code_challenge), ("method", derived.method)]
         for label, value in lines:
-            print(f"{label:<15} {value}")
-    for problem in derived.problems:
-        print(f"pkce-tui: invalid verifier: {problem}", file=sys.stderr)
+            print(f"{label:<15} {one_line(value)}")
+    if derived.problems:
+        print_error("invalid verifier: " + "; ".join(derived.problems))
     return 0 if derived.valid else 1
 
 
 def parse_redirect(args: argparse.Namespace) -> int:
-    """Print what a redirect URL, HTTP response or HTML page carries, with its checks."""
+    """Print what a redirect URL, HTTP response or HTML page carries, with its checks.
+
+    Text holding no redirect is bad input (exit 2); with `--json` it is still reported, as
+    kind "none", so a script always reads one object.
+    """
     text = args.source if _is_redirect_text(args.source) else read_input(args.source, "redirect")
-    result = parse_redirect_text(text, expected_state=args.state, expected_issuer=args.issuer)
+    try:
+        result = parse_redirect_text(text, expected_state=args.state,
+                                     expected_issuer=args.issuer)
+    except InputError as exc:
+        if args.json:
+            emit_json(_no_redirect(str(exc)).to_json())
+        raise
     if args.json:
         emit_json(result.to_json())
     else:
-        print(f"kind            {result.kind} (from {result.source})")
-        for name in ("redirect_url", "code", "state", "iss", "error", "error_description"):
-            value = getattr(result, name)
-            if value is not None:
-                print(f"{name:<15} {value}")
-        print_checks([c.to_json() for c in result.checks])
-        for warning in result.warnings:
-            print(f"warning: {warning}", file=sys.stderr)
-    failed = result.kind != "code" or any(c.ok is False for c in result.checks)
-    return 1 if failed else 0
+        _print_redirect(result)
+    problem = _redirect_problem(result)
+    if problem:
+        print_error(problem)
+    return 1 if problem else 0
+
+
+def _print_redirect(result: RedirectResult) -> None:
+    print(f"kind            {result.kind} (from {result.source})")
+    for name in ("redirect_url", "code", "state", "iss", "error", "error_description"):
+        value = getattr(result, name)
+        if value is not None:
+            print(f"{name:<15} {one_line(value)}")
+    print_checks([c.to_json() for c in result.checks])
+    for warning in result.warnings:
+        print_error(f"warning: {warning}")
+
+
+def _no_redirect(reason: str) -> RedirectResult:
+    """The report on text that holds no redirect: nothing found, nothing to check."""
+    not_made = "not checked: no redirect found"
+    return RedirectResult(
+        kind="none", source=None, redirect_url=None, params={}, code=None, state=None,
+        iss=None, error=None, error_description=None,
+        checks=(Check("state", None, not_made), Check("iss", None, not_made),
+                Check("code", False, reason)),
+        warnings=(),
+    )
+
+
+def _redirect_problem(result: RedirectResult) -> str | None:
+    """Why the redirect gives no usable code, in one line; None when it does."""
+    if result.kind == "error":
+        said = f": {result.error_description}" if result.error_description else ""
+        return f"the server answered {result.error!r}{said}"
+    failed = next((check for check in result.checks if check.ok is False), None)
+    return f"{failed.name} check failed: {failed.detail}" if failed else None
 
 
 def _is_redirect_text(source: str) -> bool:
     """A SOURCE that is no file but looks like a URL (`https://…`, `com.app:/cb?code=…`,
     `/callback?code=…`) is the redirect itself; anything else names a file or stdin."""
-    if source == "-" or Path(source).is_file():
+    if source == "-" or _is_file(source):
         return False
     return "://" in source or ":/" in source or "?" in source
+
+
+def _is_file(source: str) -> bool:
+    """True for an existing file; a name the system cannot even look up (too long) is none."""
+    try:
+        return Path(source).is_file()
+    except OSError:
+        return False
 
 
 def jwt(args: argparse.Namespace) -> int:
@@ -67,32 +129,53 @@ def jwt(args: argparse.Namespace) -> int:
     token = read_input(args.token, "token").strip() if args.token == "-" else args.token.strip()
     options = {"issuer": args.issuer, "audience": args.audience, "nonce": args.nonce,
                "access_token": args.access_token, "leeway": args.leeway}
-    if args.jwks and "://" in args.jwks:
-        report = asyncio.run(_validate_remote(token, args.jwks, args.insecure, options))
-    else:
-        jwks = _load_json(args.jwks, "JWKS") if args.jwks else None
-        report = jwt_core.validate(token, jwks=jwks, **options)
+    if args.insecure:
+        print_error(f"warning: {INSECURE_WARNING}")
+    report = _jwt_report(token, args.jwks, args.insecure, options)
     if args.json:
-        emit_json(report.to_json())
+        warnings = {"warnings": [INSECURE_WARNING]} if args.insecure else {}
+        emit_json({**report.to_json(), **warnings})
     else:
-        print("header  " + json.dumps(report.header, indent=2))
-        print("payload " + json.dumps(report.payload, indent=2))
+        print("header  " + json.dumps(finite(report.header), indent=2))
+        print("payload " + json.dumps(finite(report.payload), indent=2))
         print_checks([c.to_json() for c in report.checks])
     return _jwt_exit_code(report)
+
+
+def _jwt_report(token: str, jwks: str | None, insecure: bool,
+                options: dict) -> jwt_core.JwtReport:
+    """Validate against a JWKS URL, a JWKS file, or (without `--jwks`) no key at all."""
+    if jwks and "://" in jwks:
+        return asyncio.run(_validate_remote(token, _jwks_url(jwks), insecure, options))
+    return jwt_core.validate(token, jwks=_load_json(jwks, "JWKS") if jwks else None, **options)
 
 
 def _jwt_exit_code(report: jwt_core.JwtReport) -> int:
     format_check = next((c for c in report.checks if c.name == "format"), None)
     if format_check is not None and format_check.ok is False:
-        print(f"pkce-tui: not a JWT: {format_check.detail}", file=sys.stderr)
+        print_error(f"not a JWT: {format_check.detail}")
         return 2
     return 0 if report.valid else 1
 
 
+def _jwks_url(url: str) -> str:
+    """`--jwks` as an absolute http(s) URL; anything else is bad input, refused unsent."""
+    parts = require_absolute_uri(url, "--jwks")
+    if parts.scheme.lower() not in ("http", "https"):
+        raise InputError(f"--jwks {url!r} is not an http(s) URL")
+    return url
+
+
 async def _validate_remote(token: str, jwks_uri: str, insecure: bool,
                            options: dict) -> jwt_core.JwtReport:
+    """Validate with the keys at `jwks_uri`; when they cannot be had, the claims are still
+    checked and the signature check fails with the reason."""
     async with new_client(insecure=insecure) as client:
-        return await jwt_core.validate_with_jwks_uri(token, client, jwks_uri, **options)
+        try:
+            return await jwt_core.validate_with_jwks_uri(token, client, jwks_uri, **options)
+        except (NetworkError, ProtocolError) as exc:
+            print_error(f"signature not verified: {exc}")
+            return jwt_core.validate_without_jwks(token, str(exc), **options)
 
 
 def read_input(source: str, what: str) -> str:
@@ -111,13 +194,31 @@ def read_input(source: str, what: str) -> str:
 
 
 def _load_json(source: str, what: str) -> dict:
+    """A JSON object from a file or stdin; malformed or too deeply nested JSON is an InputError."""
     try:
         data = json.loads(read_input(source, what))
     except ValueError as exc:
         raise InputError(f"the {what} in {source} is not JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise InputError(f"the {what} in {source} is JSON nested too deeply to read") from exc
     if not isinstance(data, dict):
         raise InputError(f"the {what} in {source} is not a JSON object")
     return data
+
+
+def require_absolute_uri(uri: str, option: str) -> SplitResult:
+    """`uri` split, when it is an absolute URI (RFC 3986 §4.3): a scheme, no spaces or control
+    characters, a well-formed host and port, and a host for http(s). Else an InputError."""
+    try:
+        parts = urlsplit(uri)
+        parts.port  # noqa: B018 - raises ValueError for a malformed port
+    except ValueError as exc:
+        raise InputError(f"{option} {uri!r} is not a valid URI ({exc})") from exc
+    if not _SCHEME.fullmatch(parts.scheme) or not uri.isprintable() or " " in uri:
+        raise InputError(f"{option} {uri!r} is not an absolute URI (RFC 3986 §4.3)")
+    if parts.scheme.lower() in ("http", "https") and not parts.hostname:
+        raise InputError(f"{option} {uri!r} has no host")
+    return parts
 
 
 def key_values(pairs: list[str], option: str) -> tuple[tuple[str, str], ...]:
@@ -132,11 +233,47 @@ def key_values(pairs: list[str], option: str) -> tuple[tuple[str, str], ...]:
 
 
 def emit_json(document: dict) -> None:
-    json.dump(document, sys.stdout, indent=2, ensure_ascii=False)
+    """Print `document` as one strict JSON text (RFC 8259), strings kept verbatim."""
+    json.dump(finite(document), sys.stdout, indent=2, ensure_ascii=False, allow_nan=False)
     sys.stdout.write("\n")
+
+
+def finite(document: object) -> object:
+    """A copy of `document` with every non-finite float named as a string ("Infinity").
+
+    RFC 8259 §6 has no number for them, yet a JSON text holding `1e400` decodes to one; naming
+    it keeps the output strict JSON while the checks say the number is not finite. The walk
+    keeps its own stack, so a document nested as deep as the JSON reader allows is copied too.
+    """
+    root = [document]
+    pending: list[tuple[list | dict, object]] = [(root, 0)]
+    while pending:
+        parent, key = pending.pop()
+        value = parent[key]
+        if isinstance(value, float) and not math.isfinite(value):
+            parent[key] = _NON_FINITE_NAMES.get(value, "NaN")
+        elif isinstance(value, dict):
+            parent[key] = copy = dict(value)
+            pending.extend((copy, name) for name in copy)
+        elif isinstance(value, list | tuple):
+            parent[key] = copy = list(value)
+            pending.extend((copy, index) for index in range(len(copy)))
+    return root[0]
+
+
+def one_line(text: str) -> str:
+    """`text` on one line, every control or format character written as its escape (`\\n`,
+    `\\x1b`, `\\u202e`), so a server's words cannot add lines or send terminal sequences."""
+    return "".join(repr(char)[1:-1] if unicodedata.category(char) in _UNPRINTED_CATEGORIES
+                   else char for char in text)
+
+
+def print_error(message: str) -> None:
+    """An error or warning on stderr: one line, named after the program."""
+    print(f"pkce-tui: {one_line(message)}", file=sys.stderr)
 
 
 def print_checks(checks: list[dict]) -> None:
     marks = {True: "pass", False: "FAIL", None: "  ? "}
     for check in checks:
-        print(f"  [{marks[check['ok']]}] {check['name']:<10} {check['detail']}")
+        print(f"  [{marks[check['ok']]}] {check['name']:<10} {one_line(check['detail'])}")

@@ -14,7 +14,15 @@ import sys
 import threading
 import webbrowser
 
-from pkce_tui.commands import emit_json, key_values, read_input
+from pkce_tui.commands import (
+    INSECURE_WARNING,
+    emit_json,
+    key_values,
+    one_line,
+    print_error,
+    read_input,
+    require_absolute_uri,
+)
 from pkce_tui.core.authorize import parse_authorize_url
 from pkce_tui.core.client import new_client
 from pkce_tui.core.errors import InputError, PkceTuiError
@@ -32,7 +40,7 @@ def run_flow(args: argparse.Namespace) -> int:
     """Run every step, print the result, exit 0 when the whole flow succeeded, else 1."""
     config = config_from_args(args)
     if config.insecure:
-        print("pkce-tui: warning: TLS certificate verification is off", file=sys.stderr)
+        print_error(f"warning: {INSECURE_WARNING}")
     transcript = Transcript()
     state = asyncio.run(_run(config, redirect_source_for(args, config), transcript))
     if args.json:
@@ -41,7 +49,7 @@ def run_flow(args: argparse.Namespace) -> int:
         print_flow(state)
     failed = [step for step in state.results.values() if step.status == "error"]
     for step in failed:
-        print(f"pkce-tui: {step.name}: {step.error}", file=sys.stderr)
+        print_error(f"{step.name}: {step.error}")
     if any(step.data.get("bad_input") for step in failed):
         return 2
     return 0 if state.ok else 1
@@ -78,13 +86,25 @@ def config_from_args(args: argparse.Namespace) -> FlowConfig:
 
 
 def redirect_source_for(args: argparse.Namespace, config: FlowConfig) -> RedirectSource:
-    """Where the redirect comes from: a file or stdin, else the loopback listener."""
+    """Where the redirect comes from: `--redirect-from`, else the loopback listener for a
+    loopback redirect URI, else what the user pastes on stdin.
+
+    A malformed redirect URI is bad input, unless the redirect is read from `--redirect-from`:
+    then it is only sent, as a learner may send a wrong one on purpose.
+    """
     if args.redirect_from:
         text = read_input(args.redirect_from, "redirect")
         return _constant_source(text)
+    _require_redirect_uri(config.redirect_uri)
     if is_loopback_redirect(config.redirect_uri):
         return _listener_source(config.redirect_uri, open_browser=not args.no_browser)
     return _stdin_source()
+
+
+def _require_redirect_uri(uri: str) -> None:
+    """RFC 6749 §3.1.2: the redirection endpoint is an absolute URI without a fragment."""
+    if require_absolute_uri(uri, "--redirect-uri").fragment:
+        raise InputError(f"--redirect-uri {uri!r} must not have a fragment (RFC 6749 §3.1.2)")
 
 
 def _constant_source(text: str) -> RedirectSource:
@@ -98,7 +118,7 @@ def _listener_source(redirect_uri: str, *, open_browser: bool) -> RedirectSource
         expected_state = parse_authorize_url(authorize_url).state
         async with LoopbackListener(redirect_uri, expected_state=expected_state,
                                     timeout=LOGIN_TIMEOUT_S) as listener:
-            print(f"Log in at: {authorize_url}", file=sys.stderr)
+            print(f"Log in at: {one_line(authorize_url)}", file=sys.stderr)
             callback = asyncio.ensure_future(listener.wait())
             if open_browser:
                 await _unless_the_browser_fails(open_in_background(authorize_url), callback)
@@ -113,8 +133,7 @@ async def _unless_the_browser_fails(opened: asyncio.Future, callback: asyncio.Fu
     if callback.done() or opened.result():
         return
     if sys.stdin.isatty():
-        print("pkce-tui: the browser could not be opened: open the URL above yourself",
-              file=sys.stderr)
+        print_error("the browser could not be opened: open the URL above yourself")
         return
     callback.cancel()
     raise PkceTuiError("the browser command failed ($BROWSER or the system browser) and no "
@@ -145,8 +164,8 @@ def open_in_background(url: str) -> asyncio.Future:
 
 def _stdin_source() -> RedirectSource:
     async def source(authorize_url: str) -> str:
-        print(f"Log in at: {authorize_url}\nThen paste the redirect URL (or the page) and "
-              "press ctrl+d:", file=sys.stderr)
+        print(f"Log in at: {one_line(authorize_url)}\nThen paste the redirect URL (or the "
+              "page) and press ctrl+d:", file=sys.stderr)
         text = await asyncio.to_thread(read_input, "-", "redirect")
         if not text.strip():
             raise InputError("nothing was pasted: expected the redirect URL or page")
@@ -156,7 +175,9 @@ def _stdin_source() -> RedirectSource:
 
 def print_flow(state: FlowState) -> None:
     for name, result in state.results.items():
-        print(f"[{MARKS.get(result.status, result.status)}] {name:<13} {result.summary}")
+        print(f"[{MARKS.get(result.status, result.status)}] {name:<13} "
+              f"{one_line(result.summary)}")
     for diagnosis in state.diagnosis:
-        print(f"\n{diagnosis.severity}: {diagnosis.id} ({diagnosis.step}): {diagnosis.summary}")
-        print(f"  fix: {diagnosis.fix}")
+        print(f"\n{diagnosis.severity}: {diagnosis.id} ({diagnosis.step}): "
+              f"{one_line(diagnosis.summary)}")
+        print(f"  fix: {one_line(diagnosis.fix)}")

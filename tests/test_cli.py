@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import math
 import os
 import shlex
 import subprocess
@@ -13,6 +15,10 @@ import pytest
 from conftest import free_port
 from joserfc import jwt as jose_jwt
 from joserfc.jwk import KeySet, RSAKey
+from local_http import serving
+
+from pkce_tui.cli import main as cli_main
+from pkce_tui.commands import finite, one_line
 
 RFC_VERIFIER = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
 OBJECT_MOVED = (
@@ -29,7 +35,8 @@ def cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
 
 def assert_one_line_error(result: subprocess.CompletedProcess) -> None:
     assert "Traceback" not in result.stderr
-    assert len(result.stderr.strip().splitlines()) >= 1
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+    assert result.stderr.startswith("pkce-tui")
 
 
 def test_pkce_json_has_the_contract_keys_and_the_rfc_vector():
@@ -82,8 +89,9 @@ def test_parse_redirect_fails_with_exit_1_on_a_state_mismatch(tmp_path):
 @pytest.mark.parametrize("stdin", ["", "not a redirect at all", "<html><p>nothing</p></html>"])
 def test_parse_redirect_bad_input_is_one_line_and_exit_2(stdin):
     result = cli("parse-redirect", "-", stdin=stdin)
-    assert result.returncode in (1, 2)
+    assert result.returncode == 2
     assert_one_line_error(result)
+    assert result.stdout == ""
 
 
 def test_jwt_validates_against_a_jwks_file(tmp_path):
@@ -141,10 +149,28 @@ def test_flow_against_a_dead_server_fails_cleanly(tmp_path):
     assert "Traceback" not in result.stderr
 
 
-def test_no_subcommand_usage_error_is_exit_2():
+def test_flow_without_client_id_is_a_one_line_usage_error_exit_2():
     result = cli("flow")
     assert result.returncode == 2
+    assert_one_line_error(result)
     assert "--client-id" in result.stderr
+
+
+def test_an_unknown_subcommand_is_a_one_line_usage_error_exit_2():
+    result = cli("no-such-command")
+    assert result.returncode == 2
+    assert_one_line_error(result)
+    assert "invalid choice: 'no-such-command'" in result.stderr
+
+
+def test_no_subcommand_opens_the_tui(monkeypatch):
+    """A bare `pkce-tui` is no usage error: it opens the TUI (DESIGN.md §3)."""
+    from pkce_tui import tui
+
+    opened = []
+    monkeypatch.setattr(tui, "run_app", lambda profile, insecure: opened.append(profile) or 0)
+    assert cli_main([]) == 0
+    assert opened == [None]
 
 
 def test_flow_gives_up_when_the_browser_fails_and_no_terminal_is_attached():
@@ -202,3 +228,160 @@ def test_parse_redirect_reads_a_har_export(tmp_path):
     capture.write_text('{"log": {"entries": [')
     broken = cli("parse-redirect", str(capture))
     assert broken.returncode == 2 and "HAR file is not JSON" in broken.stderr
+
+
+# --- errors on stderr: one line, control characters escaped -----------------------------------
+
+ESCAPE_URL = "http://127.0.0.1/cb?error=x&error_description=a%0Ab%1B%5B31mred"
+
+
+def test_one_line_escapes_what_could_forge_lines_or_drive_the_terminal():
+    text = "a\nb\r\x1b[31m\t\u202e\u2028\x85 é — ok"
+    assert one_line(text) == r"a\nb\r\x1b[31m\t\u202e\u2028\x85 é — ok"
+
+
+def test_parse_redirect_error_is_one_escaped_line_and_verbatim_in_json():
+    result = cli("parse-redirect", ESCAPE_URL)
+    assert result.returncode == 1
+    assert result.stderr == "pkce-tui: the server answered 'x': a\\nb\\x1b[31mred\n"
+    assert "\x1b" not in result.stdout and "error_description a\\nb" in result.stdout
+    document = json.loads(cli("parse-redirect", ESCAPE_URL, "--json").stdout)
+    assert document["error_description"] == "a\nb\x1b[31mred"
+
+
+def test_parse_redirect_without_a_redirect_still_answers_json_with_kind_none(tmp_path):
+    page = tmp_path / "garbage.html"
+    page.write_text("<html><p>nothing</p></html>")
+    result = cli("parse-redirect", str(page), "--json")
+    assert result.returncode == 2
+    assert_one_line_error(result)
+    document = json.loads(result.stdout)
+    assert (document["kind"], document["source"], document["code"]) == ("none", None, None)
+    assert {c["name"]: c["ok"] for c in document["checks"]} == {
+        "state": None, "iss": None, "code": False}
+
+
+def test_parse_redirect_takes_a_url_too_long_for_a_file_name_as_the_redirect():
+    result = cli("parse-redirect", "http://127.0.0.1/cb?code=c&pad=" + "a" * 5000, "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["code"] == "c"
+
+
+def test_pkce_problems_are_one_line():
+    result = cli("pkce", "--verifier", "short space")
+    assert_one_line_error(result)
+    assert "too short" in result.stderr and "position 6" in result.stderr
+
+
+# --- a closed stdout -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("args", [
+    ("pkce", "--json"),
+    ("parse-redirect", "http://127.0.0.1/cb?code=c&pad=" + "a" * 100_000, "--json"),
+])
+def test_a_closed_stdout_ends_quietly(args):
+    """The reader went away (`| head -1`, `| true`): no traceback, as the Python docs advise."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        result = subprocess.run([sys.executable, "-m", "pkce_tui.cli", *args], stdout=write_end,
+                                stderr=subprocess.PIPE, text=True, timeout=60)
+    finally:
+        os.close(write_end)
+    assert result.stderr == ""
+    assert result.returncode == 1
+
+
+# --- jwt: JWKS trouble, strict JSON, --insecure ----------------------------------------------
+
+def b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def raw_token(payload_text: str) -> str:
+    """A token whose payload is `payload_text` exactly (json.dumps cannot write 1e400)."""
+    header = json.dumps({"alg": "RS256", "kid": "k1"}).encode()
+    return f"{b64(header)}.{b64(payload_text.encode())}.c2ln"
+
+
+TOKEN = raw_token('{"iss": "https://op.test", "sub": "alice", "exp": 4102444800, "iat": 1}')
+
+
+def refuse_constant(name: str) -> None:
+    raise AssertionError(f"{name} is not JSON")
+
+
+def test_jwt_deeply_nested_jwks_file_is_one_line_exit_2(tmp_path):
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"a":' + "[" * 50_000)
+    result = cli("jwt", TOKEN, "--jwks", str(deep))
+    assert result.returncode == 2
+    assert_one_line_error(result)
+    assert "nested too deeply" in result.stderr
+
+
+@pytest.mark.parametrize(("answer", "reason"), [
+    ((500, "{}"), "answered HTTP 500"),
+    ((200, "<html>not json"), "did not answer a JSON object"),
+    (None, "GET http://127.0.0.1:"),
+])
+def test_jwt_with_an_unusable_jwks_url_still_reports_the_token(answer, reason):
+    with serving({"/jwks": answer} if answer else {}) as base:
+        url = f"{base}/jwks" if answer else f"http://127.0.0.1:{free_port()}/jwks"
+        result = cli("jwt", TOKEN, "--jwks", url, "--json")
+    assert result.returncode == 1
+    assert_one_line_error(result)
+    document = json.loads(result.stdout)
+    assert document["payload"]["sub"] == "alice" and document["valid"] is False
+    checks = {c["name"]: c for c in document["checks"]}
+    assert checks["signature"]["ok"] is False and reason in checks["signature"]["detail"]
+    assert checks["exp"]["ok"] is True
+
+
+@pytest.mark.parametrize("url", ["https://", "http://[::1", "http://127.0.0.1:99999/jwks",
+                                 "ftp://127.0.0.1/jwks"])
+def test_jwt_malformed_jwks_url_is_bad_input_exit_2(url):
+    result = cli("jwt", TOKEN, "--jwks", url, "--json")
+    assert result.returncode == 2
+    assert_one_line_error(result)
+    assert f"--jwks {url!r}" in result.stderr
+
+
+def test_jwt_json_stays_strict_when_a_time_is_not_finite():
+    result = cli("jwt", raw_token('{"iss": "x", "exp": 1e400, "iat": 1}'), "--json")
+    assert result.returncode == 1
+    document = json.loads(result.stdout, parse_constant=refuse_constant)
+    assert document["payload"]["exp"] == "Infinity"
+    exp = next(c for c in document["checks"] if c["name"] == "exp")
+    assert exp["ok"] is False and "not a finite number" in exp["detail"]
+
+
+def test_finite_names_infinities_at_any_depth():
+    deep: list = [math.inf]
+    for _ in range(5000):
+        deep = [deep]
+    named = finite({"deep": deep, "pair": (-math.inf, 1.5), "nan": math.nan})
+    assert named["pair"] == ["-Infinity", 1.5] and named["nan"] == "NaN"
+    inner = named["deep"]
+    for _ in range(5000):
+        inner = inner[0]
+    assert inner == ["Infinity"]
+    assert deep is not named["deep"]
+
+
+def test_jwt_insecure_warns_on_stderr_and_in_the_json():
+    result = cli("jwt", TOKEN, "--insecure", "--json")
+    warning = "TLS certificate verification is off (--insecure)"
+    assert f"pkce-tui: warning: {warning}" in result.stderr.splitlines()
+    assert json.loads(result.stdout)["warnings"] == [warning]
+    assert "warnings" not in json.loads(cli("jwt", TOKEN, "--json").stdout)
+
+
+def test_pkce_shows_the_bytes_of_a_non_ascii_verifier_as_typed():
+    verifier = "é" + RFC_VERIFIER
+    result = cli("pkce", "--verifier", verifier, "--json")
+    assert result.returncode == 1
+    assert_one_line_error(result)
+    document = json.loads(result.stdout)
+    assert document["verifier_bytes_hex"] == verifier.encode().hex()
+    assert any("position 1" in problem for problem in document["problems"])
