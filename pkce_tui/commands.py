@@ -21,12 +21,12 @@ from pkce_tui.core import jwt as jwt_core
 from pkce_tui.core.checks import Check
 from pkce_tui.core.client import new_client
 from pkce_tui.core.errors import InputError, NetworkError, ProtocolError
+from pkce_tui.core.flow import INSECURE_WARNING
 from pkce_tui.core.pkce import generate_verifier, make_challenge
 from pkce_tui.core.redirect import RedirectResult
 from pkce_tui.core.redirect import parse_redirect as parse_redirect_text
 
 MAX_INPUT_BYTES = 64 * 1024 * 1024  # a HAR export can be large; pages are bounded again
-INSECURE_WARNING = "TLS certificate verification is off (--insecure)"
 #: Control and format characters, lone surrogates, line and paragraph separators.
 _UNPRINTED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 #: RFC 3986 §3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )

@@ -15,7 +15,6 @@ import threading
 import webbrowser
 
 from pkce_tui.commands import (
-    INSECURE_WARNING,
     emit_json,
     key_values,
     one_line,
@@ -26,7 +25,7 @@ from pkce_tui.commands import (
 from pkce_tui.core.authorize import parse_authorize_url
 from pkce_tui.core.client import new_client
 from pkce_tui.core.errors import InputError, PkceTuiError
-from pkce_tui.core.flow import FlowConfig, FlowState, new_flow
+from pkce_tui.core.flow import INSECURE_WARNING, FlowConfig, FlowState, new_flow
 from pkce_tui.core.loopback import LoopbackListener, is_loopback_redirect
 from pkce_tui.core.redaction import redacted_exchange, to_curl
 from pkce_tui.core.runner import FlowRunner, RedirectSource

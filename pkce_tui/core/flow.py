@@ -14,6 +14,8 @@ from typing import Any
 from pkce_tui.core.diagnose import Diagnosis, diagnose
 from pkce_tui.core.step_result import StepResult
 
+INSECURE_WARNING = "TLS certificate verification is off (--insecure)"
+
 STEPS = (
     "discovery", "verifier", "challenge", "authorize", "login", "redirect",
     "token", "id_token", "access_token", "userinfo", "refresh",
@@ -129,7 +131,7 @@ class FlowState:
             "diagnosis": [d.to_json() for d in self.diagnosis],
         }
         if self.config.insecure:
-            document["warnings"] = ["TLS certificate verification is off (--insecure)"]
+            document["warnings"] = [INSECURE_WARNING]
         return document
 
 
