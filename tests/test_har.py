@@ -72,6 +72,8 @@ def test_base64_bodies_are_decoded():
     ('{"log": ', "not JSON"),
     ('{"log": {"entries": 3}}', "no log.entries"),
     (har(entry("https://t.example/")), "no authorization response"),
+    pytest.param('{"log": ' + "[" * 50_000 + "]" * 50_000 + "}", "nested too deeply",
+                 id="nested-50000-deep"),
 ])
 def test_bad_har_files_are_one_line_errors(text, message):
     with pytest.raises(InputError, match=message):

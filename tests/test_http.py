@@ -1,13 +1,20 @@
-"""The one place that sends: errors become NetworkError, redirects stay, bodies stay verbatim."""
+"""The one place that sends: errors become NetworkError, redirects stay, bodies stay verbatim;
+response bodies read as JSON only when they are JSON a person could have meant."""
 
 import httpx
 import pytest
 
 from pkce_tui.core.client import new_client, send
 from pkce_tui.core.errors import NetworkError
-from pkce_tui.core.http import HttpRequest
+from pkce_tui.core.http import MAX_JSON_DEPTH, Exchange, HttpRequest, HttpResponse
+from pkce_tui.core.redaction import redacted_exchange
 
 URL = "https://idp.example.test/token"
+
+
+def nested(depth: int) -> str:
+    """A JSON object whose one value is `depth` - 1 arrays deep."""
+    return '{"a": ' + "[" * (depth - 1) + "]" * (depth - 1) + "}"
 
 
 def client_for(handler) -> httpx.AsyncClient:
@@ -99,3 +106,21 @@ async def test_request_goes_out_as_built_with_implied_content_type():
         await send(client, request)
     assert seen == {"method": "POST", "body": b"grant_type=authorization_code&code=a+b%26c",
                     "type": "application/x-www-form-urlencoded", "accept": "application/json"}
+
+
+@pytest.mark.parametrize("depth", [MAX_JSON_DEPTH + 1, 600, 50_000])
+def test_json_nested_too_deep_is_not_a_json_object_but_text(depth):
+    response = HttpResponse(200, (), nested(depth))
+    assert response.json() is None
+    assert response.body_for_display() == response.body
+
+
+def test_json_nested_within_the_limit_is_parsed():
+    response = HttpResponse(200, (), nested(MAX_JSON_DEPTH))
+    assert response.json() is not None
+    assert response.body_for_display() == response.json()
+
+
+def test_a_deeply_nested_body_exports_as_text():
+    exchange = Exchange(HttpRequest("GET", URL), HttpResponse(200, (), nested(600)))
+    assert redacted_exchange(exchange)["response"]["body"] == nested(600)

@@ -47,6 +47,8 @@ def _entries(text: str) -> list[tuple[dict, dict]]:
         document = json.loads(text)
     except ValueError as exc:
         raise InputError(f"the HAR file is not JSON: {exc}") from exc
+    except RecursionError as exc:  # not a ValueError: the parser ran out of stack
+        raise InputError("the HAR file's JSON is nested too deeply to read") from exc
     log = document.get("log") if isinstance(document, dict) else None
     entries = log.get("entries") if isinstance(log, dict) else None
     if not isinstance(entries, list):

@@ -13,6 +13,8 @@ from urllib.parse import urlencode
 
 Headers = tuple[tuple[str, str], ...]
 MAX_BODY_BYTES = 2_000_000
+MAX_JSON_DEPTH = 100  # far past any real answer, far below Python's recursion limit
+_NOT_JSON = object()
 
 
 @dataclass(frozen=True)
@@ -66,19 +68,14 @@ class HttpResponse:
         return [value for key, value in self.headers if key.lower() == name.lower()]
 
     def json(self) -> dict | None:
-        """The body as a JSON object, or None when it is not one."""
-        try:
-            data = json.loads(self.body)
-        except ValueError:
-            return None
+        """The body as a JSON object, or None when it is not one (or nests too deep)."""
+        data = _parsed(self.body)
         return data if isinstance(data, dict) else None
 
     def body_for_display(self) -> dict | list | str:
         """The body parsed when JSON, else the text (the `flow --json` response shape)."""
-        try:
-            return json.loads(self.body)
-        except ValueError:
-            return self.body
+        data = _parsed(self.body)
+        return self.body if data is _NOT_JSON else data
 
 
 @dataclass(frozen=True)
@@ -89,6 +86,37 @@ class Exchange:
     response: HttpResponse | None = None
     error: str | None = None
     labels: tuple[str, ...] = field(default=())
+
+
+def _parsed(text: str) -> object:
+    """`text` parsed as JSON, or `_NOT_JSON` when it is not JSON or nests past MAX_JSON_DEPTH.
+
+    A server's body may be anything: nesting past the parser's recursion limit raises
+    RecursionError (not ValueError), and a document nested just under that limit would overflow
+    the code that walks it later (redaction, display).
+    """
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return _NOT_JSON
+    return data if _nests_within(data, MAX_JSON_DEPTH) else _NOT_JSON
+
+
+def _nests_within(value: object, depth: int) -> bool:
+    """True when `value` holds containers at most `depth` deep; walked level by level, since
+    recursing would meet the very limit this guards."""
+    level = [value]
+    for _ in range(depth):
+        level = [child for item in level for child in _containers_in(item)]
+        if not level:
+            return True
+    return False
+
+
+def _containers_in(value: object) -> list[object]:
+    """The objects and arrays directly inside `value`."""
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    return [item for item in items if isinstance(item, dict | list)]
 
 
 def _header(headers: Headers, name: str) -> str | None:
