@@ -1,12 +1,16 @@
 """The one place that sends: an httpx client set up for debugging, and `send`.
 
-Redirects are never followed: every 302 is a step the user wants to see. Tests inject
-`httpx.MockTransport` here for units and use real servers on loopback for integration.
+Redirects are never followed: every 302 is a step the user wants to see. The client's timeout
+bounds each exchange as a whole and a body is read only up to MAX_BODY_BYTES, so a slow or
+endless server can neither hold a step nor fill memory. Tests inject `httpx.MockTransport` here
+for units and use real servers on loopback for integration.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import AsyncIterator
 
 import httpx
 
@@ -21,36 +25,104 @@ def new_client(*, insecure: bool = False, timeout: float = DEFAULT_TIMEOUT,
                event_hooks: dict | None = None) -> httpx.AsyncClient:
     """The client every network step uses: TLS verified unless `insecure`, no redirects.
 
-    `event_hooks` lets a transcript record every exchange as it goes on the wire.
+    `event_hooks` lets a transcript record every exchange as it goes on the wire; the response
+    hooks see a body cut at MAX_BODY_BYTES, since a hook that reads it whole must not read an
+    endless one.
     """
+    hooks = event_hooks or {}
     return httpx.AsyncClient(
         verify=not insecure, timeout=timeout, follow_redirects=False, transport=transport,
-        event_hooks=event_hooks,
+        event_hooks={"request": list(hooks.get("request", [])),
+                     "response": [_cap_body, *hooks.get("response", [])]},
     )
 
 
 async def send(client: httpx.AsyncClient, request: HttpRequest) -> HttpResponse:
-    """Send `request` and return the response verbatim; network trouble is a `NetworkError`."""
+    """Send `request` and return the response verbatim, its body cut at MAX_BODY_BYTES.
+
+    Network trouble is a `NetworkError`, and so is an exchange that has not ended within the
+    client's timeout: httpx's own timeout bounds each read, so a server trickling bytes would
+    otherwise never time out.
+    """
     started = time.perf_counter()
+    seconds = _deadline(client)
     try:
-        response = await client.request(
-            request.method, request.url, headers=list(request.all_headers()),
-            content=request.body.encode() if request.body is not None else None,
-            follow_redirects=False,
-        )
-        body = response.content[:MAX_BODY_BYTES].decode(response.encoding or "utf-8", "replace")
-    except httpx.TimeoutException as exc:
-        raise NetworkError(f"{request.method} {request.url}: no answer within the timeout",
-                           request) from exc
+        async with asyncio.timeout(seconds):
+            response, body = await _exchange(client, request)
+    except (TimeoutError, httpx.TimeoutException) as exc:
+        raise NetworkError(_no_answer(request, seconds), request) from exc
     except httpx.InvalidURL as exc:
         raise NetworkError(f"{request.method} {request.url}: invalid URL ({exc})", request) from exc
     except httpx.HTTPError as exc:
         reason = str(exc) or type(exc).__name__
         raise NetworkError(f"{request.method} {request.url}: {reason}", request) from exc
+    except UnicodeEncodeError as exc:
+        raise NetworkError(f"{request.method} {request.url}: cannot be sent: a header or the "
+                           f"body holds text {exc.encoding} cannot encode", request) from exc
     return HttpResponse(
         status=response.status_code,
         headers=tuple(response.headers.multi_items()),
-        body=body,
+        body=body.decode(response.encoding or "utf-8", "replace"),
         elapsed_ms=round((time.perf_counter() - started) * 1000, 1),
         url=str(response.url),
     )
+
+
+async def _exchange(client: httpx.AsyncClient,
+                    request: HttpRequest) -> tuple[httpx.Response, bytes]:
+    """Send `request` exactly as built and read at most MAX_BODY_BYTES of the answer."""
+    built = client.build_request(
+        request.method, request.url, headers=list(request.all_headers()),
+        content=request.body.encode() if request.body is not None else None,
+    )
+    if request.header("Cookie") is None:
+        built.headers.pop("Cookie", None)  # added from the client's jar, not by the caller
+    response = await client.send(built, stream=True, follow_redirects=False)
+    try:
+        return response, await _read_body(response)
+    finally:
+        await response.aclose()
+
+
+async def _read_body(response: httpx.Response) -> bytes:
+    """The decoded body up to MAX_BODY_BYTES; what lies past it is cut, and never read."""
+    body = bytearray()
+    async for chunk in response.aiter_bytes():
+        body += chunk
+        if len(body) >= MAX_BODY_BYTES:
+            break
+    return bytes(body[:MAX_BODY_BYTES])
+
+
+def _deadline(client: httpx.AsyncClient) -> float | None:
+    """The client's timeout taken as the bound on a whole exchange (None: no bound)."""
+    return max((s for s in client.timeout.as_dict().values() if s is not None), default=None)
+
+
+def _no_answer(request: HttpRequest, seconds: float | None) -> str:
+    within = "the timeout" if seconds is None else f"the timeout ({seconds:g} s)"
+    return f"{request.method} {request.url}: no answer within {within}"
+
+
+async def _cap_body(response: httpx.Response) -> None:
+    """A response hook, run first: later hooks read at most MAX_BODY_BYTES of the raw body."""
+    response.stream = _CappedStream(response.stream, MAX_BODY_BYTES)
+
+
+class _CappedStream(httpx.AsyncByteStream):
+    """A response's raw bytes up to `limit`; the rest is left unread on the connection."""
+
+    def __init__(self, stream: httpx.AsyncByteStream, limit: int) -> None:
+        self._stream = stream
+        self._limit = limit
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        left = self._limit
+        async for chunk in self._stream:
+            yield chunk[:left]
+            left -= len(chunk)
+            if left <= 0:
+                return
+
+    async def aclose(self) -> None:
+        await self._stream.aclose()

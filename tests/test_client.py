@@ -1,0 +1,127 @@
+"""`send` bounded in time and size against real loopback servers that trickle or never stop, and
+the request sent exactly as built."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+import httpx
+import pytest
+
+from pkce_tui.core.client import new_client, send
+from pkce_tui.core.errors import NetworkError
+from pkce_tui.core.http import MAX_BODY_BYTES, HttpRequest, HttpResponse
+from pkce_tui.core.transcript import Transcript
+
+URL = "https://idp.example.test/token"
+GUARD_SECONDS = 8.0  # past every bound under test: reaching it means `send` would never end
+TRICKLE_SECONDS = 0.05  # one byte this often keeps httpx's per-read timeout from firing
+STATUS_LINE = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+
+Answer = Callable[[asyncio.StreamWriter], Awaitable[None]]
+
+
+@asynccontextmanager
+async def serving(answer: Answer) -> AsyncIterator[str]:
+    """A server on 127.0.0.1 that reads a request's head, then lets `answer` write the reply."""
+    async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await reader.readuntil(b"\r\n\r\n")
+            await answer(writer)
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass  # the client hung up, as it should
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(on_connect, "127.0.0.1", 0)
+    async with server:
+        yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/"
+
+
+async def trickle(writer: asyncio.StreamWriter, head: bytes) -> None:
+    """Write `head`, then one byte at a time for far longer than any test waits."""
+    writer.write(head)
+    for _ in range(int(GUARD_SECONDS * 10 / TRICKLE_SECONDS)):
+        writer.write(b"x")
+        await writer.drain()
+        await asyncio.sleep(TRICKLE_SECONDS)
+
+
+async def trickled_body(writer: asyncio.StreamWriter) -> None:
+    await trickle(writer, STATUS_LINE + b"Content-Length: 1000000\r\n\r\n")
+
+
+async def trickled_headers(writer: asyncio.StreamWriter) -> None:
+    await trickle(writer, STATUS_LINE + b"X-Padding: ")
+
+
+async def endless_body(writer: asyncio.StreamWriter) -> None:
+    """A body without a length, sent until the client hangs up (about 13 MB/s)."""
+    writer.write(STATUS_LINE + b"Connection: close\r\n\r\n")
+    while True:
+        writer.write(b"x" * 65536)
+        await writer.drain()
+        await asyncio.sleep(0.005)
+
+
+async def get(url: str, *, timeout: float, event_hooks: dict | None = None) -> HttpResponse:
+    """`send` a GET; a send still running at GUARD_SECONDS fails the test instead of hanging."""
+    async with new_client(timeout=timeout, event_hooks=event_hooks) as client:
+        return await asyncio.wait_for(send(client, HttpRequest("GET", url)), GUARD_SECONDS)
+
+
+@pytest.mark.parametrize("answer", [trickled_body, trickled_headers])
+async def test_a_trickling_server_is_cut_off_at_the_timeout(answer):
+    async with serving(answer) as url:
+        with pytest.raises(NetworkError, match=r"^GET http://127\.0\.0\.1:\d+/: no answer "
+                                               r"within the timeout \(1 s\)$"):
+            await get(url, timeout=1)
+
+
+async def test_an_endless_body_is_cut_at_max_body_bytes():
+    async with serving(endless_body) as url:
+        response = await get(url, timeout=5)
+    assert response.status == 200
+    assert response.body == "x" * MAX_BODY_BYTES
+
+
+async def test_a_transcript_records_an_endless_body_cut_at_max_body_bytes():
+    transcript = Transcript()
+    async with serving(endless_body) as url:
+        await get(url, timeout=5, event_hooks=transcript.event_hooks())
+    [exchange] = transcript.exchanges
+    assert exchange.response.body == "x" * MAX_BODY_BYTES
+
+
+async def test_a_transcript_records_the_timeout_as_the_exchanges_error():
+    transcript = Transcript()
+    async with (serving(trickled_body) as url,
+                new_client(timeout=1, event_hooks=transcript.event_hooks()) as client):
+        with pytest.raises(NetworkError):
+            await asyncio.wait_for(transcript.send(client, HttpRequest("GET", url)),
+                                   GUARD_SECONDS)
+    [exchange] = transcript.exchanges
+    assert exchange.response is None
+    assert exchange.error.endswith("no answer within the timeout (1 s)")
+
+
+async def test_send_carries_only_the_cookies_the_request_names():
+    seen = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers.get("Cookie"))
+        return httpx.Response(200, headers={"Set-Cookie": "sid=1; Path=/"})
+
+    async with new_client(transport=httpx.MockTransport(handler)) as client:
+        await send(client, HttpRequest("GET", URL))
+        await send(client, HttpRequest("GET", URL))
+        await send(client, HttpRequest("GET", URL, (("Cookie", "mine=2"),)))
+    assert seen == [None, None, "mine=2"]
+
+
+async def test_a_header_that_cannot_be_encoded_is_a_network_error_not_a_traceback():
+    async with new_client(transport=httpx.MockTransport(lambda _: httpx.Response(204))) as client:
+        with pytest.raises(NetworkError, match=f"^GET {URL}: cannot be sent: "):
+            await send(client, HttpRequest("GET", URL, (("Cookie", "name=café"),)))
