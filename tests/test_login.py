@@ -1,12 +1,14 @@
-"""API-driven logins against the running sandbox over HTTP, and their failures as one line."""
+"""API-driven logins against the running sandbox over HTTP, their failures as one line (answers
+of the wrong shape included), and cookies sent only where their server scoped them."""
 
 from __future__ import annotations
 
 import httpx
+import pytest
 from sandbox_fixtures import authorization
 
 from pkce_tui.core.client import new_client
-from pkce_tui.core.login import cyberark_login, pingone_login
+from pkce_tui.core.login import cyberark_login, form_login, pingone_login
 from pkce_tui.core.redirect import parse_http_response
 
 
@@ -150,3 +152,142 @@ async def test_cyberark_non_json_answer_is_reported():
                                       username="alice", password="pass")
     assert result.error == ("CyberArk StartAuthentication answered HTTP 503 without a JSON "
                             "object")
+
+
+# --- Answers of the wrong shape ------------------------------------------------------------
+
+TENANT = "https://tenant.example.test"
+PINGONE_AUTHORIZE = "https://auth.example.test/env/as/authorize?client_id=c"
+PASSWORD_LEVEL = [{"Mechanisms": [{"Name": "UP", "MechanismId": "m1"}]}]
+
+
+def answered(result: object) -> dict:
+    return {"success": True, "Result": result, "Message": None}
+
+
+async def cyberark_answering(start: dict, advance: dict | None = None):
+    """A CyberArk login against a tenant answering the two /Security calls with these bodies."""
+    bodies = {"/Security/StartAuthentication": start, "/Security/AdvanceAuthentication": advance}
+
+    def tenant(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=bodies[request.url.path])
+
+    async with new_client(transport=httpx.MockTransport(tenant)) as client:
+        return await cyberark_login(client, tenant_url=TENANT,
+                                    authorize_url=f"{TENANT}/OAuth2/Authorize/app",
+                                    username="alice", password="pass")
+
+
+@pytest.mark.parametrize(("result", "error"), [
+    ({"Challenges": ["UP"]}, "Challenges is not a list of objects"),
+    ({"Challenges": {}}, "Challenges is not a list of objects"),
+    ({"Challenges": {"UP": {}}}, "Challenges is not a list of objects"),
+    ({"SessionId": "s1"}, "Challenges is missing"),
+    ({"Challenges": [{"Mechanisms": "UP"}]}, "Challenges[0].Mechanisms is not a list of objects"),
+    ({"Challenges": [{"Mechanisms": [{"Name": "UP"}, "OTP"]}]},
+     "Challenges[0].Mechanisms is not a list of objects"),
+    ([], "Result is not an object"),
+])
+async def test_cyberark_start_answer_of_the_wrong_shape_stops_the_login(result, error):
+    login = await cyberark_answering(answered(result))
+    assert not login.ok and login.redirect is None
+    assert login.error == f"CyberArk StartAuthentication: {error}"
+    assert labels(login) == ["StartAuthentication"]
+
+
+@pytest.mark.parametrize(("result", "error"), [
+    ("LoginSuccess", "CyberArk AdvanceAuthentication: Result is not an object"),
+    ({"Summary": "LoginSuccess", "Token": {"value": "t"}},
+     "CyberArk AdvanceAuthentication: LoginSuccess without a Token or an .ASPXAUTH cookie for "
+     "the authorize URL"),
+])
+async def test_cyberark_advance_answer_of_the_wrong_shape_stops_the_login(result, error):
+    login = await cyberark_answering(answered({"Challenges": PASSWORD_LEVEL}), answered(result))
+    assert login.error == error
+    assert labels(login) == ["StartAuthentication", "AdvanceAuthentication"]
+
+
+async def test_cyberark_message_over_several_lines_is_reported_on_one():
+    refusal = {"success": False, "Result": None, "Message": "Account locked.\r\n  Call\tthe desk."}
+    login = await cyberark_answering(refusal)
+    assert login.error == "CyberArk StartAuthentication refused the login: Account locked. " \
+                          "Call the desk."
+
+
+@pytest.mark.parametrize(("links", "error"), [
+    ([], "PingOne's flow: _links is not an object"),
+    (["usernamePassword.check"], "PingOne's flow: _links is not an object"),
+    ({"usernamePassword.check": "https://auth.example.test/env/flows/f1"},
+     "PingOne's flow: _links.usernamePassword.check is not an object"),
+    ({"usernamePassword.check": []},
+     "PingOne's flow: _links.usernamePassword.check is not an object"),
+])
+async def test_pingone_flow_links_of_the_wrong_shape_stop_the_login(links, error):
+    def flow(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"status": "USERNAME_PASSWORD_REQUIRED", "_links": links})
+
+    async with new_client(transport=httpx.MockTransport(flow)) as client:
+        login = await pingone_login(client, authorize_url=PINGONE_AUTHORIZE, username="alice",
+                                    password="pass")
+    assert not login.ok and login.error == error
+    assert labels(login) == ["authorize"]
+
+
+# --- Cookies go only where their server scoped them (RFC 6265) ----------------------------
+
+CALLBACK = "https://app.example.test/callback"
+
+
+async def walk(hops: dict[str, tuple[str, str | None]]):
+    """`form_login` through redirects only: each URL answers 302 to the next, setting the
+    cookie given; returns the result and the Cookie header each URL received on the wire."""
+    received: dict[str, str | None] = {}
+
+    def server(request: httpx.Request) -> httpx.Response:
+        url = str(request.url.copy_with(query=None))
+        received[url] = request.headers.get("Cookie")
+        location, cookie = hops[url]
+        return httpx.Response(302, headers=[("Location", location)]
+                              + ([("Set-Cookie", cookie)] if cookie else []))
+
+    async with new_client(transport=httpx.MockTransport(server)) as client:
+        result = await form_login(client, authorize_url="https://idp.example.test/authorize",
+                                  redirect_uri=CALLBACK, username="alice", password="pass")
+    assert result.ok, result.error
+    return result, received
+
+
+def recorded_cookies(result) -> list[str | None]:
+    return [exchange.request.header("Cookie") for exchange in result.exchanges]
+
+
+async def test_a_cookie_set_by_one_host_is_not_sent_to_another():
+    result, received = await walk({
+        "https://idp.example.test/authorize": ("https://tracker.example.net/pixel",
+                                               "sid=s3cret; Path=/; HttpOnly"),
+        "https://tracker.example.net/pixel": ("https://idp.example.test/login", None),
+        "https://idp.example.test/login": (f"{CALLBACK}?code=c", None),
+    })
+    assert received == {"https://idp.example.test/authorize": None,
+                        "https://tracker.example.net/pixel": None,
+                        "https://idp.example.test/login": "sid=s3cret"}
+    assert recorded_cookies(result) == [None, None, "sid=s3cret"]
+
+
+@pytest.mark.parametrize(("set_cookie", "next_url", "sent"), [
+    ("sid=1; Path=/; Secure", "http://idp.example.test/next", None),
+    ("sid=1; Path=/; Secure", "https://idp.example.test/next", "sid=1"),
+    ("sid=1; Path=/authorize", "https://idp.example.test/next", None),
+    ("sid=1; Path=/", "https://sub.idp.example.test/next", None),
+    ("sid=1; Path=/; Domain=idp.example.test", "https://sub.idp.example.test/next", "sid=1"),
+    ("sid=1; Path=/; Domain=example.net", "https://www.example.net/next", None),
+    ("sid=1; Path=/; Max-Age=0", "https://idp.example.test/next", None),
+], ids=["secure-not-over-http", "secure-over-https", "outside-its-path", "host-only-not-subdomain",
+        "domain-to-subdomain", "domain-of-another-site-refused", "expired"])
+async def test_a_cookie_goes_only_where_its_attributes_allow(set_cookie, next_url, sent):
+    result, received = await walk({
+        "https://idp.example.test/authorize": (next_url, set_cookie),
+        next_url: (f"{CALLBACK}?code=c", None),
+    })
+    assert received[next_url] == sent
+    assert recorded_cookies(result) == [None, sent]

@@ -4,15 +4,16 @@ CyberArk (Security Start/AdvanceAuthentication, then authorize with the session)
 (the flows API, then resume) each end in the authorization response that carries the code;
 any provider with a plain HTML login page (the sandbox's generic and Cloudentity dialects,
 CyberArk's /login page) can be walked through as a browser would (`form_login`).
-Every hop is sent through `client.send` and recorded; redirects are never followed for us, and
-cookies are carried by hand from `Set-Cookie` so each request shows what it sent.
+Every hop is sent through `client.send` and recorded; redirects are never followed for us.
+Cookies are kept in a jar that gives each back only where its server scoped it (RFC 6265), and
+are added to each request by hand so the recorded request shows what it sent.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from dataclasses import dataclass, field
-from http.cookies import CookieError, SimpleCookie
+from dataclasses import dataclass, field, replace
+from http.cookiejar import Cookie, CookieJar, DefaultCookiePolicy, eff_request_host
 from urllib.parse import parse_qs, urljoin, urlsplit, urlunsplit
 
 import httpx
@@ -26,6 +27,7 @@ NATIVE_CLIENT = ("X-IDAP-NATIVE-CLIENT", "true")
 PINGONE_CHECK_TYPE = "application/vnd.pingidentity.usernamePassword.check+json"
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 MAX_LEVELS = 5
+MAX_MESSAGE_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -42,37 +44,68 @@ class LoginStopped(Exception):
     """A login cannot go on; the message is the one line for `LoginResult.error`."""
 
 
+class _CookiePolicy(DefaultCookiePolicy):
+    """The standard library's cookie rules (domain, path, Secure, expiry), plus RFC 6265 §5.3
+    step 6: a cookie set without a Domain attribute goes back to the very host that set it, not
+    to that host's subdomains."""
+
+    def return_ok_domain(self, cookie: Cookie, request: object) -> bool:
+        if not cookie.domain_specified and cookie.domain != eff_request_host(request)[1]:
+            return False
+        return super().return_ok_domain(cookie, request)
+
+
+def _new_jar() -> httpx.Cookies:
+    return httpx.Cookies(CookieJar(_CookiePolicy()))
+
+
 @dataclass
 class _Session:
-    """Sends a login's requests, records each exchange, and carries the cookies it is given."""
+    """Sends a login's requests, records each exchange, and keeps the cookies they set."""
 
     client: httpx.AsyncClient
     exchanges: list[Exchange] = field(default_factory=list)
-    cookies: dict[str, str] = field(default_factory=dict)
+    cookies: httpx.Cookies = field(default_factory=_new_jar)
 
     async def send(self, request: HttpRequest, label: str) -> HttpResponse:
-        if self.cookies:
-            cookie = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
-            request = HttpRequest(request.method, request.url,
-                                  request.headers + (("Cookie", cookie),),
-                                  request.form, request.json_body)
+        request = self._with_cookies(request)
         try:
             response = await send(self.client, request)
         except NetworkError as exc:
             self.exchanges.append(Exchange(request, error=str(exc), labels=(label,)))
             raise LoginStopped(str(exc)) from exc
         self.exchanges.append(Exchange(request, response, labels=(label,)))
-        self._keep_cookies(response)
+        self._keep_cookies(request.url, response)
         return response
 
-    def _keep_cookies(self, response: HttpResponse) -> None:
-        for header in response.header_values("Set-Cookie"):
-            jar: SimpleCookie = SimpleCookie()
-            try:
-                jar.load(header)
-            except CookieError:
-                continue
-            self.cookies.update({name: morsel.value for name, morsel in jar.items()})
+    def sends_cookie(self, url: str, name: str) -> bool:
+        """True when a request to `url` would carry the cookie `name`."""
+        pairs = (self._cookie_header(url) or "").split("; ")
+        return any(pair.split("=", 1)[0] == name for pair in pairs)
+
+    def _with_cookies(self, request: HttpRequest) -> HttpRequest:
+        header = self._cookie_header(request.url)
+        if header is None:
+            return request
+        return replace(request, headers=request.headers + (("Cookie", header),))
+
+    def _cookie_header(self, url: str) -> str | None:
+        """The Cookie header a browser sends to `url`: only the cookies whose domain, path and
+        Secure flag match it (RFC 6265 §5.4)."""
+        try:
+            probe = httpx.Request("GET", url)
+            self.cookies.set_cookie_header(probe)
+        except (httpx.InvalidURL, ValueError):
+            return None  # no URL a cookie could be scoped to: `send` says what is wrong
+        return probe.headers.get("Cookie")
+
+    def _keep_cookies(self, url: str, response: HttpResponse) -> None:
+        """Store the response's cookies, scoped by the URL that set them (RFC 6265 §5.3)."""
+        set_cookies = [("Set-Cookie", value) for value in response.header_values("Set-Cookie")]
+        if set_cookies:
+            headers = httpx.Headers(set_cookies, encoding="utf-8")
+            self.cookies.extract_cookies(
+                httpx.Response(response.status, headers=headers, request=httpx.Request("GET", url)))
 
     def result(self, redirect: HttpResponse | None, error: str | None = None) -> LoginResult:
         return LoginResult(error is None, redirect, tuple(self.exchanges), error)
@@ -106,27 +139,23 @@ async def _cyberark_steps(session: _Session, tenant: str, authorize_url: str, us
                           password: str) -> HttpResponse:
     start = await _security_call(session, f"{tenant}/Security/StartAuthentication",
                                  {"User": username, "Version": "1.0"}, "StartAuthentication")
-    levels = [level.get("Mechanisms") or [] for level in start.get("Challenges") or []]
-    token = None
-    for number, mechanisms in enumerate(levels[:MAX_LEVELS], start=1):
+    for number, mechanisms in enumerate(_challenge_levels(start)[:MAX_LEVELS], start=1):
         mechanism = _password_mechanism(mechanisms, number)
         advance = await _security_call(session, f"{tenant}/Security/AdvanceAuthentication", {
             "TenantId": start.get("TenantId"), "SessionId": start.get("SessionId"),
             "MechanismId": mechanism.get("MechanismId"), "Action": "Answer", "Answer": password,
         }, "AdvanceAuthentication")
         if advance.get("Summary") == "LoginSuccess":
-            token = advance.get("Token")
-            break
+            return await _authorize_with_session(session, authorize_url, advance.get("Token"))
         if advance.get("Summary") != "StartNextChallenge":
             raise LoginStopped(f"CyberArk answered the password with Summary "
-                               f"{advance.get('Summary')!r}, not LoginSuccess")
-    if token is None:
-        raise LoginStopped("CyberArk never answered LoginSuccess, so there is no session")
-    return await _authorize_with_session(session, authorize_url, token)
+                               f"{_shown(advance.get('Summary'))}, not LoginSuccess")
+    raise LoginStopped("CyberArk never answered LoginSuccess, so there is no session")
 
 
 async def _security_call(session: _Session, url: str, body: dict, label: str) -> dict:
-    """A /Security JSON call; CyberArk reports failure as HTTP 200 with `success: false`."""
+    """A /Security JSON call's Result; CyberArk reports failure as HTTP 200 with
+    `success: false`."""
     response = await session.send(HttpRequest("POST", url, (NATIVE_CLIENT,), json_body=body),
                                   label)
     data = response.json()
@@ -134,28 +163,39 @@ async def _security_call(session: _Session, url: str, body: dict, label: str) ->
         raise LoginStopped(f"CyberArk {label} answered HTTP {response.status} without a "
                            "JSON object")
     if data.get("success") is not True:
-        message = data.get("Message") or "no message"
+        message = _one_line(data.get("Message") or "no message")
         raise LoginStopped(f"CyberArk {label} refused the login: {message}")
-    result = data.get("Result")
-    return result if isinstance(result, dict) else {}
+    return _object(data.get("Result"), f"CyberArk {label}: Result", required=True)
 
 
-def _password_mechanism(mechanisms: list, level: int) -> dict:
+def _challenge_levels(start: dict) -> list[list[dict]]:
+    """StartAuthentication's challenge levels, each the list of mechanisms it offers."""
+    where = "CyberArk StartAuthentication: Challenges"
+    return [_objects(level.get("Mechanisms"), f"{where}[{number}].Mechanisms")
+            for number, level in enumerate(_objects(start.get("Challenges"), where))]
+
+
+def _password_mechanism(mechanisms: list[dict], level: int) -> dict:
     """The level's "UP" mechanism; a level without one needs a person."""
-    names = [str(m.get("Name")) for m in mechanisms if isinstance(m, dict)]
     for mechanism in mechanisms:
-        if isinstance(mechanism, dict) and mechanism.get("Name") == "UP":
+        if mechanism.get("Name") == "UP":
             return mechanism
-    offered = " or ".join(repr(name) for name in names) or "none"
+    offered = " or ".join(_shown(m.get("Name")) for m in mechanisms) or "none"
     what = "a second factor" if level > 1 else "a factor other than a password"
     raise LoginStopped(f"CyberArk asks for {what} (mechanism {offered}) at challenge level "
                        f"{level}, which needs a person: use the browser")
 
 
 async def _authorize_with_session(session: _Session, authorize_url: str,
-                                  token: str) -> HttpResponse:
+                                  token: object) -> HttpResponse:
     """Authorize with the `.ASPXAUTH` cookie the login set, or the bearer Token without one."""
-    headers = () if ".ASPXAUTH" in session.cookies else (("Authorization", f"Bearer {token}"),)
+    if session.sends_cookie(authorize_url, ".ASPXAUTH"):
+        headers: tuple[tuple[str, str], ...] = ()
+    elif isinstance(token, str) and token:
+        headers = (("Authorization", f"Bearer {token}"),)
+    else:
+        raise LoginStopped("CyberArk AdvanceAuthentication: LoginSuccess without a Token or an "
+                           ".ASPXAUTH cookie for the authorize URL")
     response = await session.send(HttpRequest("GET", authorize_url, headers), "authorize")
     if response.status not in REDIRECT_STATUSES:
         raise LoginStopped(f"CyberArk answered the authorize request with HTTP "
@@ -183,8 +223,8 @@ async def _pingone_steps(session: _Session, authorize_url: str, username: str,
     if flow.get("status") == "USERNAME_PASSWORD_REQUIRED":
         flow = await _check_password(session, flow, username, password)
     if flow.get("status") != "COMPLETED":
-        raise LoginStopped(f"PingOne's flow is in status {flow.get('status')!r}, which needs "
-                           "a person: use the browser")
+        raise LoginStopped(f"PingOne's flow is in status {_shown(flow.get('status'))}, which "
+                           "needs a person: use the browser")
     resume_url = flow.get("resumeUrl")
     if not isinstance(resume_url, str):
         raise LoginStopped("PingOne's completed flow has no resumeUrl")
@@ -232,11 +272,14 @@ def _flows_url(authorize_url: str, flow_id: str) -> str:
 
 async def _check_password(session: _Session, flow: dict, username: str,
                           password: str) -> dict:
-    """POST the usernamePassword.check action the flow links to."""
-    link = (flow.get("_links") or {}).get("usernamePassword.check") or {}
-    if not isinstance(link.get("href"), str):
+    """POST the usernamePassword.check action the flow links to (its `_links`, HAL style)."""
+    links = _object(flow.get("_links"), "PingOne's flow: _links")
+    link = _object(links.get("usernamePassword.check"),
+                   "PingOne's flow: _links.usernamePassword.check")
+    href = link.get("href")
+    if not isinstance(href, str):
         raise LoginStopped("PingOne's flow offers no usernamePassword.check action")
-    request = HttpRequest("POST", link["href"], (("Content-Type", PINGONE_CHECK_TYPE),),
+    request = HttpRequest("POST", href, (("Content-Type", PINGONE_CHECK_TYPE),),
                           json_body={"username": username, "password": password})
     return _flow_json(await session.send(request, "usernamePassword.check"))
 
@@ -250,18 +293,51 @@ def _flow_json(response: HttpResponse) -> dict:
 
 
 def _server_words(response: HttpResponse) -> str:
-    """The most specific message of an error body: PingOne's platform shape, an OAuth error
-    (RFC 6749 §5.2) with Cloudentity's hint, or the start of the text."""
+    """The most specific message of an error body, on one line: PingOne's platform shape, an
+    OAuth error (RFC 6749 §5.2) with Cloudentity's hint, or the start of the text."""
     data = response.json() or {}
     details = data.get("details")
     if isinstance(details, list) and details and isinstance(details[0], dict):
-        return str(details[0].get("message") or data.get("message"))
+        return _one_line(details[0].get("message") or data.get("message"))
     if data.get("error"):
         described = f"{data['error']}: {data.get('error_description') or 'no description'}"
         hint = data.get("error_hint")  # Cloudentity's specific reason
-        return f"{described} ({hint})" if hint else described
+        return _one_line(f"{described} ({hint})" if hint else described)
     text = data.get("message")
-    return str(text) if text else (response.body[:200] or "no body")
+    return _one_line(text if text else (response.body or "no body"))
+
+
+# --- Shapes of server JSON -----------------------------------------------------------------
+
+
+def _object(value: object, what: str, *, required: bool = False) -> dict:
+    """`value` when it is a JSON object, {} when absent (unless `required`); any other shape
+    stops the login, naming `what` was wrong."""
+    if value is None and not required:
+        return {}
+    if not isinstance(value, dict):
+        raise LoginStopped(f"{what} is {'missing' if value is None else 'not an object'}")
+    return value
+
+
+def _objects(value: object, what: str) -> list[dict]:
+    """`value` when it is a JSON array of objects; anything else stops the login."""
+    if value is None:
+        raise LoginStopped(f"{what} is missing")
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise LoginStopped(f"{what} is not a list of objects")
+    return value
+
+
+def _shown(value: object) -> str:
+    """A value from a server, quoted as Python shows it, on one short line."""
+    return _one_line(repr(value))
+
+
+def _one_line(text: object) -> str:
+    """A server's words on one line of at most MAX_MESSAGE_CHARS: the error is one line."""
+    words = " ".join(str(text).split())
+    return words if len(words) <= MAX_MESSAGE_CHARS else words[:MAX_MESSAGE_CHARS - 1] + "…"
 
 
 # --- HTML login forms ----------------------------------------------------------------------
