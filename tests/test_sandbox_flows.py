@@ -22,6 +22,7 @@ from sandbox_fixtures import (
 
 from pkce_tui.core.jwt import validate
 from pkce_tui.core.redirect import parse_redirect
+from pkce_tui.sandbox.pages import object_moved
 
 
 def query_of(url: str) -> dict[str, str]:
@@ -103,6 +104,59 @@ async def test_cyberark_login_form_completes_the_flow_in_a_browser(sandbox):
     assert query_of(back.headers["location"])["state"] == "state-123"
 
 
+async def test_cyberark_login_refuses_a_cloud_redirect_with_a_line_break(sandbox):
+    target = "Oauth2/Authorize/demo-app?bounce=x\r\nSet-Cookie: .ASPXAUTH=forged"
+    async with httpx.AsyncClient(base_url=sandbox.base_url) as browser:
+        refused = await browser.post("/cyberark/login", data={
+            "cloudRedirect": target, "username": "alice", "password": "pass"})
+        still_serving = await browser.get("/cyberark/OAuth2/Keys/demo-app")
+    assert refused.status_code == 400 and "location" not in refused.headers
+    assert "cloudRedirect" in refused.text and "forged" not in refused.headers.get(
+        "set-cookie", "")
+    assert still_serving.status_code == 200
+
+
+async def cyberark_signed_in(browser: httpx.AsyncClient) -> str:
+    """Sign alice in through the login API; the browser keeps .ASPXAUTH, the Token returns."""
+    native = {"X-IDAP-NATIVE-CLIENT": "true"}
+    start = (await browser.post("/cyberark/Security/StartAuthentication", headers=native,
+                                json={"User": "alice", "Version": "1.0"})).json()["Result"]
+    done = await browser.post("/cyberark/Security/AdvanceAuthentication", headers=native, json={
+        "TenantId": start["TenantId"], "SessionId": start["SessionId"], "Action": "Answer",
+        "MechanismId": start["Challenges"][0]["Mechanisms"][0]["MechanismId"],
+        "Answer": "pass"})
+    return done.json()["Result"]["Token"]
+
+
+async def test_cyberark_end_session_signs_out_and_returns_to_a_registered_uri(sandbox):
+    async with httpx.AsyncClient(base_url=sandbox.base_url) as browser:
+        token = await cyberark_signed_in(browser)
+        discovery = (await browser.get("/cyberark/demo-app/.well-known/openid-configuration"))
+        end_session = discovery.json()["end_session_endpoint"]
+        signed_out = await browser.get(end_session, params={
+            "post_logout_redirect_uri": REDIRECT_URI, "state": "bye"})
+        again = await browser.get(authorization().url(sandbox, "cyberark"))
+        whoami = await browser.post("/cyberark/Security/Whoami", json={},
+                                    headers={"Authorization": f"Bearer {token}"})
+    assert signed_out.status_code == 302
+    assert signed_out.headers["location"] == REDIRECT_URI + "?state=bye"
+    assert "Object moved" in signed_out.text
+    assert signed_out.headers["set-cookie"].startswith(".ASPXAUTH=")
+    assert "Max-Age=0" in signed_out.headers["set-cookie"]
+    assert again.headers["location"].startswith("/cyberark/login?")
+    assert whoami.json()["success"] is False
+
+
+@pytest.mark.parametrize("target", [None, "https://evil.example/callback"])
+async def test_cyberark_end_session_without_a_registered_target_shows_a_page(sandbox, target):
+    params = {"post_logout_redirect_uri": target} if target else {}
+    async with httpx.AsyncClient(base_url=sandbox.base_url) as browser:
+        response = await browser.get("/cyberark/oauth2/endsession/demo-app", params=params)
+    assert response.status_code == 200 and "location" not in response.headers
+    assert "Signed out" in response.text
+    assert "Max-Age=0" in response.headers["set-cookie"]
+
+
 @pytest.mark.parametrize("dialect", ["cloudentity", "generic"])
 async def test_form_login_wrong_password_shows_the_form_again(sandbox, client, dialect):
     page = await client.get(authorization().url(sandbox, dialect))
@@ -177,6 +231,35 @@ async def test_pingone_s256_required_refuses_plain_and_a_missing_method(sandbox,
         error = redirected_error(await client.get(request.url(sandbox, "pingone")))
         assert error["error"] == "invalid_request"
         assert "S256" in error["error_description"]
+
+
+@pytest.mark.parametrize(("policy", "client_id", "method", "accepted"), [
+    ("OPTIONAL", "demo-confidential", None, True),
+    ("REQUIRED", "demo-post", None, False),
+    ("REQUIRED", "demo-post", "plain", True),
+    ("S256_REQUIRED", "demo-public", "plain", False),
+    ("S256_REQUIRED", "demo-public", "S256", True),
+])
+async def test_pingone_enforces_each_clients_pkce_policy(sandbox, client, policy, client_id,
+                                                         method, accepted):
+    request = authorization(client_id, method)
+    if accepted:
+        assert "access_token" in await tokens(client, sandbox, "pingone", request)
+        return
+    error = redirected_error(await client.get(request.url(sandbox, "pingone")))
+    assert (error["error"], error["state"]) == ("invalid_request", "state-123")
+    assert "code_challenge" in error["error_description"]
+
+
+async def test_pingone_required_client_defaults_the_method_to_plain(sandbox, client):
+    request = authorization("demo-post", "plain", code_challenge_method=None)
+    assert "access_token" in await tokens(client, sandbox, "pingone", request)
+
+
+@pytest.mark.parametrize("dialect", ["cyberark", "cloudentity", "generic"])
+async def test_demo_post_pkce_is_optional_outside_pingone(sandbox, client, dialect):
+    body = await tokens(client, sandbox, dialect, authorization("demo-post", None))
+    assert "access_token" in body
 
 
 async def test_generic_refuses_plain_and_requires_the_method(sandbox, client):
@@ -274,6 +357,19 @@ async def test_pingone_unregistered_redirect_uri_is_a_platform_error(sandbox, cl
     url = authorization(redirect_uri="https://evil.example/cb").url(sandbox, "pingone")
     body = (await client.get(url)).json()
     assert body["code"] == "INVALID_DATA" and body["details"][0]["target"] == "redirect_uri"
+
+
+@pytest.mark.parametrize("dialect", DIALECT_NAMES)
+async def test_a_redirect_uri_with_a_line_break_is_not_registered(sandbox, client, dialect):
+    """urlsplit drops the CR/LF, so the path looks like /callback: it must still be refused."""
+    broken = REDIRECT_URI.replace("/callback", "/call\r\nback")
+    response = await client.get(authorization(redirect_uri=broken).url(sandbox, dialect))
+    assert response.status_code == 400 and "location" not in response.headers
+
+
+def test_object_moved_percent_encodes_what_cannot_go_into_a_header():
+    response = object_moved("/cyberark/a b\r\nSet-Cookie: x=1?é")
+    assert response.headers["location"] == "/cyberark/a%20b%0D%0ASet-Cookie:%20x=1?%C3%A9"
 
 
 @pytest.mark.parametrize("redirect_uri", ["http://localhost:1/callback",

@@ -9,6 +9,11 @@ Choices where the providers' documents leave room (see DIALECTS.md):
   the JWKS never lists: what a client sees right after a provider rotated its keys.
 - A failed PKCE check does not use up the code (a learner can retry with the right
   verifier); a reused code revokes the grant's tokens (RFC 6749 §4.1.2).
+- PKCE policies per client, in PingOne's terms: demo-public requires a challenge (pingone:
+  S256_REQUIRED), demo-confidential is OPTIONAL, demo-post is OPTIONAL but REQUIRED in
+  pingone, so each of PingOne's three policies can be tried (`directory.clients_for`).
+- CyberArk's EndSession ends the .ASPXAUTH session and goes back only to a registered
+  post_logout_redirect_uri; otherwise it answers a "Signed out" page.
 - Users: `alice`/`pass`, and `bob`/`pass` whose CyberArk login has a second level (OTP or
   EMAIL; answer 123456) to show what an API login cannot do alone.
 - PingOne's flow cookie is `interactionToken`, its session cookie `ST`; CyberArk's session

@@ -12,7 +12,13 @@ from starlette.routing import Route
 
 from pkce_tui.sandbox.context import SandboxContext
 from pkce_tui.sandbox.dialects import CYBERARK
-from pkce_tui.sandbox.directory import USERS, User, check_password
+from pkce_tui.sandbox.directory import (
+    USERS,
+    VISIBLE_ASCII,
+    User,
+    check_password,
+    redirect_uri_allowed,
+)
 from pkce_tui.sandbox.endpoints import CommonRoutes, oauth_errors
 from pkce_tui.sandbox.oauth import OAuthError, authorize_request
 from pkce_tui.sandbox.pages import login_page, message_page, object_moved
@@ -23,16 +29,19 @@ from pkce_tui.sandbox.web import (
     query_params,
     read_form,
     read_json_object,
+    with_query,
 )
 
 TENANT_ID = "ABC1234"
 SESSION_COOKIE = ".ASPXAUTH"
+COOKIE_PATH = "/cyberark"
 SECOND_FACTOR_CODE = "123456"
 FAILED = "Authentication (login or challenge) has failed. Please try again or contact your " \
          "system administrator."
 LOGIN_PATH = "/cyberark/login"
 LOGIN_TITLE = "CyberArk Identity sandbox"
 AUTHORIZE_PATH = CYBERARK.path("authorization_endpoint")
+END_SESSION_PATH = CYBERARK.path("end_session_endpoint")
 MECHANISM_PROMPTS = {
     "UP": ("Text", "Password", "Enter Password"),
     "OTP": ("Text", "Mobile Authenticator", "Enter the code from your authenticator app"),
@@ -73,7 +82,7 @@ def challenge_levels(user: User) -> list[list[dict]]:
 
 
 def session_cookie(session: str) -> str:
-    return f"{SESSION_COOKIE}={session}; path=/cyberark; HttpOnly; SameSite=Lax"
+    return f"{SESSION_COOKIE}={session}; path={COOKIE_PATH}; HttpOnly; SameSite=Lax"
 
 
 class CyberArkRoutes:
@@ -91,6 +100,7 @@ class CyberArkRoutes:
             Route("/cyberark/Security/Whoami", oauth_errors(CYBERARK, self.whoami),
                   methods=["GET", "POST"]),
             Route(AUTHORIZE_PATH, oauth_errors(CYBERARK, self.authorize)),
+            Route(END_SESSION_PATH, oauth_errors(CYBERARK, self.end_session)),
             Route(LOGIN_PATH, oauth_errors(CYBERARK, self.login_form)),
             Route(LOGIN_PATH, oauth_errors(CYBERARK, self.login_submit), methods=["POST"]),
             *CommonRoutes(self.ctx, CYBERARK).routes(),
@@ -170,6 +180,22 @@ class CyberArkRoutes:
             return grant
         return self.ctx.store.add_grant(authorize_request(self.ctx, CYBERARK, params))
 
+    async def end_session(self, request: Request) -> Response:
+        """Sign the browser out (OIDC RP-Initiated Logout §2): end its session, clear
+        .ASPXAUTH, and go back to `post_logout_redirect_uri` when it is registered; any other
+        target is not followed, and a short page says the user is signed out."""
+        params = query_params(request)
+        self.ctx.store.end_session("cyberark", request.cookies.get(SESSION_COOKIE))
+        target = params.get("post_logout_redirect_uri", "")
+        if redirect_uri_allowed(target):
+            state = params.get("state")
+            response = object_moved(with_query(target, [("state", state)]) if state else target)
+        else:
+            response = message_page("Signed out", "You are signed out of the CyberArk "
+                                    "Identity sandbox.", status=200)
+        response.delete_cookie(SESSION_COOKIE, path=COOKIE_PATH, httponly=True, samesite="lax")
+        return response
+
     async def login_form(self, request: Request) -> Response:
         target = query_params(request).get("cloudRedirect", "")
         return login_page(LOGIN_TITLE, LOGIN_PATH, {"cloudRedirect": target})
@@ -180,7 +206,8 @@ class CyberArkRoutes:
         target = form.get("cloudRedirect", "")
         if not _is_authorize_path(target):
             return message_page("Bad request", "cloudRedirect must be an OAuth2/Authorize "
-                                "path of this tenant.", status=400)
+                                "path of this tenant, without spaces or control characters.",
+                                status=400)
         user = check_password(form.get("username", ""), form.get("password", ""))
         if user is None:
             return login_page(LOGIN_TITLE, LOGIN_PATH, {"cloudRedirect": target},
@@ -198,8 +225,10 @@ def _new_package(session_id: str, auth: AuthSession) -> Response:
 
 
 def _is_authorize_path(target: str) -> bool:
-    """Whether the login may send the browser to `target`: only this tenant's authorize."""
-    return target.lower().startswith("oauth2/authorize/") and "//" not in target
+    """Whether the login may send the browser to `target`: only this tenant's authorize, as
+    URI text (no spaces or control characters, which could not go into the Location)."""
+    return target.lower().startswith("oauth2/authorize/") and "//" not in target \
+        and VISIBLE_ASCII.fullmatch(target) is not None
 
 
 def _refusal(request: Request, body: dict | None) -> str | None:

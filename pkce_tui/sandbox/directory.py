@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from pkce_tui.core.errors import InputError
+
 DEMO_SECRET = "demo-secret"
 EXAMPLE_REDIRECT_URI = "https://app.example.test/callback"
+#: What a URI may hold as sent (RFC 3986 §2): printable ASCII, no space.
+VISIBLE_ASCII = re.compile(r"[!-~]+")
 
 
 @dataclass(frozen=True)
@@ -40,20 +45,44 @@ USERS = {
 
 
 def clients_for(dialect: str) -> dict[str, Client]:
-    """The three demo clients; PingOne's public client is set to S256_REQUIRED."""
+    """The three demo clients; their names and client authentication are the same everywhere.
+
+    Their PKCE policies, in PingOne's terms (`pkceEnforcement`), so each can be tried there:
+    - demo-public: a challenge is required; in pingone S256_REQUIRED (plain is refused).
+    - demo-confidential: OPTIONAL; a challenge is checked only when one was sent.
+    - demo-post: OPTIONAL; in pingone REQUIRED (a challenge must be sent, plain is allowed
+      and is the method when none is named).
+    """
+    pingone = dialect == "pingone"
     clients = (
-        Client("demo-public", None, "none", pkce_required=True,
-               s256_required=dialect == "pingone"),
+        Client("demo-public", None, "none", pkce_required=True, s256_required=pingone),
         Client("demo-confidential", DEMO_SECRET, "client_secret_basic", pkce_required=False),
-        Client("demo-post", DEMO_SECRET, "client_secret_post", pkce_required=False),
+        Client("demo-post", DEMO_SECRET, "client_secret_post", pkce_required=pingone),
     )
     return {client.client_id: client for client in clients}
 
 
+#: Every dialect registers the same client ids.
+CLIENT_IDS = tuple(clients_for("generic"))
+
+
+def check_client_id(client_id: str) -> str:
+    """`client_id` when the sandbox registers it, else an `InputError` listing the known ones."""
+    if client_id not in CLIENT_IDS:
+        raise InputError(f"unknown client {client_id!r}; known: {', '.join(CLIENT_IDS)}")
+    return client_id
+
+
 def redirect_uri_allowed(uri: str) -> bool:
-    """Any loopback http URI with path /callback (RFC 8252 §7.3, any port), or the example app."""
+    """Any loopback http URI with path /callback (RFC 8252 §7.3, any port), or the example app.
+
+    A URI with spaces or control characters is never registered: urlsplit drops tabs and line
+    breaks before parsing, so the check would pass a URI that cannot go into a header.
+    """
     if uri == EXAMPLE_REDIRECT_URI:
         return True
+    if not VISIBLE_ASCII.fullmatch(uri):
+        return False
     try:
         parts = urlsplit(uri)
         host = parts.hostname or ""

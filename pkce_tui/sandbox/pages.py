@@ -7,10 +7,14 @@ so a script or a stand-in browser can fill them as a person would.
 from __future__ import annotations
 
 from html import escape
+from urllib.parse import quote
 
 from starlette.responses import HTMLResponse, Response
 
 HTML_TYPE = "text/html; charset=utf-8"
+#: What a Location keeps as it is; the rest is percent-encoded, as Starlette's
+#: RedirectResponse (the other dialects' redirects) does it.
+LOCATION_SAFE = ":/%#?=@[]!$&'()*+,;"
 
 
 def login_page(title: str, action: str, hidden: dict[str, str], *, error: str | None = None,
@@ -61,7 +65,12 @@ def object_moved_page(location: str) -> str:
 
 
 def object_moved(location: str, headers: dict[str, str] | None = None) -> Response:
-    """A 302 to `location` with the "Object moved" page, as CyberArk (IIS) sends it."""
+    """A 302 to `location` with the "Object moved" page, as CyberArk (IIS) sends it.
+
+    Spaces, control and non-ASCII characters are percent-encoded, so no value can end the
+    Location header early (a CR/LF would) or slip another header in.
+    """
+    location = quote(location, safe=LOCATION_SAFE)
     response = Response(object_moved_page(location).encode("utf-8"), status_code=302,
                         headers={"Location": location, **(headers or {})})
     response.headers["Content-Type"] = HTML_TYPE

@@ -135,6 +135,11 @@ class Store:
         found = self.sessions.get(session or "")
         return found[1] if found and found[0] == dialect else None
 
+    def end_session(self, dialect: str, session: str | None) -> None:
+        """Forget `session` if it is a login session at `dialect` (a sign-out)."""
+        if self.session_user(dialect, session) is not None:
+            del self.sessions[session or ""]
+
     def add_login(self, login_id: str, login: object) -> None:
         """Keep a dialect's login in progress (a CyberArk auth session, a PingOne flow)."""
         _bound(self.logins)
