@@ -1,20 +1,29 @@
 """The sandbox as a server: loopback only, its URLs, discovery and JWKS per dialect, the log,
-the key file, CyberArk's case-insensitive paths, and `run_foreground`."""
+the key file, CyberArk's case-insensitive paths, stopping cleanly, and `run_foreground`."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
 import pytest
-from sandbox_fixtures import DIALECT_NAMES
+from sandbox_fixtures import (
+    DIALECT_NAMES,
+    REDIRECT_URI,
+    authorization,
+    authorization_code,
+    exchange_code,
+)
 
 from pkce_tui.core.errors import InputError
 from pkce_tui.sandbox import FAULTS, Sandbox
+from pkce_tui.sandbox.app import log_safe, request_target
 from pkce_tui.sandbox.keys import load_or_create_key
 
 EXPECTED_ISSUERS = {
@@ -76,6 +85,38 @@ async def test_cyberark_paths_ignore_case(sandbox, path):
     assert "keys" in response.json()
 
 
+NATIVE_CLIENT = {"X-IDAP-NATIVE-CLIENT": "true"}
+#: How each endpoint is called, and what it answers once its path is found (never 404).
+CYBERARK_CALLS = {
+    "Token": ("POST", {"data": {"grant_type": "authorization_code", "code": "unknown",
+                                "redirect_uri": REDIRECT_URI, "client_id": "demo-public"}}, 400),
+    "Authorize": ("GET", {"params": authorization().params}, 302),
+    "StartAuthentication": ("POST", {"json": {"User": "alice", "Version": "1.0"},
+                                     "headers": NATIVE_CLIENT}, 200),
+    "AdvanceAuthentication": ("POST", {"json": {"SessionId": "unknown"},
+                                       "headers": NATIVE_CLIENT}, 200),
+}
+
+
+@pytest.mark.parametrize(("endpoint", "path"), [
+    ("Token", "/cyberark/oauth2/token/demo-app"),
+    ("Token", "/cyberark/OAUTH2/tOkEn/demo-app"),
+    ("Authorize", "/cyberark/oauth2/authorize/demo-app"),
+    ("Authorize", "/cyberark/Oauth2/AUTHORIZE/demo-app"),
+    ("StartAuthentication", "/cyberark/security/startauthentication"),
+    ("StartAuthentication", "/cyberark/SECURITY/StartAuthentication"),
+    ("AdvanceAuthentication", "/cyberark/security/advanceauthentication"),
+    ("AdvanceAuthentication", "/cyberark/Security/ADVANCEauthentication"),
+])
+async def test_cyberark_login_api_token_and_authorize_paths_ignore_case(sandbox, endpoint, path):
+    method, arguments, status = CYBERARK_CALLS[endpoint]
+    async with httpx.AsyncClient() as client:
+        response = await client.request(method, sandbox.base_url + path, **arguments)
+    assert response.status_code == status, response.text
+    if endpoint.endswith("Authentication"):
+        assert response.json()["Result"]["Summary"] in ("NewPackage", "Failure")
+
+
 async def test_pingone_paths_are_case_sensitive(sandbox):
     async with httpx.AsyncClient() as client:
         response = await client.get(sandbox.base_url + "/pingone/demo-env/as/JWKS")
@@ -88,6 +129,27 @@ async def test_log_has_method_path_status_and_no_query():
         async with httpx.AsyncClient() as client:
             await client.get(sandbox.base_url + "/generic/authorize?client_id=x&state=secret")
     assert lines == ["GET /generic/authorize 400"]
+
+
+async def test_log_writes_the_path_as_sent_so_one_request_is_one_line():
+    lines: list[str] = []
+    with Sandbox(dialects=("generic",), log=lines.append) as sandbox:
+        async with httpx.AsyncClient() as client:
+            await client.get(sandbox.base_url + "/x%0AGET%20/fake%20200?code=abc")
+    assert lines == ["GET /x%0AGET%20/fake%20200 404"]
+
+
+@pytest.mark.parametrize(("scope", "logged"), [
+    ({"path": "/a\nb", "raw_path": b"/a\nb c\x7f\xff"}, "/a\\x0ab\\x20c\\x7f\\xff"),
+    ({"path": "/a", "raw_path": b"/a?code=secret"}, "/a"),
+    ({"path": "/a\r\nGET /b"}, "/a%0D%0AGET%20/b"),
+])
+def test_request_target_is_one_printable_field_without_the_query(scope, logged):
+    assert request_target(scope) == logged
+
+
+def test_log_safe_keeps_printable_ascii():
+    assert log_safe(b"/OAuth2/Token/demo-app%3F~") == "/OAuth2/Token/demo-app%3F~"
 
 
 async def test_only_the_chosen_dialects_are_served():
@@ -117,6 +179,44 @@ def test_unreadable_key_file_is_an_input_error(tmp_path):
         load_or_create_key(str(key_file))
 
 
+def test_key_file_in_a_missing_directory_is_an_input_error(tmp_path):
+    with pytest.raises(InputError, match="cannot write key file .*: no such directory"):
+        load_or_create_key(str(tmp_path / "missing" / "key.pem"))
+
+
+async def test_stop_ends_a_slow_token_request_at_once_with_503_and_no_traceback(client, capfd):
+    with Sandbox(dialects=("generic",)) as sandbox:
+        request = authorization(sandbox_fault="slow_token", sandbox_delay="30")
+        code = await authorization_code(client, sandbox, "generic", request)
+        pending = asyncio.create_task(exchange_code(client, sandbox, "generic", code, request))
+        await asyncio.sleep(0.5)
+        started = time.monotonic()
+        await asyncio.to_thread(sandbox.stop)
+        stopped_in = time.monotonic() - started
+        response = await pending
+    assert stopped_in < 1.0
+    assert response.status_code == 503
+    assert response.json()["error"] == "temporarily_unavailable"
+    assert capfd.readouterr().err == ""
+
+
+async def test_stop_answers_a_request_still_sending_its_body_without_a_traceback(capfd):
+    async def endless_body():
+        yield b"grant_type="
+        await asyncio.sleep(30)
+
+    with Sandbox(dialects=("generic",)) as sandbox:
+        async with httpx.AsyncClient() as client:
+            pending = asyncio.create_task(client.post(
+                sandbox.base_url + "/generic/token", content=endless_body(),
+                headers={"Content-Type": "application/x-www-form-urlencoded"}))
+            await asyncio.sleep(0.5)
+            await asyncio.to_thread(sandbox.stop)
+            pending.cancel()
+    err = capfd.readouterr().err
+    assert "Traceback" not in err and "Exception in ASGI application" not in err
+
+
 def test_stop_is_idempotent_and_frees_the_port():
     sandbox = Sandbox(dialects=("generic",)).start()
     url = sandbox.base_url
@@ -124,6 +224,12 @@ def test_stop_is_idempotent_and_frees_the_port():
     sandbox.stop()
     with pytest.raises(httpx.ConnectError):
         httpx.get(url + "/generic/jwks")
+
+
+def test_a_fault_for_an_unknown_client_is_refused_naming_the_known_ones(sandbox):
+    with pytest.raises(InputError, match="unknown client 'nobody'; known: demo-public, "
+                                         "demo-confidential, demo-post"):
+        sandbox.set_client_fault("nobody", "wrong_aud")
 
 
 def test_faults_are_described():

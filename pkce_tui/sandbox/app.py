@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from functools import partial
+from urllib.parse import quote
 
 from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pkce_tui.core.errors import InputError
@@ -39,9 +42,10 @@ def check_dialects(dialects: tuple[str, ...]) -> tuple[str, ...]:
 
 def build_app(ctx: SandboxContext, dialects: tuple[str, ...],
               log: Callable[[str], None] | None = None) -> ASGIApp:
-    """The Starlette app for `dialects`, wrapped in CyberArk's path folding and the log."""
+    """The Starlette app for `dialects`, wrapped in CyberArk's path folding, the answer to
+    requests cut off by a stop, and the log."""
     routes = [route for name in check_dialects(dialects) for route in ROUTES[name](ctx).routes()]
-    app: ASGIApp = CyberArkPathCase(Starlette(routes=routes))
+    app: ASGIApp = AnswerWhenStopped(CyberArkPathCase(Starlette(routes=routes)))
     return RequestLog(app, log) if log else app
 
 
@@ -66,8 +70,56 @@ class CyberArkPathCase:
         await self.app(scope, receive, send)
 
 
+class StatusNote:
+    """An ASGI `send` that notes the response status as it passes through."""
+
+    def __init__(self, send: Send):
+        self.send = send
+        self.status: int | None = None
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+        await self.send(message)
+
+
+class AnswerWhenStopped:
+    """ASGI middleware answering 503 for a request the server cancels as it stops.
+
+    uvicorn cancels what still runs when its grace period ends (a client still sending its
+    body); answered here, the client gets a response and the console no traceback.
+    """
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        noted = StatusNote(send)
+        try:
+            await self.app(scope, receive, noted)
+        except asyncio.CancelledError:
+            if scope["type"] != "http" or noted.status is not None:
+                raise
+            await PlainTextResponse("The sandbox stopped.", status_code=503)(scope, receive, send)
+
+
+def log_safe(raw: bytes) -> str:
+    """`raw` as one log field: every byte outside printable ASCII, and the space, as `\\xNN`."""
+    return "".join(chr(byte) if 0x20 < byte < 0x7F else f"\\x{byte:02x}" for byte in raw)
+
+
+def request_target(scope: Scope) -> str:
+    """The path as the client sent it, still percent-encoded, so a decoded `%0A` cannot start
+    a forged line; servers that give no `raw_path` get the decoded path encoded again."""
+    raw = scope.get("raw_path") or quote(scope["path"]).encode("ascii")
+    return log_safe(raw.partition(b"?")[0])
+
+
 class RequestLog:
-    """ASGI middleware logging one line per request: method, path, status; never the query."""
+    """ASGI middleware logging one line per request: method, path as sent, status.
+
+    Never the query string: it carries codes, states and, from careless clients, secrets.
+    """
 
     def __init__(self, app: ASGIApp, log: Callable[[str], None]):
         self.app = app
@@ -77,15 +129,9 @@ class RequestLog:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        status = 500
-
-        async def send_and_note(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
+        noted = StatusNote(send)
         try:
-            await self.app(scope, receive, send_and_note)
+            await self.app(scope, receive, noted)
         finally:
-            self.log(f"{scope['method']} {scope['path']} {status}")
+            method = log_safe(scope["method"].encode("utf-8"))
+            self.log(f"{method} {request_target(scope)} {noted.status or 500}")

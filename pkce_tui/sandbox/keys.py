@@ -22,15 +22,34 @@ def generate_key() -> RSAKey:
 
 
 def load_or_create_key(path: str) -> RSAKey:
-    """The private key in `path` (PEM or JWK); a new one is written there (mode 0600) if absent."""
+    """The private key in `path` (PEM or JWK); a new one is written there (mode 0600) if absent.
+
+    A file that cannot be read or written is an `InputError` naming the key file, so the
+    command reports a bad `--key-file` (exit 2) rather than a failure to listen.
+    """
     file = Path(path)
     if not file.exists():
         key = generate_key()
+        _write_private_key(file, key)
+        return key
+    return _import_private_key(file)
+
+
+def _write_private_key(file: Path, key: RSAKey) -> None:
+    """Create `file` readable by its owner only and write `key` there as PEM."""
+    try:
         descriptor = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "wb") as out:
             out.write(key.as_pem(private=True))
-        return key
-    return _import_private_key(file)
+    except OSError as exc:
+        raise InputError(f"cannot write key file {file}: {_reason(exc)}") from exc
+
+
+def _reason(exc: OSError) -> str:
+    """Why a file could not be created, in words that point at the fix."""
+    if isinstance(exc, FileNotFoundError):
+        return "no such directory"
+    return (exc.strerror or str(exc)).lower()
 
 
 def _import_private_key(file: Path) -> RSAKey:

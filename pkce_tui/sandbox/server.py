@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
+import os
 import socket
 import sys
 import threading
@@ -16,6 +18,7 @@ from pkce_tui.core.errors import InputError, PkceTuiError
 from pkce_tui.sandbox.app import build_app
 from pkce_tui.sandbox.context import SandboxContext
 from pkce_tui.sandbox.dialects import DIALECTS
+from pkce_tui.sandbox.directory import check_client_id
 from pkce_tui.sandbox.faults import check_fault
 from pkce_tui.sandbox.keys import SigningKeys, generate_key, load_or_create_key
 
@@ -59,6 +62,7 @@ class Sandbox:
         """Bind, serve from a background thread with its own event loop, return once listening."""
         sock = self._bind()
         self.context.base_url = self._url_of(sock)
+        self.context.closing.clear()
         config = uvicorn.Config(self._app, log_level="warning", access_log=False,
                                 lifespan="off", timeout_graceful_shutdown=1)
         self._server = uvicorn.Server(config)
@@ -101,7 +105,12 @@ class Sandbox:
             raise OSError(f"the sandbox did not start listening on {self.base_url}")
 
     def stop(self) -> None:
-        """Stop serving and wait for the thread to end; stopping twice is harmless."""
+        """Stop serving and wait for the thread to end; stopping twice is harmless.
+
+        `closing` is set first so deliberate waits (slow_token) end at once with a 503, and
+        the server's grace period has nothing left to cancel.
+        """
+        self.context.closing.set()
         if self._server is not None:
             self._server.should_exit = True
         if self._thread is not None:
@@ -133,7 +142,11 @@ class Sandbox:
         return self.base_url + DIALECTS[dialect].issuer_path
 
     def set_client_fault(self, client_id: str, fault: str | None) -> None:
-        """Switch a fault on for every request of `client_id` (all dialects), or off with None."""
+        """Switch a fault on for every request of `client_id` (all dialects), or off with None.
+
+        An unknown client id is an InputError: a fault set for it would silently never fire.
+        """
+        check_client_id(client_id)
         if fault is None:
             self.context.client_faults.pop(client_id, None)
             return
@@ -145,8 +158,8 @@ def run_foreground(host: str, port: int, dialect: str | None, key_file: str | No
     """`pkce-tui sandbox`: print the base URL first, then the issuers, then one line per request.
 
     `client_faults` pairs a client id with a fault for every grant of that client. Returns 0
-    after ctrl+c, 2 for bad options (a non-loopback host, an unknown dialect or fault, an
-    unreadable key file), 1 when the port cannot be bound.
+    after ctrl+c, 2 for bad options (a non-loopback host, an unknown dialect, client or fault,
+    a key file that cannot be read or written), 1 when the port cannot be bound.
     """
     dialects = (dialect,) if dialect else ALL_DIALECTS
     announced = threading.Event()
@@ -187,4 +200,25 @@ def _serve_until_interrupted(sandbox: Sandbox) -> int:
 
 
 def _print_line(line: str) -> None:
-    print(line, flush=True)
+    """Print one line of the foreground output.
+
+    When the reader of stdout goes away (`pkce-tui sandbox | head -1` keeps only the URL), the
+    sandbox keeps serving: the user started a server and may be using it, and the request
+    log is only a courtesy. stdout is pointed at os.devnull (as Python's documentation on
+    SIGPIPE advises) so later lines and the flush at exit are dropped quietly, and stderr
+    says once why the log stopped.
+    """
+    try:
+        print(line, flush=True)
+    except BrokenPipeError:
+        _stop_printing()
+
+
+def _stop_printing() -> None:
+    """Send stdout to os.devnull and say on stderr, if it is still there, why the log stopped."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    with contextlib.suppress(OSError):
+        print("pkce-tui sandbox: stdout was closed; requests are no longer logged",
+              file=sys.stderr, flush=True)

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 
 from pkce_tui.sandbox.context import SandboxContext
@@ -63,10 +62,14 @@ def _client_grant(grant: Grant | None, dialect: Dialect, client: Client, credent
 
 
 async def _apply_faults(ctx: SandboxContext, client: Client, grant: Grant) -> None:
-    """slow_token, token_500 and invalid_grant_once, in that order, when switched on."""
+    """slow_token, token_500 and invalid_grant_once, in that order, when switched on.
+
+    slow_token's wait ends early with a 503 when the sandbox stops, so stopping is prompt.
+    """
     faults = ctx.faults_for(client.client_id, grant)
-    if "slow_token" in faults:
-        await asyncio.sleep(grant.delay)
+    if "slow_token" in faults and not await ctx.pause(grant.delay):
+        raise OAuthError("temporarily_unavailable", "the sandbox is stopping; the slow_token "
+                         "wait was cut short", status=503)
     if "token_500" in faults:
         raise OAuthError("server_error", "the token endpoint failed (sandbox fault token_500)",
                          status=500)

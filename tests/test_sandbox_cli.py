@@ -1,0 +1,119 @@
+"""`pkce-tui sandbox` as a user runs it: bad options refused in one line (exit 2) before
+anything is bound, ctrl+c with a request in flight, and a reader of stdout that goes away."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from types import SimpleNamespace
+
+import httpx
+from conftest import free_port
+from sandbox_fixtures import authorization, authorization_code
+
+SANDBOX = [sys.executable, "-m", "pkce_tui.cli", "sandbox"]
+CLOSED_NOTICE = "pkce-tui sandbox: stdout was closed; requests are no longer logged"
+
+
+def start(*options: str) -> tuple[subprocess.Popen, str]:
+    """`pkce-tui sandbox --dialect generic OPTIONS` running, and its base URL (stdout line 1)."""
+    process = subprocess.Popen([*SANDBOX, "--dialect", "generic", *options],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return process, process.stdout.readline().strip()
+
+
+def interrupt(process: subprocess.Popen) -> tuple[int, str]:
+    """ctrl+c, then the exit code and everything the process wrote to stderr."""
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=15)
+    return process.returncode, err
+
+
+def refused(*options: str) -> subprocess.CompletedProcess:
+    return subprocess.run([*SANDBOX, *options], capture_output=True, text=True, timeout=30)
+
+
+def test_a_key_file_in_a_missing_directory_is_named_and_exits_2(tmp_path):
+    result = refused("--key-file", str(tmp_path / "missing" / "k.pem"))
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"pkce-tui sandbox: cannot write key file {tmp_path / 'missing' / 'k.pem'}: "
+        "no such directory"]
+
+
+def test_a_fault_for_an_unknown_client_is_refused_with_the_known_clients():
+    result = refused("--fault", "nobody=wrong_aud")
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.splitlines() == [
+        "pkce-tui sandbox: unknown client 'nobody'; known: demo-public, demo-confidential, "
+        "demo-post"]
+
+
+def test_a_non_loopback_host_is_refused_in_one_line_before_binding():
+    """The port is held on 0.0.0.0: a sandbox that tried to bind it would fail to listen
+    (exit 1); exit 2 with the loopback message shows it never tried."""
+    with socket.socket() as holder:
+        holder.bind(("0.0.0.0", 0))
+        holder.listen()
+        result = refused("--host", "0.0.0.0", "--port", str(holder.getsockname()[1]))
+    assert result.returncode == 2 and result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and "not a loopback address" in lines[0]
+
+
+async def test_ctrl_c_during_a_slow_token_request_exits_0_without_a_traceback(client):
+    process, base_url = start()
+    try:
+        request = authorization(sandbox_fault="slow_token", sandbox_delay="30")
+        code = await authorization_code(client, SimpleNamespace(base_url=base_url), "generic",
+                                        request)
+        form = {"grant_type": "authorization_code", "code": code, "client_id": "demo-public",
+                "redirect_uri": request.params["redirect_uri"],
+                "code_verifier": request.verifier}
+        answers: list[httpx.Response] = []
+        in_flight = threading.Thread(target=lambda: answers.append(
+            httpx.post(base_url + "/generic/token", data=form, timeout=20)))
+        in_flight.start()
+        time.sleep(0.5)
+        started = time.monotonic()
+        exit_code, err = interrupt(process)
+        in_flight.join(timeout=20)
+    finally:
+        process.kill()
+    assert (exit_code, err) == (0, "")
+    assert time.monotonic() - started < 5
+    assert [answer.status_code for answer in answers] == [503]
+
+
+def test_a_closed_stdout_stops_the_log_and_the_sandbox_keeps_serving():
+    process, base_url = start()
+    try:
+        process.stdout.close()
+        statuses = [httpx.get(base_url + "/generic/jwks", timeout=5).status_code
+                    for _ in range(3)]
+        exit_code, err = interrupt(process)
+    finally:
+        process.kill()
+    assert statuses == [200, 200, 200]
+    assert exit_code == 0
+    assert err.splitlines() == [CLOSED_NOTICE]
+
+
+def test_a_reader_gone_before_the_url_is_printed_leaves_the_sandbox_serving():
+    """`pkce-tui sandbox | head -0`: the first line already meets a closed pipe."""
+    port = free_port()
+    process = subprocess.Popen([*SANDBOX, "--dialect", "generic", "--port", str(port)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        process.stdout.close()
+        first_err_line = process.stderr.readline()
+        status = httpx.get(f"http://127.0.0.1:{port}/generic/jwks", timeout=5).status_code
+        exit_code, err = interrupt(process)
+    finally:
+        process.kill()
+    assert first_err_line == CLOSED_NOTICE + "\n"
+    assert (status, exit_code, err) == (200, 0, "")
