@@ -35,6 +35,14 @@ def sandbox():
         yield running
 
 
+@pytest.fixture
+def copied(monkeypatch) -> list[str]:
+    """What reached the system clipboard."""
+    values: list[str] = []
+    monkeypatch.setattr(pyperclip, "copy", values.append)
+    return values
+
+
 def sandbox_config(sandbox: Sandbox, name: str = "sandbox-cyberark-public", **changes):
     profile = profiles.builtin_profiles()[name]
     return replace(FlowConfig(**profile.config_fields(sandbox.base_url)), **changes)
@@ -206,9 +214,7 @@ async def test_loopback_listener_receives_the_browser(sandbox, monkeypatch):
         assert app.flow.result("redirect").data["iss"] == config.issuer
 
 
-async def test_copy_puts_the_authorize_url_on_the_clipboard(sandbox, monkeypatch):
-    copied: list[str] = []
-    monkeypatch.setattr(pyperclip, "copy", copied.append)
+async def test_copy_puts_the_authorize_url_on_the_clipboard(sandbox, copied):
     app = make_app(sandbox)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("f5")
@@ -222,9 +228,7 @@ async def test_copy_puts_the_authorize_url_on_the_clipboard(sandbox, monkeypatch
         assert app.clipboard == url and copied == [url]
 
 
-async def test_copy_offers_the_raw_tokens_masked_in_the_list_until_revealed(sandbox, monkeypatch):
-    copied: list[str] = []
-    monkeypatch.setattr(pyperclip, "copy", copied.append)
+async def test_copy_offers_the_raw_tokens_masked_in_the_list_until_revealed(sandbox, copied):
     app = make_app(sandbox)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("f5")
