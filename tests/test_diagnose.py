@@ -179,6 +179,11 @@ def test_invalid_grant_long_after_the_redirect_is_an_expired_code():
     assert ids(state_with(results)) == ["code_expired"]
 
 
+def test_invalid_grant_that_nothing_sent_explains_says_so():
+    results = {**authorized(), "token": token_failure("invalid_grant")}
+    assert ids(state_with(results)) == ["invalid_grant_unexplained"]
+
+
 @pytest.mark.parametrize(("check", "detail", "expected"), [
     ("signature", "does not verify", "signature_invalid"),
     ("kid", "kid k9 not in the JWKS", "kid_not_found"),

@@ -243,7 +243,19 @@ def _names_another_auth_method(description: str, sent: str) -> bool:
 
 
 def _invalid_grant(state: FlowState) -> Iterator[Diagnosis]:
-    """Name the cause of a bare invalid_grant from what authorize and token really sent."""
+    """Name the cause of a bare invalid_grant; say so when nothing sent explains it."""
+    causes = list(_invalid_grant_causes(state))
+    yield from causes or [Diagnosis(
+        "invalid_grant_unexplained", "token", "error",
+        "the server refused the code although the token request matches the authorize "
+        "request: the code may have been redeemed or revoked elsewhere (another tab, a "
+        "retrying proxy), or the server applies a rule of its own",
+        "run the flow again from authorize for a fresh code; if it repeats, read the "
+        "server's error_description and logs (RFC 6749 §5.2)")]
+
+
+def _invalid_grant_causes(state: FlowState) -> Iterator[Diagnosis]:
+    """The causes of an invalid_grant that what authorize and token really sent reveal."""
     form = _sent_form(state)
     authorize_request = state.value("authorize")
     authorize_redirect = authorize_request.redirect_uri if authorize_request else None
