@@ -4,6 +4,8 @@ the request sent exactly as built."""
 from __future__ import annotations
 
 import asyncio
+import tracemalloc
+import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
@@ -93,6 +95,34 @@ async def test_a_transcript_records_an_endless_body_cut_at_max_body_bytes():
         await get(url, timeout=5, event_hooks=transcript.event_hooks())
     [exchange] = transcript.exchanges
     assert exchange.response.body == "x" * MAX_BODY_BYTES
+
+
+BOMB_BYTES = 400 * 1024 * 1024  # what the compressed body expands to
+
+
+async def gzip_bomb(writer: asyncio.StreamWriter) -> None:
+    """A small gzip body that expands to BOMB_BYTES of zeros."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)  # 31: the gzip container
+    chunk = bytes(1024 * 1024)
+    body = b"".join(packer.compress(chunk) for _ in range(BOMB_BYTES // len(chunk)))
+    body += packer.flush()
+    writer.write(STATUS_LINE + b"Content-Encoding: gzip\r\n"
+                 + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+    await writer.drain()
+
+
+async def test_a_transcript_never_holds_more_of_a_compressed_body_than_send_reads():
+    transcript = Transcript()
+    async with serving(gzip_bomb) as url:
+        tracemalloc.start()
+        try:
+            response = await get(url, timeout=5, event_hooks=transcript.event_hooks())
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    [exchange] = transcript.exchanges
+    assert len(response.body) == len(exchange.response.body) == MAX_BODY_BYTES
+    assert peak < BOMB_BYTES / 2  # decoded chunk by chunk and cut, never expanded whole
 
 
 async def test_a_transcript_records_the_timeout_as_the_exchanges_error():

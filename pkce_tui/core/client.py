@@ -18,6 +18,9 @@ from pkce_tui.core.errors import NetworkError
 from pkce_tui.core.http import MAX_BODY_BYTES, HttpRequest, HttpResponse
 
 DEFAULT_TIMEOUT = 10.0
+#: A response extension: called with the body `send` read, so a response hook that records the
+#: exchange gets the body without reading (and decompressing) it a second time, unbounded.
+RECORD_BODY = "pkce_tui.record_body"
 
 
 def new_client(*, insecure: bool = False, timeout: float = DEFAULT_TIMEOUT,
@@ -25,9 +28,9 @@ def new_client(*, insecure: bool = False, timeout: float = DEFAULT_TIMEOUT,
                event_hooks: dict | None = None) -> httpx.AsyncClient:
     """The client every network step uses: TLS verified unless `insecure`, no redirects.
 
-    `event_hooks` lets a transcript record every exchange as it goes on the wire; the response
-    hooks see a body cut at MAX_BODY_BYTES, since a hook that reads it whole must not read an
-    endless one.
+    `event_hooks` lets a transcript record every exchange as it goes on the wire. Response
+    hooks must not read the body: they get it through the RECORD_BODY extension once `send`
+    has read it, bounded. The raw stream is capped at MAX_BODY_BYTES all the same.
     """
     hooks = event_hooks or {}
     return httpx.AsyncClient(
@@ -79,9 +82,12 @@ async def _exchange(client: httpx.AsyncClient,
         built.headers.pop("Cookie", None)  # added from the client's jar, not by the caller
     response = await client.send(built, stream=True, follow_redirects=False)
     try:
-        return response, await _read_body(response)
+        body = await _read_body(response)
     finally:
         await response.aclose()
+    if (record := response.extensions.get(RECORD_BODY)) is not None:
+        record(body)
+    return response, body
 
 
 async def _read_body(response: httpx.Response) -> bytes:

@@ -8,13 +8,14 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import replace
+from functools import partial
 from urllib.parse import parse_qsl
 
 import httpx
 
 from pkce_tui.core import client
 from pkce_tui.core.errors import NetworkError
-from pkce_tui.core.http import MAX_BODY_BYTES, Exchange, HttpRequest, HttpResponse
+from pkce_tui.core.http import Exchange, HttpRequest, HttpResponse
 from pkce_tui.core.redaction import redacted_exchange
 
 
@@ -40,9 +41,8 @@ def _json_object(text: str) -> dict | None:
     return value if isinstance(value, dict) else None
 
 
-def _response_value(response: httpx.Response, elapsed_ms: float) -> HttpResponse:
-    """An httpx response kept verbatim, decoded and bounded the way `client.send` does."""
-    body = response.content[:MAX_BODY_BYTES]
+def _response_value(response: httpx.Response, body: bytes, elapsed_ms: float) -> HttpResponse:
+    """An httpx response kept verbatim, with the body `client.send` read."""
     return HttpResponse(
         status=response.status_code, headers=tuple(response.headers.multi_items()),
         body=body.decode(response.encoding or "utf-8", "replace"),
@@ -71,9 +71,12 @@ class Transcript:
         self.exchanges.append(Exchange(request=_request_value(request)))
 
     async def _on_response(self, response: httpx.Response) -> None:
-        await response.aread()
+        """Ask `client.send` for the body; the exchange stays pending until it is read."""
+        response.extensions[client.RECORD_BODY] = partial(self._record_body, response)
+
+    def _record_body(self, response: httpx.Response, body: bytes) -> None:
         _, index, started = self._pending.pop(id(response.request))
-        value = _response_value(response, (time.perf_counter() - started) * 1000)
+        value = _response_value(response, body, (time.perf_counter() - started) * 1000)
         self.exchanges[index] = replace(self.exchanges[index], response=value)
 
     def record_error(self, request: HttpRequest, error_text: str) -> None:
