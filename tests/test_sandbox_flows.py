@@ -203,6 +203,7 @@ async def test_pingone_pi_flow_mode_answers_with_json(sandbox, client):
                              headers={"Content-Type": "application/vnd.pingidentity."
                                                       "usernamePassword.check+json"})
     assert done.json()["status"] == "COMPLETED" and "ST" in done.cookies
+    assert done.json()["session"]["id"] != done.cookies["ST"]  # the cookie is a credential
     resumed = await client.get(done.json()["resumeUrl"])
     assert resumed.json()["authorizeResponse"]["state"] == "state-123"
 

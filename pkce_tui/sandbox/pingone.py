@@ -44,7 +44,8 @@ class Flow:
     interaction_token: str = field(default_factory=new_id)
     status: str = PASSWORD_REQUIRED
     user: User | None = None
-    session: str | None = None
+    session: str | None = None  # the ST cookie's value: a credential, never shown
+    session_id: str = field(default_factory=new_id)  # what the flow document names
 
     @property
     def id(self) -> str:
@@ -99,7 +100,7 @@ def flow_document(ctx: SandboxContext, flow: Flow) -> dict:
         "expiresAt": _timestamp(flow.grant.created_at + PENDING_LIFETIME),
     }
     if flow.status == COMPLETED and flow.user is not None:
-        document["session"] = {"id": flow.session}
+        document["session"] = {"id": flow.session_id}
         document["_embedded"]["user"] = {"id": flow.user.username,
                                          "username": flow.user.username}
     return document
