@@ -55,6 +55,10 @@ def _add_sandbox(sub) -> None:
     p.add_argument("--key-file", help="RS256 signing key (PEM); created 0600 if missing")
     p.add_argument("--fault", action="append", default=[], metavar="CLIENT=FAULT",
                    help="a fault for every grant of one client (repeatable)")
+    p.add_argument("--iss", action="append", default=[], metavar="DIALECT",
+                   choices=("cyberark", "pingone", "cloudentity", "generic"),
+                   help="send RFC 9207 iss in this dialect's authorization responses, off by "
+                        "default except in generic (repeatable)")
 
 
 def _add_pkce(sub) -> None:
@@ -182,7 +186,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         from pkce_tui.sandbox import run_foreground
 
         faults = commands.key_values(args.fault, "--fault")
-        return run_foreground(args.host, args.port, args.dialect, args.key_file, faults)
+        return run_foreground(args.host, args.port, args.dialect, args.key_file, faults,
+                              tuple(args.iss))
     if args.command == "flow":
         from pkce_tui import headless
 

@@ -117,3 +117,19 @@ def test_a_reader_gone_before_the_url_is_printed_leaves_the_sandbox_serving():
         process.kill()
     assert first_err_line == CLOSED_NOTICE + "\n"
     assert (status, exit_code, err) == (200, 0, "")
+
+
+def test_iss_switches_rfc_9207_on_for_the_named_dialect():
+    process, base_url = start("--dialect", "cloudentity", "--iss", "cloudentity")
+    try:
+        discovery = httpx.get(f"{base_url}/cloudentity/demo/demo-ws"
+                              "/.well-known/openid-configuration")
+    finally:
+        code, _ = interrupt(process)
+    assert discovery.json()["authorization_response_iss_parameter_supported"] is True
+    assert code == 0
+
+
+def test_iss_for_an_unknown_dialect_is_a_usage_error():
+    result = refused("--iss", "okta")
+    assert result.returncode == 2 and "invalid choice: 'okta'" in result.stderr

@@ -22,6 +22,7 @@ from sandbox_fixtures import (
 
 from pkce_tui.core.jwt import validate
 from pkce_tui.core.redirect import parse_redirect
+from pkce_tui.sandbox import Sandbox
 from pkce_tui.sandbox.pages import object_moved
 
 
@@ -174,6 +175,16 @@ async def test_iss_in_the_authorization_response(sandbox, client, dialect, sends
     assert ("iss" in params) is sends_iss
     if sends_iss:
         assert params["iss"] == sandbox.issuer(dialect)
+
+
+@pytest.mark.parametrize("dialect", ["cloudentity", "pingone", "cyberark"])
+async def test_iss_switched_on_for_a_dialect_that_leaves_it_off(client, dialect):
+    with Sandbox(iss=(dialect,)) as switched_on:
+        discovery = await client.get(switched_on.issuer(dialect).rstrip("/")
+                                     + "/.well-known/openid-configuration")
+        response = await authorization_response(client, switched_on, dialect, authorization())
+    assert discovery.json()["authorization_response_iss_parameter_supported"] is True
+    assert query_of(response.header("Location"))["iss"] == switched_on.issuer(dialect)
 
 
 async def test_pingone_authorize_redirects_to_a_sign_on_page_with_a_flow(sandbox, client):

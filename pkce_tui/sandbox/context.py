@@ -25,6 +25,12 @@ class SandboxContext:
     client_faults: dict[str, str] = field(default_factory=dict)
     base_url: str = ""
     closing: threading.Event = field(default_factory=threading.Event)
+    iss_dialects: frozenset[str] = frozenset()  # dialects told to send RFC 9207 `iss`
+
+    def sends_iss(self, dialect: Dialect) -> bool:
+        """Whether authorization responses carry `iss` (RFC 9207 §2): the provider's default,
+        or switched on, as Cloudentity and PingOne let an administrator do."""
+        return dialect.sends_iss or dialect.name in self.iss_dialects
 
     def issuer(self, dialect: Dialect) -> str:
         return self.base_url + dialect.issuer_path

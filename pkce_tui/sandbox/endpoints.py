@@ -32,7 +32,7 @@ def discovery_document(ctx: SandboxContext, dialect: Dialect) -> dict:
         "subject_types_supported": ["public"],
         "scopes_supported": list(SUPPORTED_SCOPES),
         "claims_supported": ["sub", "name", "preferred_username", "email", "email_verified"],
-        "authorization_response_iss_parameter_supported": dialect.sends_iss,
+        "authorization_response_iss_parameter_supported": ctx.sends_iss(dialect),
     }
 
 

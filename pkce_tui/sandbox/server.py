@@ -47,12 +47,14 @@ class Sandbox:
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, key_file: str | None = None,
-                 dialects: tuple[str, ...] = ALL_DIALECTS,
+                 dialects: tuple[str, ...] = ALL_DIALECTS, iss: tuple[str, ...] = (),
                  log: Callable[[str], None] | None = None):
+        """`iss`: dialects whose authorization responses carry `iss` although their provider
+        leaves it off by default (RFC 9207)."""
         self._address = loopback_address(host)
         self._port = port
         key = load_or_create_key(key_file) if key_file else generate_key()
-        self.context = SandboxContext(keys=SigningKeys(key))
+        self.context = SandboxContext(keys=SigningKeys(key), iss_dialects=frozenset(iss))
         self.dialects = dialects
         self._app = build_app(self.context, dialects, log)
         self._server: uvicorn.Server | None = None
@@ -154,10 +156,12 @@ class Sandbox:
 
 
 def run_foreground(host: str, port: int, dialect: str | None, key_file: str | None,
-                   client_faults: tuple[tuple[str, str], ...] = ()) -> int:
+                   client_faults: tuple[tuple[str, str], ...] = (),
+                   iss: tuple[str, ...] = ()) -> int:
     """`pkce-tui sandbox`: print the base URL first, then the issuers, then one line per request.
 
-    `client_faults` pairs a client id with a fault for every grant of that client. Returns 0
+    `client_faults` pairs a client id with a fault for every grant of that client; `iss` names
+    dialects that send RFC 9207 `iss` although their provider does not by default. Returns 0
     after ctrl+c, 2 for bad options (a non-loopback host, an unknown dialect, client or fault,
     a key file that cannot be read or written), 1 when the port cannot be bound.
     """
@@ -169,7 +173,7 @@ def run_foreground(host: str, port: int, dialect: str | None, key_file: str | No
         _print_line(line)
 
     try:
-        sandbox = Sandbox(host, port, key_file=key_file, dialects=dialects,
+        sandbox = Sandbox(host, port, key_file=key_file, dialects=dialects, iss=iss,
                           log=log_after_announcement)
         for client_id, fault in client_faults:
             sandbox.set_client_fault(client_id, fault)

@@ -154,6 +154,6 @@ def code_redirect_url(ctx: SandboxContext, dialect: Dialect, redirect_uri: str, 
 def _state_and_iss(ctx: SandboxContext, dialect: Dialect,
                    state: str | None) -> list[tuple[str, str]]:
     params = [("state", state)] if state is not None else []
-    if dialect.sends_iss:
+    if ctx.sends_iss(dialect):
         params.append(("iss", ctx.issuer(dialect)))  # RFC 9207 §2
     return params
