@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from pkce_tui import __version__, commands
 from pkce_tui.core.errors import InputError, PkceTuiError
+from pkce_tui.output import one_line, print_error
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -22,7 +23,7 @@ class _Parser(argparse.ArgumentParser):
     """Usage errors exit 2 with one line, as argparse does, but name the command."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {commands.one_line(message)}\n")
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {one_line(message)}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -156,10 +157,10 @@ def _run(argv: Sequence[str] | None) -> int:
     try:
         return _dispatch(build_parser().parse_args(argv))
     except InputError as exc:
-        commands.print_error(str(exc))
+        print_error(str(exc))
         return EXIT_USAGE
     except PkceTuiError as exc:
-        commands.print_error(str(exc))
+        print_error(str(exc))
         return EXIT_FAILED
     except KeyboardInterrupt:
         return 130

@@ -1,19 +1,13 @@
-"""The small headless commands: `pkce`, `parse-redirect` and `jwt` (DESIGN.md §3).
-
-Also the output rules every command follows: one strict JSON document on stdout with `--json`,
-and errors on stderr as one line each, with control characters escaped so a server's words
-cannot forge extra lines or drive the terminal.
-"""
+"""The small headless commands: `pkce`, `parse-redirect` and `jwt` (DESIGN.md §3), and the
+reading of their arguments and inputs."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
-import math
 import re
 import sys
-import unicodedata
 from pathlib import Path
 from urllib.parse import SplitResult, urlsplit
 
@@ -25,13 +19,11 @@ from pkce_tui.core.flow import INSECURE_WARNING
 from pkce_tui.core.pkce import generate_verifier, make_challenge
 from pkce_tui.core.redirect import RedirectResult
 from pkce_tui.core.redirect import parse_redirect as parse_redirect_text
+from pkce_tui.output import emit_json, finite, one_line, print_checks, print_error
 
 MAX_INPUT_BYTES = 64 * 1024 * 1024  # a HAR export can be large; pages are bounded again
-#: Control and format characters, lone surrogates, line and paragraph separators.
-_UNPRINTED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 #: RFC 3986 §3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
-_NON_FINITE_NAMES = {math.inf: "Infinity", -math.inf: "-Infinity"}
 
 
 def pkce(args: argparse.Namespace) -> int:
@@ -230,50 +222,3 @@ def key_values(pairs: list[str], option: str) -> tuple[tuple[str, str], ...]:
             raise InputError(f"{option} {pair!r} is not of the form name=value")
         parsed.append((name, value))
     return tuple(parsed)
-
-
-def emit_json(document: dict) -> None:
-    """Print `document` as one strict JSON text (RFC 8259), strings kept verbatim."""
-    json.dump(finite(document), sys.stdout, indent=2, ensure_ascii=False, allow_nan=False)
-    sys.stdout.write("\n")
-
-
-def finite(document: object) -> object:
-    """A copy of `document` with every non-finite float named as a string ("Infinity").
-
-    RFC 8259 §6 has no number for them, yet a JSON text holding `1e400` decodes to one; naming
-    it keeps the output strict JSON while the checks say the number is not finite. The walk
-    keeps its own stack, so a document nested as deep as the JSON reader allows is copied too.
-    """
-    root = [document]
-    pending: list[tuple[list | dict, object]] = [(root, 0)]
-    while pending:
-        parent, key = pending.pop()
-        value = parent[key]
-        if isinstance(value, float) and not math.isfinite(value):
-            parent[key] = _NON_FINITE_NAMES.get(value, "NaN")
-        elif isinstance(value, dict):
-            parent[key] = copy = dict(value)
-            pending.extend((copy, name) for name in copy)
-        elif isinstance(value, list | tuple):
-            parent[key] = copy = list(value)
-            pending.extend((copy, index) for index in range(len(copy)))
-    return root[0]
-
-
-def one_line(text: str) -> str:
-    """`text` on one line, every control or format character written as its escape (`\\n`,
-    `\\x1b`, `\\u202e`), so a server's words cannot add lines or send terminal sequences."""
-    return "".join(repr(char)[1:-1] if unicodedata.category(char) in _UNPRINTED_CATEGORIES
-                   else char for char in text)
-
-
-def print_error(message: str) -> None:
-    """An error or warning on stderr: one line, named after the program."""
-    print(f"pkce-tui: {one_line(message)}", file=sys.stderr)
-
-
-def print_checks(checks: list[dict]) -> None:
-    marks = {True: "pass", False: "FAIL", None: "  ? "}
-    for check in checks:
-        print(f"  [{marks[check['ok']]}] {check['name']:<10} {one_line(check['detail'])}")

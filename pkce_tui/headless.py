@@ -14,14 +14,7 @@ import sys
 import threading
 import webbrowser
 
-from pkce_tui.commands import (
-    emit_json,
-    key_values,
-    one_line,
-    print_error,
-    read_input,
-    require_absolute_uri,
-)
+from pkce_tui.commands import key_values, read_input, require_absolute_uri
 from pkce_tui.core.authorize import parse_authorize_url
 from pkce_tui.core.client import new_client
 from pkce_tui.core.errors import InputError, PkceTuiError
@@ -30,6 +23,7 @@ from pkce_tui.core.loopback import LoopbackListener, is_loopback_redirect
 from pkce_tui.core.redaction import redacted_exchange, to_curl
 from pkce_tui.core.runner import FlowRunner, RedirectSource
 from pkce_tui.core.transcript import Transcript
+from pkce_tui.output import emit_json, one_line, print_error
 
 LOGIN_TIMEOUT_S = 300.0
 MARKS = {"ok": "ok  ", "warning": "warn", "error": "FAIL", "skipped": "skip"}

@@ -18,7 +18,7 @@ from joserfc.jwk import KeySet, RSAKey
 from local_http import serving
 
 from pkce_tui.cli import main as cli_main
-from pkce_tui.commands import finite, one_line
+from pkce_tui.output import finite, one_line
 
 RFC_VERIFIER = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
 OBJECT_MOVED = (
