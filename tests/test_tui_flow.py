@@ -382,3 +382,30 @@ async def test_the_demo_runs_the_whole_cyberark_flow_on_f5(sandbox):
         assert app.flow.ok, app.flow.to_json()
         assert "Object moved" in text_of(app, "redirect")
         assert app.flow.result("id_token").status == "ok"
+
+
+async def test_editing_the_issuer_in_the_discovery_pane_replays_against_it(sandbox):
+    app = make_app(sandbox, "sandbox-generic-public")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f5")
+        await settle(pilot)
+        issuer = app.flow.config.issuer
+        field = app.query_one("#target-issuer", Input)
+        assert field.value == issuer
+        field.focus()
+        await pilot.press("end", "/", "enter")
+        assert app.flow.config.issuer == issuer + "/"
+        assert {"discovery", "token", "id_token"} <= app.flow.stale
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert app.flow.result("discovery").status == "error"
+        mismatch = next(d for d in app.flow.diagnosis if d.id == "issuer_mismatch")
+        assert " ".join(mismatch.summary.split()) in " ".join(text_of(app, "discovery").split())
+
+
+async def test_a_client_id_cannot_be_emptied(sandbox):
+    app = make_app(sandbox)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.query_one("#target-client_id", Input).focus()
+        await pilot.press("ctrl+u", "enter")
+        assert app.flow.config.client_id == "demo-public"

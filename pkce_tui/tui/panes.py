@@ -19,6 +19,7 @@ from textual.widgets import (
     Button,
     DataTable,
     Input,
+    Label,
     LoadingIndicator,
     Select,
     Static,
@@ -171,6 +172,13 @@ def update_in_place(widget: Static, content: RenderableType) -> None:
         widget.refresh(layout=True)
 
 
+def show_value(field: Input, value: str | None) -> None:
+    """Show the state's `value` in `field`, unless the user is typing there."""
+    if field.value != (value or "") and not field.has_focus:
+        with field.prevent(Input.Changed):
+            field.value = value or ""
+
+
 def step_header(state: FlowState, step: str) -> list:
     result = state.result(step)
     summary = result.summary if result else "not run yet"
@@ -217,13 +225,37 @@ class DiscoveryPane(StepPane):
     STEPS = ("discovery",)
     LABEL = "1 discovery"
     CONFIG_FIELDS = ("dialect", "issuer", "tenant_url", "base_url", "client_id")
+    TARGET_FIELDS = ("issuer", "client_id")
+
+    def compose_inputs(self) -> ComposeResult:
+        for name in self.TARGET_FIELDS:
+            with Horizontal(classes="labelled"):
+                yield Label(name)
+                yield Input(placeholder="Enter applies", id=f"target-{name}", compact=True,
+                            classes="target")
+
+    def show(self, state: FlowState, *, reveal: bool, running: str | None) -> None:
+        for name in self.TARGET_FIELDS:
+            show_value(self.query_one(f"#target-{name}", Input), getattr(state.config, name))
+        super().show(state, reveal=reveal, running=running)
+
+    @on(Input.Submitted, ".target")
+    def retarget(self, event: Input.Submitted) -> None:
+        """A new issuer or client id: discovery (or authorize) and every later step go stale."""
+        name = event.input.id.removeprefix("target-")
+        value = event.value.strip()
+        if name == "client_id" and not value:
+            self.notify("a client_id is required", severity="warning")
+            return
+        self.post_message(self.Edited({name: value or None}))
 
     def body(self, state: FlowState, *, reveal: bool) -> RenderableType:
+        """The dialect, and the tenant the dialect's endpoints are built from when there is one
+        (issuer and client id are in the inputs above)."""
         config = state.config
-        target = config.issuer or config.tenant_url or config.base_url or "explicit endpoints"
-        head = render.fields_table([("dialect", config.dialect), ("target", target),
-                                    ("client", config.client_id or "—")])
-        return Group(head, super().body(state, reveal=reveal))
+        tenant = config.tenant_url or config.base_url
+        rows = [("dialect", config.dialect), *([("tenant", tenant)] if tenant else [])]
+        return Group(render.fields_table(rows), super().body(state, reveal=reveal))
 
     def details(self, state: FlowState, result: StepResult, *, reveal: bool) -> list:
         return [render.fields_table(present(result.data)), *http_details(result, reveal=reveal)]
@@ -697,11 +729,7 @@ class TokenPane(StepPane):
 
     def show(self, state: FlowState, *, reveal: bool, running: str | None) -> None:
         for name, _ in self.OVERRIDES:
-            field = self.query_one(f"#override-{name}", Input)
-            value = getattr(state.overrides, name) or ""
-            if field.value != value and not field.has_focus:
-                with self.prevent(Input.Changed):
-                    field.value = value
+            show_value(self.query_one(f"#override-{name}", Input), getattr(state.overrides, name))
         super().show(state, reveal=reveal, running=running)
 
     @on(Input.Submitted, ".override")
