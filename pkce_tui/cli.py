@@ -8,13 +8,12 @@ traceback. The TUI (and with it textual) is imported only when a TUI command run
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
 
 from pkce_tui import __version__, commands
 from pkce_tui.core.errors import InputError, PkceTuiError
-from pkce_tui.output import one_line, print_error
+from pkce_tui.output import one_line, print_error, silence_stdout
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -169,10 +168,8 @@ def _run(argv: Sequence[str] | None) -> int:
 
 
 def _stdout_closed() -> int:
-    """Exit quietly when the reader of stdout has gone (the Python docs' "Note on SIGPIPE"):
-    stdout is pointed at devnull so the flush at interpreter exit cannot fail again."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
+    """Exit quietly when the reader of stdout has gone."""
+    silence_stdout()
     return EXIT_FAILED
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 import unicodedata
 
@@ -41,6 +42,14 @@ def finite(document: object) -> object:
             parent[key] = copy = list(value)
             pending.extend((copy, index) for index in range(len(copy)))
     return root[0]
+
+
+def silence_stdout() -> None:
+    """Point stdout at os.devnull once its reader has gone (the Python docs' "Note on
+    SIGPIPE"), so later writes and the flush at interpreter exit are dropped quietly."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def one_line(text: str) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
-import os
 import socket
 import sys
 import threading
@@ -15,6 +14,7 @@ from collections.abc import Callable
 import uvicorn
 
 from pkce_tui.core.errors import InputError, PkceTuiError
+from pkce_tui.output import silence_stdout
 from pkce_tui.sandbox.app import build_app
 from pkce_tui.sandbox.context import SandboxContext
 from pkce_tui.sandbox.dialects import DIALECTS
@@ -220,9 +220,7 @@ def _print_line(line: str) -> None:
 
 def _stop_printing() -> None:
     """Send stdout to os.devnull and say on stderr, if it is still there, why the log stopped."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
-    os.close(devnull)
+    silence_stdout()
     with contextlib.suppress(OSError):
         print("pkce-tui sandbox: stdout was closed; requests are no longer logged",
               file=sys.stderr, flush=True)
