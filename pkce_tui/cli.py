@@ -11,7 +11,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from pkce_tui import __version__, commands
+from pkce_tui import __version__, commands, har_report
 from pkce_tui.core.errors import InputError, PkceTuiError
 from pkce_tui.output import one_line, print_error, silence_stdout
 
@@ -38,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_parse_redirect(sub)
     _add_jwt(sub)
     _add_flow(sub)
+    har_report.add_parser(sub)
     return parser
 
 
@@ -190,6 +191,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         from pkce_tui import headless
 
         return headless.run_flow(args)
+    if args.command == "har":
+        return har_report.run(args)
     return getattr(commands, args.command.replace("-", "_"))(args)
 
 
