@@ -29,6 +29,7 @@ from textual.widgets import (
 from pkce_tui.core.authorize import NAMED_PARAMS, AuthorizeRequest
 from pkce_tui.core.errors import PkceTuiError
 from pkce_tui.core.flow import FlowState
+from pkce_tui.core.inert import visible
 from pkce_tui.core.pkce import (
     generate_verifier,
     make_challenge,
@@ -173,10 +174,12 @@ def update_in_place(widget: Static, content: RenderableType) -> None:
 
 
 def show_value(field: Input, value: str | None) -> None:
-    """Show the state's `value` in `field`, unless the user is typing there."""
-    if field.value != (value or "") and not field.has_focus:
+    """Show the state's `value` in `field` (inert: it may come from a file or a server),
+    unless the user is typing there."""
+    shown = visible(value or "")
+    if field.value != shown and not field.has_focus:
         with field.prevent(Input.Changed):
-            field.value = value or ""
+            field.value = shown
 
 
 def step_header(state: FlowState, step: str) -> list:
@@ -284,12 +287,13 @@ class VerifierPane(StepPane):
 
     def show(self, state: FlowState, *, reveal: bool, running: str | None) -> None:
         super().show(state, reveal=reveal, running=running)
-        value = live_verifier(state) or ""
+        verifier = live_verifier(state) or ""
+        value = visible(verifier)
         field = self.query_one("#verifier-input", Input)
         if field.value != value:
             with self.prevent(Input.Changed):
                 field.value = value
-        update_in_place(self.query_one("#verifier-check", Static), verifier_check(value))
+        update_in_place(self.query_one("#verifier-check", Static), verifier_check(verifier))
 
     def details(self, state: FlowState, result: StepResult, *, reveal: bool) -> list:
         return []
@@ -316,7 +320,7 @@ def verifier_check(value: str) -> Text:
     problems = verifier_problems(value)
     entropy = f"{len(value)} chars, {verifier_entropy_bits(value)} bits"
     if problems:
-        return Text(f"✘ {'; '.join(problems)} ({entropy})", style="bold red")
+        return render.inert(f"✘ {'; '.join(problems)} ({entropy})", "bold red")
     return Text(f"✔ valid: {entropy}", style="green")
 
 
@@ -421,7 +425,7 @@ class AuthorizePane(StepPane):
         if [key.value for key in table.rows] != names:
             table.clear()
             for name, value in params:
-                table.add_row(name, value, key=name)
+                table.add_row(render.inert(name), value, key=name)
             return
         for name, value in params:
             if str(table.get_cell(name, "value")) != str(value):
@@ -429,7 +433,7 @@ class AuthorizePane(StepPane):
 
     def details(self, state: FlowState, result: StepResult, *, reveal: bool) -> list:
         url = result.data.get("url", "")
-        return [Text(url, style="underline")] if url and url != result.summary else []
+        return [render.inert(url, "underline")] if url and url != result.summary else []
 
     def body(self, state: FlowState, *, reveal: bool) -> RenderableType:
         preview = [] if fresh_result(state, "authorize") else preview_url(state)
@@ -519,12 +523,12 @@ def authorize_params(state: FlowState) -> list[tuple[str, Text]]:
     """The table's rows: what was sent, or the live preview with placeholders for the rest."""
     result = fresh_result(state, "authorize")
     if result is not None and result.data.get("params"):
-        return [(name, Text(str(value))) for name, value in result.data["params"].items()]
+        return [(name, render.inert(str(value))) for name, value in result.data["params"].items()]
     config = state.config
     try:
         params = dict(preview_request(state).params())
     except PkceTuiError as exc:
-        return [("error", Text(str(exc), style="bold red"))]
+        return [("error", render.inert(str(exc), "bold red"))]
     pending = {"state": "(fresh when the step runs)",
                "nonce": "(fresh when the step runs)" if "openid" in config.scope.split()
                else None}
@@ -534,7 +538,7 @@ def authorize_params(state: FlowState) -> list[tuple[str, Text]]:
     rows = []
     for name in (*NAMED_PARAMS, *(n for n, _ in config.extra_params)):
         if name in params:
-            rows.append((name, Text(params[name])))
+            rows.append((name, render.inert(params[name])))
         elif pending.get(name):
             rows.append((name, Text(pending[name], style="dim italic")))
     return rows
@@ -550,7 +554,7 @@ def preview_url(state: FlowState) -> list:
     if url is None:
         return [Text("authorize endpoint: known after discovery", style="dim")]
     return [Text("preview (state and nonce are added when the step runs)", style="dim"),
-            Text(url, style="underline")]
+            render.inert(url, "underline")]
 
 
 def param_edit(config, name: str, value: str) -> dict | None:
@@ -661,9 +665,9 @@ def paste_preview(text: str) -> Text:
     try:
         parsed = parse_redirect(text)
     except PkceTuiError as exc:
-        return Text(f"✘ {exc}", style="bold red")
+        return render.inert(f"✘ {exc}", "bold red")
     if parsed.code:
-        return Text(f"found code {parsed.code} ({parsed.source})", style="green")
+        return render.inert(f"found code {parsed.code} ({parsed.source})", "green")
     return Text(f"no code found: {parsed.kind}", style="yellow")
 
 
@@ -680,12 +684,13 @@ def login_details(result: StepResult) -> list:
     parts: list[RenderableType] = [render.fields_table([("via", LOGIN_MODES.get(mode, mode))])]
     raw = result.data.get("raw") or (result.response.body if result.response else None)
     if raw:
-        parts += [Text("raw answer", style="bold underline"), Text(raw, style="dim")]
+        parts += [Text("raw answer", style="bold underline"),
+                  render.inert(raw, "dim", multiline=True)]
     return parts
 
 
 def anchor_view(href: str) -> Text:
-    return Text.assemble(('<a href="', "dim"), (href, "underline"), ('">', "dim"))
+    return Text.assemble(('<a href="', "dim"), render.inert(href, "underline"), ('">', "dim"))
 
 
 def redirect_details(result: StepResult) -> list:
@@ -710,7 +715,7 @@ def redirect_details(result: StepResult) -> list:
     parts.append(render.fields_table(rows))
     if data.get("checks"):
         parts.append(render.checks_view(data["checks"]))
-    parts += [Text(f"! {warning}", style="yellow") for warning in data.get("warnings", [])]
+    parts += [render.inert(f"! {warning}", "yellow") for warning in data.get("warnings", [])]
     return parts
 
 
