@@ -11,7 +11,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from pkce_tui import __version__, commands, har_report
+from pkce_tui import __version__, commands
 from pkce_tui.core.errors import InputError, PkceTuiError
 from pkce_tui.output import one_line, print_error, silence_stdout
 
@@ -38,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_parse_redirect(sub)
     _add_jwt(sub)
     _add_flow(sub)
-    har_report.add_parser(sub)
+    _add_har(sub)
     return parser
 
 
@@ -131,6 +131,24 @@ def _add_flow(sub) -> None:
     p.add_argument("--json", action="store_true")
 
 
+def _add_har(sub) -> None:
+    p = sub.add_parser("har", help="rebuild and diagnose the flow(s) in a browser's HAR export")
+    p.add_argument("file", help="the HAR 1.2 file, or - for stdin")
+    p.add_argument("--flow", type=_flow_index, metavar="N",
+                   help="which flow when the HAR holds several (0-based, in time order; "
+                        "default: the last one that got an answer)")
+    p.add_argument("--jwks", help="JWKS URL or file to verify token signatures when the HAR "
+                                  "holds none")
+    p.add_argument("--reveal", action="store_true", help="show secrets in the JSON")
+    p.add_argument("--json", action="store_true")
+
+
+def _flow_index(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a flow number (0, 1, ...)")
+    return int(text)
+
+
 def _positive_seconds(text: str) -> float:
     try:
         seconds = float(text)
@@ -200,6 +218,8 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return headless.run_flow(args)
     if args.command == "har":
+        from pkce_tui import har_report
+
         return har_report.run(args)
     return getattr(commands, args.command.replace("-", "_"))(args)
 

@@ -12,30 +12,10 @@ import argparse
 import asyncio
 
 from pkce_tui.commands import _jwks_url, _load_json, read_input
-from pkce_tui.core.client import new_client
 from pkce_tui.core.errors import InputError, NetworkError, ProtocolError
 from pkce_tui.core.har import HarFlow, load_flow
-from pkce_tui.core.jwt import fetch_jwks
 from pkce_tui.headless import print_flow
 from pkce_tui.output import emit_json, one_line, print_checks, print_error
-
-
-def add_parser(sub) -> None:
-    p = sub.add_parser("har", help="rebuild and diagnose the flow(s) in a browser's HAR export")
-    p.add_argument("file", help="the HAR 1.2 file, or - for stdin")
-    p.add_argument("--flow", type=_flow_index, metavar="N",
-                   help="which flow when the HAR holds several (0-based, in time order; "
-                        "default: the last one that got an answer)")
-    p.add_argument("--jwks", help="JWKS URL or file to verify token signatures when the HAR "
-                                  "holds none")
-    p.add_argument("--reveal", action="store_true", help="show secrets in the JSON")
-    p.add_argument("--json", action="store_true")
-
-
-def _flow_index(text: str) -> int:
-    if not text.isdigit():
-        raise argparse.ArgumentTypeError(f"{text!r} is not a flow number (0, 1, ...)")
-    return int(text)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -71,6 +51,9 @@ def _jwks(source: str | None) -> dict | None:
 
 
 async def _fetch(url: str) -> dict:
+    from pkce_tui.core.client import new_client
+    from pkce_tui.core.jwt import fetch_jwks
+
     async with new_client() as client:
         return await fetch_jwks(client, url)
 
