@@ -138,7 +138,7 @@ async def logout(state: FlowState, runner: FlowRunner) -> StepResult:
                              post_logout_redirect_uri=c.post_logout_redirect_uri,
                              state=logout_state)
     session = _Session(runner.client)
-    data = {"url": request.url, "id_token_hint": bool(tokens.get("id_token")),
+    data = {"id_token_hint": bool(tokens.get("id_token")),
             "post_logout_redirect_uri": c.post_logout_redirect_uri, "state": logout_state}
     try:
         last, response = await _walk_logout(session, request)

@@ -105,19 +105,23 @@ class StepPane(VerticalScroll, can_focus=True):
         fields = self.CONFIG_FIELDS
         config = state.config if fields is None else tuple(getattr(state.config, f)
                                                            for f in fields)
-        results = tuple((state.status(s), id(state.result(s))) for s in self.STEPS)
+        results = tuple((state.status(s), id(state.result(s))) for s in self.shown_steps(state))
         return (results, config, state.overrides, state.diagnosis, reveal, running)
 
     def pane_status(self, state: FlowState, running: str | None) -> str:
         """The most telling status of the pane's steps (an error beats a stale beats ok)."""
         if running in self.STEPS:
             return "running"
-        statuses = [state.status(step) for step in self.STEPS]
+        statuses = [state.status(step) for step in self.shown_steps(state)]
         return min(statuses, key=STATUS_RANK.index)
+
+    def shown_steps(self, state: FlowState) -> tuple[str, ...]:
+        """The pane's steps this flow runs: optional ones only when asked for."""
+        return tuple(step for step in self.STEPS if step in state.steps)
 
     def body(self, state: FlowState, *, reveal: bool) -> RenderableType:
         parts: list[RenderableType] = []
-        for step in self.STEPS:
+        for step in self.shown_steps(state):
             parts += step_header(state, step)
             parts += diagnoses_for(state, (step,))
             result = state.result(step)
@@ -788,9 +792,10 @@ def times_view(times) -> RenderableType:
 
 
 class FollowupsPane(StepPane):
-    """What the tokens are good for: userinfo, then one refresh_token grant."""
+    """What the tokens are good for: userinfo, one refresh_token grant, and when asked for,
+    introspection, revocation and logout."""
 
-    STEPS = ("userinfo", "refresh")
+    STEPS = ("userinfo", "refresh", "introspection", "revocation", "logout")
     LABEL = "8 follow-ups"
 
     def details(self, state: FlowState, result: StepResult, *, reveal: bool) -> list:
@@ -801,9 +806,10 @@ class FollowupsPane(StepPane):
             if whoami:  # CyberArk's /Security/Whoami with the same access token
                 parts += [Text("whoami", style="bold underline"), whoami_view(whoami)]
             return parts
-        rows = [(k, v) for k, v in result.data.items() if k != "problems" and v is not None]
+        rows = [(k, v) for k, v in result.data.items()
+                if k != "problems" and v is not None]
         return [render.fields_table(rows)] + (http_details(result, reveal=reveal)
-                                              if result.status == "error" else [])
+                                              if result.status != "ok" else [])
 
     def own_values(self, state: FlowState) -> list[Copyable]:
         result = state.result("userinfo")
