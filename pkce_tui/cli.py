@@ -123,11 +123,25 @@ def _add_flow(sub) -> None:
                        help="read the redirect (URL, response or page) instead of listening")
     login.add_argument("--username")
     login.add_argument("--password")
+    _add_protocol_options(p)
     p.add_argument("--timeout", type=_positive_seconds, default=10.0,
                    help="HTTP timeout in seconds")
     p.add_argument("--insecure", action="store_true", help="do not verify TLS certificates")
     p.add_argument("--reveal", action="store_true", help="show secrets in the JSON")
     p.add_argument("--json", action="store_true")
+
+
+def _add_protocol_options(p: argparse.ArgumentParser) -> None:
+    """The optional protocol steps (DESIGN.md §3), each off unless asked for."""
+    extras = p.add_argument_group("protocol options (off by default)")
+    extras.add_argument("--introspect", action="store_true",
+                        help="introspect the access token (RFC 7662)")
+    extras.add_argument("--revoke", action="store_true",
+                        help="revoke the refresh token, else the access token (RFC 7009)")
+    extras.add_argument("--logout", action="store_true",
+                        help="RP-initiated logout with the ID token as id_token_hint")
+    extras.add_argument("--post-logout-redirect-uri", metavar="URI",
+                        help="where the provider sends the browser after --logout")
 
 
 def _positive_seconds(text: str) -> float:

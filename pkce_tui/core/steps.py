@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from pkce_tui.core import jwt, login, providers
+from pkce_tui.core import followup_steps, jwt, login, providers
 from pkce_tui.core.authorize import AuthorizeRequest, leaked_secrets, new_nonce, new_state
 from pkce_tui.core.client import send
 from pkce_tui.core.errors import InputError, NetworkError, PkceTuiError
@@ -373,5 +373,6 @@ _STEPS: dict[str, StepFunction] = {
     "discovery": discovery, "verifier": verifier, "challenge": challenge,
     "authorize": authorize, "login": login_step, "redirect": redirect, "token": token,
     "id_token": id_token, "access_token": access_token, "userinfo": userinfo,
-    "refresh": refresh,
+    "refresh": refresh, "introspection": followup_steps.introspection,
+    "revocation": followup_steps.revocation, "logout": followup_steps.logout,
 }

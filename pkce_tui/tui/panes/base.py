@@ -13,6 +13,7 @@ from textual.message import Message
 from textual.widgets import Input, LoadingIndicator, Static
 
 from pkce_tui.core.flow import FlowState
+from pkce_tui.core.inert import visible
 from pkce_tui.core.redaction import to_curl
 from pkce_tui.core.step_result import StepResult
 from pkce_tui.tui import render
@@ -82,19 +83,23 @@ class StepPane(VerticalScroll, can_focus=True):
         fields = self.CONFIG_FIELDS
         config = state.config if fields is None else tuple(getattr(state.config, f)
                                                            for f in fields)
-        results = tuple((state.status(s), id(state.result(s))) for s in self.STEPS)
+        results = tuple((state.status(s), id(state.result(s))) for s in self.shown_steps(state))
         return (results, config, state.overrides, state.diagnosis, reveal, running)
 
     def pane_status(self, state: FlowState, running: str | None) -> str:
         """The most telling status of the pane's steps (an error beats a stale beats ok)."""
         if running in self.STEPS:
             return "running"
-        statuses = [state.status(step) for step in self.STEPS]
+        statuses = [state.status(step) for step in self.shown_steps(state)]
         return min(statuses, key=STATUS_RANK.index)
+
+    def shown_steps(self, state: FlowState) -> tuple[str, ...]:
+        """The pane's steps this flow runs: optional ones only when asked for."""
+        return tuple(step for step in self.STEPS if step in state.steps)
 
     def body(self, state: FlowState, *, reveal: bool) -> RenderableType:
         parts: list[RenderableType] = []
-        for step in self.STEPS:
+        for step in self.shown_steps(state):
             parts += step_header(state, step)
             parts += diagnoses_for(state, (step,))
             result = state.result(step)
@@ -150,10 +155,12 @@ def update_in_place(widget: Static, content: RenderableType) -> None:
 
 
 def show_value(field: Input, value: str | None) -> None:
-    """Show the state's `value` in `field`, unless the user is typing there."""
-    if field.value != (value or "") and not field.has_focus:
+    """Show the state's `value` in `field` (inert: it may come from a file or a server),
+    unless the user is typing there."""
+    shown = visible(value or "")
+    if field.value != shown and not field.has_focus:
         with field.prevent(Input.Changed):
-            field.value = value or ""
+            field.value = shown
 
 
 def step_header(state: FlowState, step: str) -> list:

@@ -9,8 +9,10 @@ from textual.containers import Horizontal
 from textual.widgets import Button, Input, Static
 
 from pkce_tui.core.flow import FlowState
+from pkce_tui.core.inert import visible
 from pkce_tui.core.pkce import generate_verifier, verifier_entropy_bits, verifier_problems
 from pkce_tui.core.step_result import StepResult
+from pkce_tui.tui import render
 from pkce_tui.tui.panes.base import Copyable, StepPane, live_verifier, update_in_place
 
 
@@ -30,12 +32,13 @@ class VerifierPane(StepPane):
 
     def show(self, state: FlowState, *, reveal: bool, running: str | None) -> None:
         super().show(state, reveal=reveal, running=running)
-        value = live_verifier(state) or ""
+        verifier = live_verifier(state) or ""
+        value = visible(verifier)
         field = self.query_one("#verifier-input", Input)
         if field.value != value:
             with self.prevent(Input.Changed):
                 field.value = value
-        update_in_place(self.query_one("#verifier-check", Static), verifier_check(value))
+        update_in_place(self.query_one("#verifier-check", Static), verifier_check(verifier))
 
     def details(self, state: FlowState, result: StepResult, *, reveal: bool) -> list:
         return []
@@ -62,5 +65,5 @@ def verifier_check(value: str) -> Text:
     problems = verifier_problems(value)
     entropy = f"{len(value)} chars, {verifier_entropy_bits(value)} bits"
     if problems:
-        return Text(f"✘ {'; '.join(problems)} ({entropy})", style="bold red")
+        return render.inert(f"✘ {'; '.join(problems)} ({entropy})", "bold red")
     return Text(f"✔ valid: {entropy}", style="green")
