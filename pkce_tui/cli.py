@@ -38,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_parse_redirect(sub)
     _add_jwt(sub)
     _add_flow(sub)
+    _add_har(sub)
     return parser
 
 
@@ -131,6 +132,24 @@ def _add_flow(sub) -> None:
     p.add_argument("--json", action="store_true")
 
 
+def _add_har(sub) -> None:
+    p = sub.add_parser("har", help="rebuild and diagnose the flow(s) in a browser's HAR export")
+    p.add_argument("file", help="the HAR 1.2 file, or - for stdin")
+    p.add_argument("--flow", type=_flow_index, metavar="N",
+                   help="which flow when the HAR holds several (0-based, in time order; "
+                        "default: the last one that got an answer)")
+    p.add_argument("--jwks", help="JWKS URL or file to verify token signatures when the HAR "
+                                  "holds none")
+    p.add_argument("--reveal", action="store_true", help="show secrets in the JSON")
+    p.add_argument("--json", action="store_true")
+
+
+def _flow_index(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a flow number (0, 1, ...)")
+    return int(text)
+
+
 def _add_protocol_options(p: argparse.ArgumentParser) -> None:
     """The optional protocol steps (DESIGN.md §3), each off unless asked for."""
     extras = p.add_argument_group("protocol options (off by default)")
@@ -212,6 +231,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from pkce_tui import headless
 
         return headless.run_flow(args)
+    if args.command == "har":
+        from pkce_tui import har_report
+
+        return har_report.run(args)
     return getattr(commands, args.command.replace("-", "_"))(args)
 
 
