@@ -40,8 +40,6 @@ from pkce_tui.core.step_result import StepResult
 from pkce_tui.tui import render
 from pkce_tui.tui.explain import EXPLANATIONS
 
-#: Steps whose response bodies carry tokens.
-TOKEN_STEPS = ("token", "refresh")
 STATUS_RANK = ("error", "running", "stale", "warning", "pending", "ok", "skipped")
 
 
@@ -128,9 +126,9 @@ class StepPane(VerticalScroll, can_focus=True):
     def details(self, state: FlowState, result: StepResult, *, reveal: bool) -> list:
         return [render.fields_table(present(result.data))] if result.data else []
 
-    def copy_values(self, state: FlowState, *, reveal: bool) -> list[Copyable]:
+    def copy_values(self, state: FlowState) -> list[Copyable]:
         """What F3 offers to copy from this pane: its own values, then each exchange's."""
-        return [*self.own_values(state), *exchange_values(state, self.STEPS, reveal=reveal)]
+        return [*self.own_values(state), *exchange_values(state, self.STEPS)]
 
     def own_values(self, state: FlowState) -> list[Copyable]:
         """The values this pane is about, the one F3 copies first."""
@@ -138,15 +136,17 @@ class StepPane(VerticalScroll, can_focus=True):
 
 
 class Copyable(NamedTuple):
-    """A value F3 can copy; a secret one is masked in the list until revealed."""
+    """A value F3 can copy, raw; copied without F2 it goes through the flow's redactor, and a
+    `secret` one (a token, the verifier, the code) is masked whole."""
 
     label: str
     text: str
     secret: bool = False
 
 
-def exchange_values(state: FlowState, steps: tuple[str, ...], *, reveal: bool) -> list[Copyable]:
-    """Each step's HTTP request as curl (masked unless revealed) and its response body."""
+def exchange_values(state: FlowState, steps: tuple[str, ...]) -> list[Copyable]:
+    """Each step's HTTP request as curl and its response body; the app masks them when copied
+    without F2 (`PkceTuiApp.shown_copy`)."""
     values = []
     for step in steps:
         result = state.result(step)
@@ -154,10 +154,9 @@ def exchange_values(state: FlowState, steps: tuple[str, ...], *, reveal: bool) -
             continue
         if result.request is not None:
             values.append(Copyable(f"the {step} request as curl",
-                                   to_curl(result.request, reveal=reveal)))
+                                   to_curl(result.request, reveal=True)))
         if result.response is not None and result.response.body:
-            values.append(Copyable(f"the {step} response body", result.response.body,
-                                   secret=step in TOKEN_STEPS))
+            values.append(Copyable(f"the {step} response body", result.response.body))
     return values
 
 
@@ -306,7 +305,7 @@ class VerifierPane(StepPane):
 
     def own_values(self, state: FlowState) -> list[Copyable]:
         value = live_verifier(state)
-        return [Copyable("the code_verifier", value)] if value else []
+        return [Copyable("the code_verifier", value, secret=True)] if value else []
 
 
 def verifier_check(value: str) -> Text:
@@ -646,9 +645,10 @@ class RedirectPane(StepPane):
     def own_values(self, state: FlowState) -> list[Copyable]:
         result = state.result("redirect")
         data = result.data if result else {}
-        found = [("the authorization code", data.get("code")), ("the state", data.get("state")),
-                 ("the redirect URL", data.get("redirect_url"))]
-        return [Copyable(label, text) for label, text in found if text]
+        found = [Copyable("the authorization code", data.get("code"), secret=True),
+                 Copyable("the state", data.get("state")),
+                 Copyable("the redirect URL", data.get("redirect_url"))]
+        return [value for value in found if value.text]
 
 
 def paste_preview(text: str) -> Text:
