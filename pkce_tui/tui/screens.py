@@ -123,8 +123,9 @@ def profile_line(profile: Profile) -> Text:
         origin = "embedded sandbox"
     else:
         origin = profile.issuer or profile.tenant_url or profile.base_url or ""
-    return Text.assemble((profile.name, "bold"), f"  {profile.dialect} · {profile.client_id}  ",
-                         (origin, "dim"))
+    return Text.assemble(render.inert(profile.name, "bold"),
+                         render.inert(f"  {profile.dialect} · {profile.client_id}  "),
+                         render.inert(origin, "dim"))
 
 
 class ProfileForm(ModalScreen[Profile | None]):
@@ -263,7 +264,7 @@ def copy_line(value: Copyable) -> Text:
     secrets before offering them)."""
     shown = value.text
     preview = shown.strip().splitlines()[0] if shown.strip() else ""
-    line = Text.assemble((value.label, "bold"), "  ", (preview, "dim"))
+    line = Text.assemble(render.inert(value.label, "bold"), "  ", render.inert(preview, "dim"))
     line.truncate(COPY_LINE_WIDTH, overflow="ellipsis")
     return line
 
