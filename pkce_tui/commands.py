@@ -16,7 +16,7 @@ from pkce_tui.core.checks import Check
 from pkce_tui.core.client import new_client
 from pkce_tui.core.errors import InputError, NetworkError, ProtocolError
 from pkce_tui.core.flow import INSECURE_WARNING
-from pkce_tui.core.pkce import generate_verifier, make_challenge
+from pkce_tui.core.pkce import entropy_text, generate_verifier, make_challenge, verifier_strength
 from pkce_tui.core.redirect import RedirectResult
 from pkce_tui.core.redirect import parse_redirect as parse_redirect_text
 from pkce_tui.output import emit_json, finite, one_line, print_checks, print_error
@@ -30,13 +30,16 @@ def pkce(args: argparse.Namespace) -> int:
     """Print a verifier and its challenge with the intermediate values."""
     verifier = args.verifier if args.verifier is not None else generate_verifier(args.length)
     derived = make_challenge(verifier, args.method)
+    strength = verifier_strength(verifier)
     if args.json:
-        emit_json(derived.to_json())
+        emit_json({**derived.to_json(), "entropy": strength.to_json()})
     else:
         lines = [("code_verifier", derived.code_verifier),
                  ("verifier bytes", derived.verifier_bytes_hex),
                  ("sha256 (hex)", derived.sha256_hex or "(plain: no hash)"),
-                 ("code_challenge", derived.code_challenge), ("method", derived.method)]
+                 ("code_challenge", derived.code_challenge), ("method", derived.method),
+                 ("entropy", entropy_text(strength)),
+                 *(("warning", warning) for warning in strength.warnings)]
         for label, value in lines:
             print(f"{label:<15} {one_line(value)}")
     if derived.problems:
