@@ -141,10 +141,18 @@ def _positive_seconds(text: str) -> float:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    _without_httpx_command_line()
     try:
         return _run(argv)
     except BrokenPipeError:
         return _stdout_closed()
+
+
+def _without_httpx_command_line() -> None:
+    """Keep `import httpx` from loading httpx's own command-line tool (click, rich, pygments:
+    a third of its import time). httpx falls back to a stub `main` when that import fails,
+    and this program never calls it."""
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 
 
 def _run(argv: Sequence[str] | None) -> int:

@@ -9,11 +9,13 @@ import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from joserfc import jws
 from joserfc import jwt as jose_jwt
 from joserfc.jwk import ECKey, OctKey, RSAKey
 
 from pkce_tui.core import jwt
 from pkce_tui.core.errors import InputError, NetworkError, ProtocolError
+from pkce_tui.core.jwt_signature import SIGNATURE_ALGORITHMS
 
 NOW = 1_795_000_000.0  # 2026-11-18 11:06:40 UTC, a fixed clock for every test
 ISSUER = "https://idp.example.test/generic"
@@ -487,3 +489,8 @@ def test_empty_issuer_means_none_was_given(rsa_key):
 def test_empty_jwks_fails_kid(rsa_key):
     report = run(sign(rsa_key, claims()), jwks={"keys": []})
     assert (check(report, "kid").ok, check(report, "kid").detail) == (False, "JWKS holds no keys")
+
+
+def test_the_algorithms_judged_without_joserfc_are_the_ones_joserfc_verifies():
+    """`jwt` decides on the alg before loading joserfc; the two lists must not drift apart."""
+    assert SIGNATURE_ALGORITHMS == set(jws.JWSRegistry.algorithms) - {"none"}

@@ -124,8 +124,9 @@ def profile_line(profile: Profile) -> Text:
         origin = "embedded sandbox"
     else:
         origin = profile.issuer or profile.tenant_url or profile.base_url or ""
-    return Text.assemble((profile.name, "bold"), f"  {profile.dialect} · {profile.client_id}  ",
-                         (origin, "dim"))
+    return Text.assemble(render.inert(profile.name, "bold"),
+                         render.inert(f"  {profile.dialect} · {profile.client_id}  "),
+                         render.inert(origin, "dim"))
 
 
 class ProfileForm(ModalScreen[Profile | None]):
@@ -264,7 +265,7 @@ def copy_line(value: Copyable, *, reveal: bool) -> Text:
     """The value's label and the start of its first line, a secret masked until revealed."""
     shown = value.text if reveal or not value.secret else mask(value.text)
     preview = shown.strip().splitlines()[0] if shown.strip() else ""
-    line = Text.assemble((value.label, "bold"), "  ", (preview, "dim"))
+    line = Text.assemble(render.inert(value.label, "bold"), "  ", render.inert(preview, "dim"))
     line.truncate(COPY_LINE_WIDTH, overflow="ellipsis")
     return line
 

@@ -14,6 +14,7 @@ from pkce_tui.core.errors import PkceTuiError
 from pkce_tui.core.flow import FlowState
 from pkce_tui.core.pkce import make_challenge
 from pkce_tui.core.step_result import StepResult
+from pkce_tui.tui import render
 from pkce_tui.tui.panes.base import Copyable, StepPane, fresh_result, live_verifier
 
 
@@ -55,7 +56,7 @@ class AuthorizePane(StepPane):
         if [key.value for key in table.rows] != names:
             table.clear()
             for name, value in params:
-                table.add_row(name, value, key=name)
+                table.add_row(render.inert(name), value, key=name)
             return
         for name, value in params:
             if str(table.get_cell(name, "value")) != str(value):
@@ -63,7 +64,7 @@ class AuthorizePane(StepPane):
 
     def details(self, state: FlowState, result: StepResult, *, reveal: bool) -> list:
         url = result.data.get("url", "")
-        return [Text(url, style="underline")] if url and url != result.summary else []
+        return [render.inert(url, "underline")] if url and url != result.summary else []
 
     def body(self, state: FlowState, *, reveal: bool) -> RenderableType:
         preview = [] if fresh_result(state, "authorize") else preview_url(state)
@@ -148,12 +149,12 @@ def authorize_params(state: FlowState) -> list[tuple[str, Text]]:
     """The table's rows: what was sent, or the live preview with placeholders for the rest."""
     result = fresh_result(state, "authorize")
     if result is not None and result.data.get("params"):
-        return [(name, Text(str(value))) for name, value in result.data["params"].items()]
+        return [(name, render.inert(str(value))) for name, value in result.data["params"].items()]
     config = state.config
     try:
         params = dict(preview_request(state).params())
     except PkceTuiError as exc:
-        return [("error", Text(str(exc), style="bold red"))]
+        return [("error", render.inert(str(exc), "bold red"))]
     pending = {"state": "(fresh when the step runs)",
                "nonce": "(fresh when the step runs)" if "openid" in config.scope.split()
                else None}
@@ -163,7 +164,7 @@ def authorize_params(state: FlowState) -> list[tuple[str, Text]]:
     rows = []
     for name in (*NAMED_PARAMS, *(n for n, _ in config.extra_params)):
         if name in params:
-            rows.append((name, Text(params[name])))
+            rows.append((name, render.inert(params[name])))
         elif pending.get(name):
             rows.append((name, Text(pending[name], style="dim italic")))
     return rows
@@ -179,7 +180,7 @@ def preview_url(state: FlowState) -> list:
     if url is None:
         return [Text("authorize endpoint: known after discovery", style="dim")]
     return [Text("preview (state and nonce are added when the step runs)", style="dim"),
-            Text(url, style="underline")]
+            render.inert(url, "underline")]
 
 
 def param_edit(config, name: str, value: str) -> dict | None:

@@ -13,6 +13,7 @@ from textual.message import Message
 from textual.widgets import Input, LoadingIndicator, Static
 
 from pkce_tui.core.flow import FlowState
+from pkce_tui.core.inert import visible
 from pkce_tui.core.redaction import to_curl
 from pkce_tui.core.step_result import StepResult
 from pkce_tui.tui import render
@@ -151,10 +152,12 @@ def update_in_place(widget: Static, content: RenderableType) -> None:
 
 
 def show_value(field: Input, value: str | None) -> None:
-    """Show the state's `value` in `field`, unless the user is typing there."""
-    if field.value != (value or "") and not field.has_focus:
+    """Show the state's `value` in `field` (inert: it may come from a file or a server),
+    unless the user is typing there."""
+    shown = visible(value or "")
+    if field.value != shown and not field.has_focus:
         with field.prevent(Input.Changed):
-            field.value = value or ""
+            field.value = shown
 
 
 def step_header(state: FlowState, step: str) -> list:

@@ -100,9 +100,9 @@ def paste_preview(text: str) -> Text:
     try:
         parsed = parse_redirect(text)
     except PkceTuiError as exc:
-        return Text(f"✘ {exc}", style="bold red")
+        return render.inert(f"✘ {exc}", "bold red")
     if parsed.code:
-        return Text(f"found code {parsed.code} ({parsed.source})", style="green")
+        return render.inert(f"found code {parsed.code} ({parsed.source})", "green")
     return Text(f"no code found: {parsed.kind}", style="yellow")
 
 
@@ -119,12 +119,13 @@ def login_details(result: StepResult) -> list:
     parts: list[RenderableType] = [render.fields_table([("via", LOGIN_MODES.get(mode, mode))])]
     raw = result.data.get("raw") or (result.response.body if result.response else None)
     if raw:
-        parts += [Text("raw answer", style="bold underline"), Text(raw, style="dim")]
+        parts += [Text("raw answer", style="bold underline"),
+                  render.inert(raw, "dim", multiline=True)]
     return parts
 
 
 def anchor_view(href: str) -> Text:
-    return Text.assemble(('<a href="', "dim"), (href, "underline"), ('">', "dim"))
+    return Text.assemble(('<a href="', "dim"), render.inert(href, "underline"), ('">', "dim"))
 
 
 def redirect_details(result: StepResult) -> list:
@@ -149,5 +150,5 @@ def redirect_details(result: StepResult) -> list:
     parts.append(render.fields_table(rows))
     if data.get("checks"):
         parts.append(render.checks_view(data["checks"]))
-    parts += [Text(f"! {warning}", style="yellow") for warning in data.get("warnings", [])]
+    parts += [render.inert(f"! {warning}", "yellow") for warning in data.get("warnings", [])]
     return parts

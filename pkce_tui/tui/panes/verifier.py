@@ -9,6 +9,7 @@ from textual.containers import Horizontal
 from textual.widgets import Button, Input, Static
 
 from pkce_tui.core.flow import FlowState
+from pkce_tui.core.inert import visible
 from pkce_tui.core.pkce import (
     entropy_text,
     generate_verifier,
@@ -16,6 +17,7 @@ from pkce_tui.core.pkce import (
     verifier_strength,
 )
 from pkce_tui.core.step_result import StepResult
+from pkce_tui.tui import render
 from pkce_tui.tui.panes.base import Copyable, StepPane, live_verifier, update_in_place
 
 
@@ -35,7 +37,8 @@ class VerifierPane(StepPane):
 
     def show(self, state: FlowState, *, reveal: bool, running: str | None) -> None:
         super().show(state, reveal=reveal, running=running)
-        value = live_verifier(state) or ""
+        verifier = live_verifier(state) or ""
+        value = visible(verifier)
         field = self.query_one("#verifier-input", Input)
         # The state echoes what was typed, possibly a few keys behind the field: writing that
         # back would drop or reorder the keys still arriving. Write only a value that did not
@@ -44,7 +47,7 @@ class VerifierPane(StepPane):
             with self.prevent(Input.Changed):
                 field.value = value
             self._typed = value
-        update_in_place(self.query_one("#verifier-check", Static), verifier_check(value))
+        update_in_place(self.query_one("#verifier-check", Static), verifier_check(verifier))
 
     def details(self, state: FlowState, result: StepResult, *, reveal: bool) -> list:
         return []
@@ -73,8 +76,9 @@ def verifier_check(value: str) -> Text:
     problems = verifier_problems(value)
     strength = verifier_strength(value)
     if problems:
-        return Text(f"✘ {'; '.join(problems)} ({len(value)} chars)", style="bold red")
+        return render.inert(f"✘ {'; '.join(problems)} ({len(value)} chars)", "bold red")
     if strength.warnings:
-        return Text.assemble((f"⚠ {len(value)} chars, {entropy_text(strength)}", "bold yellow"),
-                             *(("\n  " + warning, "yellow") for warning in strength.warnings))
+        lines = "".join(f"\n  {warning}" for warning in strength.warnings)
+        return render.inert(f"⚠ {len(value)} chars, {entropy_text(strength)}{lines}",
+                            "bold yellow", multiline=True)
     return Text(f"✔ valid: {len(value)} chars, {entropy_text(strength)}", style="green")
