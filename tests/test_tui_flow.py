@@ -105,6 +105,33 @@ async def test_f10_runs_one_step_at_a_time(sandbox):
         assert set(app.flow.results) == {"discovery", "verifier"}
 
 
+async def test_step_by_step_the_flow_fetches_its_jwks_once_and_a_replay_anew(sandbox):
+    """The ID token and the access token, each run by its own F10, share one JWKS fetch."""
+    from pkce_tui.core.client import new_client
+
+    fetched: list[str] = []
+
+    async def count(request) -> None:
+        if request.url.path.endswith("/OAuth2/Keys/demo-app"):
+            fetched.append(str(request.url))
+
+    def client_factory(config):
+        return new_client(timeout=config.timeout, event_hooks={"request": [count]})
+
+    app = PkceTuiApp(sandbox_config(sandbox), sandbox_base_url=sandbox.base_url,
+                     client_factory=client_factory)
+    async with app.run_test(size=(120, 40)) as pilot:
+        while app.flow.status("access_token") == "pending":
+            await pilot.press("f10")
+            await settle(pilot)
+        assert app.flow.status("id_token") == app.flow.status("access_token") == "ok"
+        assert len(fetched) == 1
+        app.query_one("#discovery").focus()
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert app.flow.ok and len(fetched) == 2
+
+
 async def test_editing_the_verifier_marks_later_panes_stale_and_replay_clears_them(sandbox):
     app = make_app(sandbox)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -93,6 +93,7 @@ class PkceTuiApp(App):
         self.owned_sandbox = None
         self.pick_profile = pick_profile
         self.paste_waiter: asyncio.Future[str] | None = None
+        self.jwks_cache = None  # the flow's JWKS, kept from one run of steps to the next
 
     def notify(self, message: str, *, title: str = "", markup: bool = False, **kwargs) -> None:
         """Every notification as inert text: messages quote servers, pages and files, so
@@ -236,8 +237,12 @@ class PkceTuiApp(App):
             self.remember(self.flow)
         from pkce_tui.core.runner import FlowRunner  # steps, JOSE and HTML parsing: ~170 ms
 
+        # a run from discovery is a new flow and fetches the JWKS anew; later runs reuse it
+        jwks = None if self.flow.next_step() == "discovery" else self.jwks_cache
         async with self.client_factory(self.flow.config) as client:
-            runner = FlowRunner(client, redirect_source=self.receive_redirect, clock=self.clock)
+            runner = FlowRunner(client, redirect_source=self.receive_redirect, clock=self.clock,
+                                jwks=jwks)
+            self.jwks_cache = runner.jwks
             while (step := self.flow.next_step()) is not None:
                 self.running = step
                 started = self.flow

@@ -15,7 +15,7 @@ from textual.widgets.option_list import Option
 
 from pkce_tui.core import profiles
 from pkce_tui.core.errors import PkceTuiError
-from pkce_tui.core.flow import STEPS, FlowConfig, FlowState
+from pkce_tui.core.flow import FlowConfig, FlowState
 from pkce_tui.core.profiles import Profile
 from pkce_tui.core.redaction import mask
 from pkce_tui.tui import render
@@ -217,7 +217,7 @@ class CompareScreen(ModalScreen[None]):
         table.add_column("step", width=STEP_WIDTH)
         table.add_column("previous run", width=RUN_WIDTH)
         table.add_column("this run", width=RUN_WIDTH)
-        for step in STEPS:
+        for step in self.current.steps:
             previous = run_cell(self.previous, step, as_ended=True)
             current = run_cell(self.current, step, as_ended=False)
             changed = previous.plain != current.plain

@@ -83,19 +83,23 @@ class StepPane(VerticalScroll, can_focus=True):
         fields = self.CONFIG_FIELDS
         config = state.config if fields is None else tuple(getattr(state.config, f)
                                                            for f in fields)
-        results = tuple((state.status(s), id(state.result(s))) for s in self.STEPS)
+        results = tuple((state.status(s), id(state.result(s))) for s in self.shown_steps(state))
         return (results, config, state.overrides, state.diagnosis, reveal, running)
 
     def pane_status(self, state: FlowState, running: str | None) -> str:
         """The most telling status of the pane's steps (an error beats a stale beats ok)."""
         if running in self.STEPS:
             return "running"
-        statuses = [state.status(step) for step in self.STEPS]
+        statuses = [state.status(step) for step in self.shown_steps(state)]
         return min(statuses, key=STATUS_RANK.index)
+
+    def shown_steps(self, state: FlowState) -> tuple[str, ...]:
+        """The pane's steps this flow runs: optional ones only when asked for."""
+        return tuple(step for step in self.STEPS if step in state.steps)
 
     def body(self, state: FlowState, *, reveal: bool) -> RenderableType:
         parts: list[RenderableType] = []
-        for step in self.STEPS:
+        for step in self.shown_steps(state):
             parts += step_header(state, step)
             parts += diagnoses_for(state, (step,))
             result = state.result(step)

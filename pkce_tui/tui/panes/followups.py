@@ -1,4 +1,5 @@
-"""The follow-ups pane: userinfo (and CyberArk's whoami), then a refresh_token grant."""
+"""The follow-ups pane: userinfo (and CyberArk's whoami), a refresh_token grant, and the
+optional introspection, revocation and logout."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ from pkce_tui.tui.panes.base import Copyable, StepPane, http_details
 
 
 class FollowupsPane(StepPane):
-    """What the tokens are good for: userinfo, then one refresh_token grant."""
+    """What the tokens are good for: userinfo, one refresh_token grant, and when asked for,
+    introspection, revocation and logout."""
 
-    STEPS = ("userinfo", "refresh")
+    STEPS = ("userinfo", "refresh", "introspection", "revocation", "logout")
     LABEL = "8 follow-ups"
 
     def details(self, state: FlowState, result: StepResult, *, reveal: bool) -> list:
@@ -29,7 +31,7 @@ class FollowupsPane(StepPane):
             return parts
         rows = [(k, v) for k, v in result.data.items() if k != "problems" and v is not None]
         return [render.fields_table(rows)] + (http_details(result, reveal=reveal)
-                                              if result.status == "error" else [])
+                                              if result.status != "ok" else [])
 
     def own_values(self, state: FlowState) -> list[Copyable]:
         result = state.result("userinfo")
