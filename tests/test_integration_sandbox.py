@@ -15,6 +15,8 @@ import sys
 import pytest
 from conftest import free_port, standin_browser_command
 
+from pkce_tui.core.redaction import mask
+
 
 def target(base: str, dialect: str) -> list[str]:
     return {
@@ -124,7 +126,7 @@ def test_a_wrong_verifier_is_refused_and_named(sandbox, dialect):
     assert code == 1
     token = steps(document)["token"]
     assert token["response"]["body"]["error"] == "invalid_grant"
-    assert token["request"]["body"]["code_verifier"] == wrong
+    assert token["request"]["body"]["code_verifier"] == mask(wrong)  # masked: no --reveal
     assert "verifier_mismatch" in diagnosis_ids(document)
 
 

@@ -19,7 +19,6 @@ from pkce_tui.core.step_result import StepResult
 from pkce_tui.tui import render
 from pkce_tui.tui.explain import EXPLANATIONS
 
-TOKEN_STEPS = ("token", "refresh")
 STATUS_RANK = ("error", "running", "stale", "warning", "pending", "ok", "skipped")
 
 
@@ -110,9 +109,9 @@ class StepPane(VerticalScroll, can_focus=True):
     def details(self, state: FlowState, result: StepResult, *, reveal: bool) -> list:
         return [render.fields_table(present(result.data))] if result.data else []
 
-    def copy_values(self, state: FlowState, *, reveal: bool) -> list[Copyable]:
+    def copy_values(self, state: FlowState) -> list[Copyable]:
         """What F3 offers to copy from this pane: its own values, then each exchange's."""
-        return [*self.own_values(state), *exchange_values(state, self.STEPS, reveal=reveal)]
+        return [*self.own_values(state), *exchange_values(state, self.STEPS)]
 
     def own_values(self, state: FlowState) -> list[Copyable]:
         """The values this pane is about, the one F3 copies first."""
@@ -120,15 +119,17 @@ class StepPane(VerticalScroll, can_focus=True):
 
 
 class Copyable(NamedTuple):
-    """A value F3 can copy; a secret one is masked in the list until revealed."""
+    """A value F3 can copy, raw; copied without F2 it goes through the flow's redactor, and a
+    `secret` one (a token, the verifier, the code) is masked whole."""
 
     label: str
     text: str
     secret: bool = False
 
 
-def exchange_values(state: FlowState, steps: tuple[str, ...], *, reveal: bool) -> list[Copyable]:
-    """Each step's HTTP request as curl (masked unless revealed) and its response body."""
+def exchange_values(state: FlowState, steps: tuple[str, ...]) -> list[Copyable]:
+    """Each step's HTTP request as curl and its response body; the app masks them when copied
+    without F2 (`PkceTuiApp.shown_copies`)."""
     values = []
     for step in steps:
         result = state.result(step)
@@ -136,10 +137,9 @@ def exchange_values(state: FlowState, steps: tuple[str, ...], *, reveal: bool) -
             continue
         if result.request is not None:
             values.append(Copyable(f"the {step} request as curl",
-                                   to_curl(result.request, reveal=reveal)))
+                                   to_curl(result.request, reveal=True)))
         if result.response is not None and result.response.body:
-            values.append(Copyable(f"the {step} response body", result.response.body,
-                                   secret=step in TOKEN_STEPS))
+            values.append(Copyable(f"the {step} response body", result.response.body))
     return values
 
 

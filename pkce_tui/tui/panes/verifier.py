@@ -55,7 +55,7 @@ class VerifierPane(StepPane):
 
     def own_values(self, state: FlowState) -> list[Copyable]:
         value = live_verifier(state)
-        return [Copyable("the code_verifier", value)] if value else []
+        return [Copyable("the code_verifier", value, secret=True)] if value else []
 
 
 def verifier_check(value: str) -> Text:
