@@ -124,7 +124,7 @@ def jwt(args: argparse.Namespace) -> int:
     insecure_warning = _insecure_warning() if args.insecure else None
     if insecure_warning:
         print_error(f"warning: {insecure_warning}")
-    report = _jwt_report(token, args.jwks, args.insecure, options)
+    report = _jwt_report(token, args.jwks, args.insecure, options, args.timeout)
     if args.json:
         warnings = {"warnings": [insecure_warning]} if insecure_warning else {}
         emit_json({**report.to_json(), **warnings})
@@ -141,8 +141,8 @@ def _insecure_warning() -> str:
     return INSECURE_WARNING
 
 
-def _jwt_report(token: str, jwks: str | None, insecure: bool,
-                options: dict) -> jwt_core.JwtReport:
+def _jwt_report(token: str, jwks: str | None, insecure: bool, options: dict,
+                timeout: float) -> jwt_core.JwtReport:
     """Validate against a JWKS URL, a JWKS file, or (without `--jwks`) no key at all.
 
     asyncio and httpx are loaded only for a JWKS URL: decoding alone starts fast.
@@ -150,7 +150,7 @@ def _jwt_report(token: str, jwks: str | None, insecure: bool,
     if jwks and "://" in jwks:
         import asyncio
 
-        return asyncio.run(_validate_remote(token, _jwks_url(jwks), insecure, options))
+        return asyncio.run(_validate_remote(token, _jwks_url(jwks), insecure, options, timeout))
     return jwt_core.validate(token, jwks=_load_json(jwks, "JWKS") if jwks else None, **options)
 
 
@@ -170,13 +170,13 @@ def _jwks_url(url: str) -> str:
     return url
 
 
-async def _validate_remote(token: str, jwks_uri: str, insecure: bool,
-                           options: dict) -> jwt_core.JwtReport:
+async def _validate_remote(token: str, jwks_uri: str, insecure: bool, options: dict,
+                           timeout: float) -> jwt_core.JwtReport:
     """Validate with the keys at `jwks_uri`; when they cannot be had, the claims are still
     checked and the signature check fails with the reason."""
     from pkce_tui.core.client import new_client  # httpx: loaded only to fetch a JWKS
 
-    async with new_client(insecure=insecure) as client:
+    async with new_client(insecure=insecure, timeout=timeout) as client:
         try:
             return await jwt_core.validate_with_jwks_uri(token, client, jwks_uri, **options)
         except (NetworkError, ProtocolError) as exc:
