@@ -92,6 +92,8 @@ def _add_jwt(sub) -> None:
     p.add_argument("--access-token", help="to check at_hash")
     p.add_argument("--leeway", type=int, default=60, help="clock leeway in seconds")
     p.add_argument("--insecure", action="store_true", help="do not verify TLS for --jwks")
+    p.add_argument("--timeout", type=_positive_seconds, default=10.0,
+                   help="HTTP timeout in seconds for a --jwks URL")
     p.add_argument("--json", action="store_true")
 
 

@@ -13,7 +13,7 @@ from urllib.parse import SplitResult, urlsplit
 from pkce_tui.core import jwt as jwt_core
 from pkce_tui.core.checks import Check
 from pkce_tui.core.errors import InputError, NetworkError, ProtocolError
-from pkce_tui.core.pkce import generate_verifier, make_challenge
+from pkce_tui.core.pkce import entropy_text, generate_verifier, make_challenge, verifier_strength
 from pkce_tui.core.redirect import RedirectResult
 from pkce_tui.core.redirect import parse_redirect as parse_redirect_text
 from pkce_tui.output import emit_json, finite, one_line, print_checks, print_error
@@ -28,13 +28,16 @@ def pkce(args: argparse.Namespace) -> int:
     """Print a verifier and its challenge with the intermediate values."""
     verifier = args.verifier if args.verifier is not None else generate_verifier(args.length)
     derived = make_challenge(verifier, args.method)
+    strength = verifier_strength(verifier)
     if args.json:
-        emit_json(derived.to_json())
+        emit_json({**derived.to_json(), "entropy": strength.to_json()})
     else:
         lines = [("code_verifier", derived.code_verifier),
                  ("verifier bytes", derived.verifier_bytes_hex),
                  ("sha256 (hex)", derived.sha256_hex or "(plain: no hash)"),
-                 ("code_challenge", derived.code_challenge), ("method", derived.method)]
+                 ("code_challenge", derived.code_challenge), ("method", derived.method),
+                 ("entropy", entropy_text(strength)),
+                 *(("warning", warning) for warning in strength.warnings)]
         for label, value in lines:
             print(f"{label:<15} {one_line(value)}")
     if derived.problems:
@@ -122,7 +125,7 @@ def jwt(args: argparse.Namespace) -> int:
     insecure_warning = _insecure_warning() if args.insecure else None
     if insecure_warning:
         print_error(f"warning: {insecure_warning}")
-    report = _jwt_report(token, args.jwks, args.insecure, options)
+    report = _jwt_report(token, args.jwks, args.insecure, options, args.timeout)
     if args.json:
         warnings = {"warnings": [insecure_warning]} if insecure_warning else {}
         emit_json({**report.to_json(), **warnings})
@@ -148,8 +151,8 @@ def _insecure_warning() -> str:
     return INSECURE_WARNING
 
 
-def _jwt_report(token: str, jwks: str | None, insecure: bool,
-                options: dict) -> jwt_core.JwtReport:
+def _jwt_report(token: str, jwks: str | None, insecure: bool, options: dict,
+                timeout: float) -> jwt_core.JwtReport:
     """Validate against a JWKS URL, a JWKS file, or (without `--jwks`) no key at all.
 
     asyncio and httpx are loaded only for a JWKS URL: decoding alone starts fast.
@@ -157,7 +160,7 @@ def _jwt_report(token: str, jwks: str | None, insecure: bool,
     if jwks and "://" in jwks:
         import asyncio
 
-        return asyncio.run(_validate_remote(token, _jwks_url(jwks), insecure, options))
+        return asyncio.run(_validate_remote(token, _jwks_url(jwks), insecure, options, timeout))
     return jwt_core.validate(token, jwks=_load_json(jwks, "JWKS") if jwks else None, **options)
 
 
@@ -177,13 +180,13 @@ def _jwks_url(url: str) -> str:
     return url
 
 
-async def _validate_remote(token: str, jwks_uri: str, insecure: bool,
-                           options: dict) -> jwt_core.JwtReport:
+async def _validate_remote(token: str, jwks_uri: str, insecure: bool, options: dict,
+                           timeout: float) -> jwt_core.JwtReport:
     """Validate with the keys at `jwks_uri`; when they cannot be had, the claims are still
     checked and the signature check fails with the reason."""
     from pkce_tui.core.client import new_client  # httpx: loaded only to fetch a JWKS
 
-    async with new_client(insecure=insecure) as client:
+    async with new_client(insecure=insecure, timeout=timeout) as client:
         try:
             return await jwt_core.validate_with_jwks_uri(token, client, jwks_uri, **options)
         except (NetworkError, ProtocolError) as exc:

@@ -44,8 +44,18 @@ def test_pkce_json_has_the_contract_keys_and_the_rfc_vector():
     assert result.returncode == 0
     document = json.loads(result.stdout)
     assert set(document) == {"code_verifier", "method", "code_challenge", "verifier_bytes_hex",
-                             "sha256_hex", "valid", "problems"}
+                             "sha256_hex", "valid", "problems", "entropy"}
     assert document["code_challenge"] == "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+    assert document["entropy"] == {"max_bits": 259.9, "recommended_bits": 256, "warnings": []}
+
+
+def test_pkce_warns_about_a_verifier_that_is_not_random():
+    """43 × `a` passes the grammar (exit 0) but the entropy says it holds none (RFC 7636 §7.1)."""
+    result = cli("pkce", "--verifier", "a" * 43)
+    assert result.returncode == 0
+    assert "but it is not" in result.stdout and "repeated characters 'aaaaa'" in result.stdout
+    entropy = json.loads(cli("pkce", "--verifier", "a" * 43, "--json").stdout)["entropy"]
+    assert len(entropy["warnings"]) == 2
 
 
 def test_pkce_generates_a_verifier_of_the_asked_length():
