@@ -51,11 +51,13 @@ class HarFlow:
     missing: tuple[str, ...]
     checks: tuple[Check, ...]
 
-    def to_json(self, *, reveal: bool = False) -> dict:
-        """The `flow --json` document plus `source`, the flows found, `checks` and `missing`."""
-        return {**self.state.to_json(reveal=reveal), "source": "har", "flow_index": self.index,
-                "chosen": self.chosen, "flows": [f.to_json() for f in self.flows],
-                "checks": [c.to_json() for c in self.checks], "missing": list(self.missing)}
+    def to_json(self, *, reveal: bool = False, personal: bool = False) -> dict:
+        """The `flow --json` document plus `source`, the flows found, `checks` and `missing`;
+        secrets masked by the flow's own redactor unless `reveal`."""
+        document = {**self.state.raw_json(), "source": "har", "flow_index": self.index,
+                    "chosen": self.chosen, "flows": [f.to_json() for f in self.flows],
+                    "checks": [c.to_json() for c in self.checks], "missing": list(self.missing)}
+        return document if reveal else self.state.redactor(personal=personal).redact(document)
 
 
 def load_flow(text: str, *, flow_index: int | None = None, jwks: dict | None = None) -> HarFlow:
