@@ -44,8 +44,15 @@ class Rebuild:
     results: dict[str, StepResult] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
     config: FlowConfig = field(default_factory=FlowConfig)
+    #: the endpoints later steps read when the discovery document was refused
+    standin: StepResult | None = None
 
     def state(self, **extra) -> FlowState:
+        """The flow so far, as later steps read it (a refused discovery stood in for)."""
+        results = {**self.results, **({"discovery": self.standin} if self.standin else {})}
+        return FlowState(config=self.config, results=results, **extra)
+
+    def final_state(self, **extra) -> FlowState:
         return FlowState(config=self.config, results=dict(self.results), **extra)
 
     def add(self, result: StepResult, at: float | None = None) -> None:
@@ -70,7 +77,7 @@ def rebuild(flow: FlowEntries, *, jwks: dict | None = None) -> tuple[FlowState, 
     for step in (_id_token, _access_token, _userinfo, _refresh):
         step(work)
     _cookies(work)
-    state = work.state(token_attempts=attempts)
+    state = work.final_state(token_attempts=attempts)
     return FlowState(config=state.config, results=state.results,
                      token_attempts=attempts, diagnosis=diagnose(state)), work.missing
 
@@ -129,16 +136,22 @@ def _discovery(work: Rebuild) -> None:
     entry = flow.discovery
     if entry is not None and config.issuer:
         work.add(_discovered(entry, config), entry.started)
-        return
-    work.lacks("discovery: the HAR has no discovery request; the endpoints are inferred from "
-               "the URLs the browser visited")
+        if work.results["discovery"].status == "ok":
+            return
+    else:
+        work.lacks("discovery: the HAR has no discovery request; the endpoints are inferred "
+                   "from the URLs the browser visited")
     iss = _returned_iss(flow)
     tenant = {k: getattr(config, k) for k in ("dialect", "tenant_url", "app_id", "base_url",
                                               "env_id", "tenant", "workspace")}
     endpoints = settings.inferred_endpoints(flow, {k: v for k, v in tenant.items() if v}, iss)
-    work.add(StepResult("discovery", "ok", f"{endpoints.dialect} endpoints inferred from the "
-                        "HAR's URLs (no discovery request recorded)", endpoints.to_json(),
-                        value=endpoints))
+    inferred = StepResult("discovery", "ok", f"{endpoints.dialect} endpoints inferred from the "
+                          "HAR's URLs (no discovery request recorded)", endpoints.to_json(),
+                          value=endpoints)
+    if "discovery" in work.results:  # refused: later steps read the inferred endpoints
+        work.standin = inferred
+    else:
+        work.add(inferred)
 
 
 def _discovered(entry: HarEntry, config: FlowConfig) -> StepResult:
@@ -363,7 +376,7 @@ def _validate(work: Rebuild, token: str, entry: HarEntry | None, *, id_token: bo
     if jwks is None:
         work.lacks("JWKS: the HAR holds no JWKS response, so token signatures are not "
                    "verified; give --jwks URL|FILE")
-    return jwt.validate(token, jwks=jwks, issuer=endpoints.issuer if endpoints else None,
+    return jwt.validate(token, jwks=jwks, issuer=(endpoints.issuer or None) if endpoints else None,
                         leeway=work.config.leeway, now=_moment(entry), id_token=id_token,
                         **expected)
 
