@@ -165,7 +165,7 @@ def test_each_id_token_fault_fails_the_check_it_names(sandbox, fault, check, dia
 
 
 @pytest.mark.parametrize(("fault", "diagnosis"), [
-    ("token_500", "server_error"), ("invalid_grant_once", "invalid_grant_unexplained")])
+    ("token_500", "server_error"), ("invalid_grant_once", "temporarily_unavailable")])
 def test_token_endpoint_faults_fail_the_token_step(sandbox, fault, diagnosis):
     code, document = flow(sandbox.base_url, "cyberark", "--param", f"sandbox_fault={fault}")
     assert code == 1

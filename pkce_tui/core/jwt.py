@@ -32,7 +32,7 @@ __all__ = [
 ]
 
 CHECK_NAMES = (
-    "format", "alg", "signature", "kid", "iss", "aud", "azp",
+    "format", "alg", "signature", "kid", "iss", "sub", "aud", "azp",
     "exp", "nbf", "iat", "nonce", "at_hash", "c_hash",
 )
 MAX_TOKEN_CHARS = 100_000

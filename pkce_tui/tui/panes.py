@@ -186,6 +186,8 @@ def step_header(state: FlowState, step: str) -> list:
     lines.append(render.status_text(state.status(step), summary))
     if result is not None and result.error and result.error != result.summary:
         lines.append(render.error_view(result))
+    if result is not None and result.server_says is not None:
+        lines.append(render.server_says_view(result))
     return lines
 
 
@@ -258,7 +260,14 @@ class DiscoveryPane(StepPane):
         return Group(render.fields_table(rows), super().body(state, reveal=reveal))
 
     def details(self, state: FlowState, result: StepResult, *, reveal: bool) -> list:
-        return [render.fields_table(present(result.data)), *http_details(result, reveal=reveal)]
+        """The endpoints, the pre-flight checks the core made against the published
+        metadata, then the HTTP exchange."""
+        endpoints = {k: v for k, v in result.data.items() if k != "checks"}
+        checks = result.data.get("checks") or []
+        shown = [Text("pre-flight checks", style="bold underline"),
+                 render.checks_view(checks)] if checks else []
+        return [render.fields_table(present(endpoints)), *shown,
+                *http_details(result, reveal=reveal)]
 
     def own_values(self, state: FlowState) -> list[Copyable]:
         endpoints = state.value("discovery")
