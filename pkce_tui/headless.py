@@ -75,7 +75,17 @@ def config_from_args(args: argparse.Namespace) -> FlowConfig:
         extra_params=key_values(args.param, "--param"),
         token_params=key_values(args.token_param, "--token-param"),
         username=args.username, password=args.password, timeout=args.timeout,
-        insecure=args.insecure)
+        insecure=args.insecure, **protocol_options(args))
+
+
+def protocol_options(args: argparse.Namespace) -> dict:
+    """The optional steps `flow` was asked for (DESIGN.md §3); a post-logout redirect URI
+    must be an absolute URI (RP-Initiated Logout 1.0 §2)."""
+    uri = args.post_logout_redirect_uri
+    if uri is not None:
+        require_absolute_uri(uri, "--post-logout-redirect-uri")
+    return {"introspect": args.introspect, "revoke": args.revoke,
+            "logout": args.logout or uri is not None, "post_logout_redirect_uri": uri}
 
 
 def redirect_source_for(args: argparse.Namespace, config: FlowConfig) -> RedirectSource:

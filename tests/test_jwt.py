@@ -9,11 +9,13 @@ import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from joserfc import jws
 from joserfc import jwt as jose_jwt
 from joserfc.jwk import ECKey, OctKey, RSAKey
 
 from pkce_tui.core import jwt
 from pkce_tui.core.errors import InputError, NetworkError, ProtocolError
+from pkce_tui.core.jwt_signature import SIGNATURE_ALGORITHMS
 
 NOW = 1_795_000_000.0  # 2026-11-18 11:06:40 UTC, a fixed clock for every test
 ISSUER = "https://idp.example.test/generic"
@@ -502,3 +504,8 @@ def test_an_id_token_without_a_usable_sub_fails(rsa_key, sub, ok, detail):
                  jwks=public_jwks(rsa_key))
     assert check(report, "sub").ok is ok and detail in check(report, "sub").detail
     assert report.valid is False
+
+
+def test_the_algorithms_judged_without_joserfc_are_the_ones_joserfc_verifies():
+    """`jwt` decides on the alg before loading joserfc; the two lists must not drift apart."""
+    assert SIGNATURE_ALGORITHMS == set(jws.JWSRegistry.algorithms) - {"none"}

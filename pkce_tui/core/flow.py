@@ -19,7 +19,11 @@ INSECURE_WARNING = "TLS certificate verification is off (--insecure)"
 STEPS = (
     "discovery", "verifier", "challenge", "authorize", "login", "redirect",
     "token", "id_token", "access_token", "userinfo", "refresh",
+    "introspection", "revocation", "logout",
 )
+#: Steps a flow runs only when asked for, each with the configuration switch that asks.
+OPTIONAL_STEPS = {"introspection": "introspect", "revocation": "revoke",
+                  "logout": "logout"}
 
 #: Which step first reads each configuration field; editing the field stales it and later ones.
 _FIELD_STEP = {
@@ -30,7 +34,15 @@ _FIELD_STEP = {
     "login": "login", "username": "login", "password": "login",
     "client_secret": "token", "auth_method": "token", "token_params": "token",
     "leeway": "id_token",
+    "introspect": "introspection", "revoke": "revocation",
+    "logout": "logout", "post_logout_redirect_uri": "logout",
 }
+
+
+def flow_steps(config: ClientSettings) -> tuple[str, ...]:
+    """The steps this configuration runs, in order: the optional ones only when switched on."""
+    return tuple(s for s in STEPS if s not in OPTIONAL_STEPS or getattr(config, OPTIONAL_STEPS[s]))
+
 
 @dataclass(frozen=True)
 class ClientSettings:
@@ -54,6 +66,10 @@ class ClientSettings:
     login: str = "auto"
     username: str | None = None
     password: str | None = None
+    introspect: bool = False
+    revoke: bool = False
+    logout: bool = False
+    post_logout_redirect_uri: str | None = None
 
 
 @dataclass(frozen=True)
@@ -112,8 +128,13 @@ class FlowState:
         result = self.results.get(step)
         return result.status if result else "pending"
 
+    @property
+    def steps(self) -> tuple[str, ...]:
+        """The steps this flow runs (DESIGN.md §3: optional ones only when asked for)."""
+        return flow_steps(self.config)
+
     def next_step(self) -> str | None:
-        return next((s for s in STEPS if s not in self.results or s in self.stale), None)
+        return next((s for s in self.steps if s not in self.results or s in self.stale), None)
 
     @property
     def done(self) -> bool:
@@ -121,13 +142,14 @@ class FlowState:
 
     @property
     def ok(self) -> bool:
-        return self.done and all(r.status != "error" for r in self.results.values())
+        return self.done and all(self.results[s].status != "error" for s in self.steps)
 
     def to_json(self, *, reveal: bool = False) -> dict:
         """The `pkce-tui flow --json` document (DESIGN.md §3)."""
         document = {
             "ok": self.ok,
-            "steps": [self.results[s].to_json(reveal=reveal) for s in STEPS if s in self.results],
+            "steps": [self.results[s].to_json(reveal=reveal) for s in self.steps
+                      if s in self.results],
             "diagnosis": [d.to_json() for d in self.diagnosis],
         }
         if self.config.insecure:

@@ -4,7 +4,8 @@
 each, what passed, what failed and why (OpenID Connect Core §3.1.3.7, RFC 7519, RFC 8725).
 Only `decode`, for callers that need the raw parts, raises `InputError`. The checks are made
 in `jwt_signature` (alg, signature, kid) and `jwt_claims`; this module is the API callers use,
-so `half_hash` and `times_for_display` are re-exported here.
+so `half_hash` and `times_for_display` are re-exported here. Decoding and the claim checks need
+neither httpx nor joserfc: they are loaded only when a JWKS is fetched or a signature verified.
 """
 
 from __future__ import annotations
@@ -15,16 +16,17 @@ import json
 import re
 import time
 from dataclasses import dataclass, replace
-
-import httpx
+from typing import TYPE_CHECKING
 
 from pkce_tui.core.checks import Check, all_passed
-from pkce_tui.core.client import send
 from pkce_tui.core.errors import InputError, ProtocolError
 from pkce_tui.core.http import HttpRequest
 from pkce_tui.core.jwt_claims import Expected, claim_checks, half_hash
 from pkce_tui.core.jwt_signature import signature_checks
 from pkce_tui.core.jwt_times import times_for_display
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = [
     "CHECK_NAMES", "JwtReport", "decode", "fetch_jwks", "half_hash", "looks_like_jwt",
@@ -168,6 +170,8 @@ def validate(token: str, *, jwks: dict | None = None, issuer: str | None = None,
 
 async def fetch_jwks(client: httpx.AsyncClient, jwks_uri: str) -> dict:
     """GET the JWKS (RFC 7517 §5); anything but a 200 JSON object with "keys" is refused."""
+    from pkce_tui.core.client import send  # httpx: loaded only when a JWKS is fetched
+
     response = await send(client, HttpRequest(
         "GET", jwks_uri, headers=(("Accept", "application/jwk-set+json, application/json"),)))
     if response.status != 200:

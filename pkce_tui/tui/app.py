@@ -26,6 +26,7 @@ from textual.worker import Worker, WorkerState
 
 from pkce_tui.core.flow import FlowConfig, FlowState, edit, mark_stale, new_flow, record
 from pkce_tui.core.flow import override_token as override_token_inputs
+from pkce_tui.core.inert import visible
 from pkce_tui.core.loopback import LoopbackListener
 from pkce_tui.core.profiles import Profile
 from pkce_tui.tui.clipboard import copy_value
@@ -93,6 +94,11 @@ class PkceTuiApp(App):
         self.pick_profile = pick_profile
         self.paste_waiter: asyncio.Future[str] | None = None
 
+    def notify(self, message: str, *, title: str = "", markup: bool = False, **kwargs) -> None:
+        """Every notification as inert text: messages quote servers, pages and files, so
+        control and bidi characters are escaped and square brackets are never markup."""
+        super().notify(visible(message), title=visible(title), markup=False, **kwargs)
+
     def get_default_screen(self) -> Screen:
         """The main screen with its width class already set: Textual sets it on the first
         resize, after mounting, and a class change on the screen restyles every widget."""
@@ -155,7 +161,7 @@ class PkceTuiApp(App):
     def show_flow(self) -> None:
         """Every pane re-renders from the current state; header and warning follow it."""
         config = self.flow.config
-        self.sub_title = f"{self.profile_name or config.dialect} · {target_of(config)}"
+        self.sub_title = visible(f"{self.profile_name or config.dialect} · {target_of(config)}")
         self.query_one("#insecure").display = config.insecure
         for pane in self.panes:
             pane.show(self.flow, reveal=self.reveal, running=self.running)

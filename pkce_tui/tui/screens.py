@@ -15,7 +15,7 @@ from textual.widgets.option_list import Option
 
 from pkce_tui.core import profiles
 from pkce_tui.core.errors import PkceTuiError
-from pkce_tui.core.flow import STEPS, FlowConfig, FlowState
+from pkce_tui.core.flow import FlowConfig, FlowState
 from pkce_tui.core.profiles import Profile
 from pkce_tui.core.redaction import mask
 from pkce_tui.tui import render
@@ -124,8 +124,9 @@ def profile_line(profile: Profile) -> Text:
         origin = "embedded sandbox"
     else:
         origin = profile.issuer or profile.tenant_url or profile.base_url or ""
-    return Text.assemble((profile.name, "bold"), f"  {profile.dialect} · {profile.client_id}  ",
-                         (origin, "dim"))
+    return Text.assemble(render.inert(profile.name, "bold"),
+                         render.inert(f"  {profile.dialect} · {profile.client_id}  "),
+                         render.inert(origin, "dim"))
 
 
 class ProfileForm(ModalScreen[Profile | None]):
@@ -216,7 +217,7 @@ class CompareScreen(ModalScreen[None]):
         table.add_column("step", width=STEP_WIDTH)
         table.add_column("previous run", width=RUN_WIDTH)
         table.add_column("this run", width=RUN_WIDTH)
-        for step in STEPS:
+        for step in self.current.steps:
             previous = run_cell(self.previous, step, as_ended=True)
             current = run_cell(self.current, step, as_ended=False)
             changed = previous.plain != current.plain
@@ -264,7 +265,7 @@ def copy_line(value: Copyable, *, reveal: bool) -> Text:
     """The value's label and the start of its first line, a secret masked until revealed."""
     shown = value.text if reveal or not value.secret else mask(value.text)
     preview = shown.strip().splitlines()[0] if shown.strip() else ""
-    line = Text.assemble((value.label, "bold"), "  ", (preview, "dim"))
+    line = Text.assemble(render.inert(value.label, "bold"), "  ", render.inert(preview, "dim"))
     line.truncate(COPY_LINE_WIDTH, overflow="ellipsis")
     return line
 

@@ -30,8 +30,10 @@ def diagnose(state: FlowState) -> tuple[Diagnosis, ...]:
     """Every diagnosis the current results support, in step order, each id once: where two
     rules name the same id, the graver finding is kept (a refused malformed verifier at the
     token step outranks the verifier step's warning)."""
+    from pkce_tui.core.diagnose_followups import followup_rules
+
     found: dict[str, Diagnosis] = {}
-    for rule in _RULES:
+    for rule in (*_RULES, followup_rules):
         for diagnosis in rule(state):
             kept = found.get(diagnosis.id)
             if kept is None or _SEVERITY[diagnosis.severity] < _SEVERITY[kept.severity]:

@@ -127,19 +127,36 @@ def login_rules(state: FlowState) -> Iterator[Diagnosis]:
     result = failed(state, "login")
     if result is None or result.data.get("network_error"):
         return
-    words = said(result) or last_words(result.exchanges) or ServerSays(
-        "login", extras={"text": result.error or ""})
+    words = said(result) or last_words(result.exchanges)
     if words is not None and not _is_404(result):
         found = refusal(words, state.config, "authorize")
         if found is not None:
             yield found
             return
-    text = f"{result.error or ''} {words.words() if words else ''}".lower()
+    found = _from_the_error_line(result.error or "", words, state.config)
+    if found is not None:
+        yield found
+
+
+def _from_the_error_line(error: str, words: ServerSays | None,
+                         config: FlowConfig) -> Diagnosis | None:
+    """When no answer said anything structured: the login's own one-line reason."""
+    text = f"{error} {words.words() if words else ''}".lower()
     if any(w in text for w in ("password", "authentication (login or challenge) has failed",
-                               "invalid username", "user not found", "wrong username")):
-        yield Diagnosis("login_failed", "login", "error",
-                        f"the login was refused: {result.error}",
-                        "check the username and password, and that the user may use the app")
+                               "invalid username", "user not found")):
+        return Diagnosis("login_failed", "login", "error", f"the login was refused: {error}",
+                         "check the username and password, and that the user may use the app")
+    if "redirect_uri" in text or "redirect uri" in text:
+        return Diagnosis("redirect_uri_not_registered", "authorize", "error",
+                         f"the server refused the redirect_uri before any login: {error}",
+                         f"register {config.redirect_uri} exactly on the application "
+                         "(RFC 6749 §3.1.2), or use a redirect URI it knows")
+    if "client" in text and any(w in text for w in ("invalid_client", "unknown", "not found")):
+        return Diagnosis("unknown_client", "authorize", "error",
+                         f"the server does not know the client: {error}",
+                         "check the client id (and the tenant, app id or environment it "
+                         "lives in)")
+    return None
 
 
 def _is_404(result: StepResult) -> bool:

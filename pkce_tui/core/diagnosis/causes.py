@@ -27,7 +27,7 @@ _TEXT_CAUSES = (
     ("retry", re.compile(r"\bretry\b|try again later|sent again|temporarily")),
     ("redirect_uri", re.compile(r"redirect[_ ]?ur[il]")),
     ("verifier", re.compile(r"code_verifier|verifier")),
-    ("pkce", re.compile(r"code_challenge|pkce")),
+    ("pkce", re.compile(r"code_challenge|\bpkce\b(?!-)")),
     ("auth_method", re.compile(r"unsupported authentication method|auth(entication)?[_ ]method|"
                                r"authenticates with")),
     ("secret", re.compile(r"secret")),
