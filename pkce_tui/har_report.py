@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(flow.to_json(reveal=args.reveal))
     else:
-        print_har(flow)
+        print_har(flow, reveal=args.reveal)
     return 0 if flow.state.ok and all(c.ok is not False for c in flow.checks) else 1
 
 
@@ -58,8 +58,9 @@ async def _fetch(url: str) -> dict:
         return await fetch_jwks(client, url)
 
 
-def print_har(flow: HarFlow) -> None:
-    """The flows found, the chosen flow's steps, checks, diagnosis and gaps."""
+def print_har(flow: HarFlow, *, reveal: bool = False) -> None:
+    """The flows found, the chosen flow's steps, checks, diagnosis and gaps; secrets masked
+    unless `reveal`."""
     print(f"HAR: {len(flow.flows)} flow{'s' if len(flow.flows) != 1 else ''} found; showing "
           f"{one_line(flow.chosen)}")
     for found in flow.flows:
@@ -69,7 +70,7 @@ def print_har(flow: HarFlow) -> None:
               f"{one_line(found.client_id)}  {one_line(found.authorize_endpoint)}  "
               f"{one_line(found.outcome)}{token}")
     print()
-    print_flow(flow.state)
+    print_flow(flow.state.to_json(reveal=reveal))
     print("\nchecks across steps:")
     print_checks([c.to_json() for c in flow.checks])
     if flow.missing:

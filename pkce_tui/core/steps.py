@@ -319,7 +319,7 @@ async def _validate(state: FlowState, runner: FlowRunner, token_value: str, *, i
                "audience": state.config.client_id if id_token else None, **expected}
     if endpoints.jwks_uri:
         return await jwt.validate_with_jwks_uri(token_value, runner.client, endpoints.jwks_uri,
-                                                **options)
+                                                cache=runner.jwks, **options)
     return jwt.validate(token_value, jwks=None, **options)
 
 
