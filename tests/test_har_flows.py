@@ -206,3 +206,9 @@ async def test_sandbox_faults_are_named_from_the_har(sandbox, fault, diagnosis, 
     flow = load_flow(await recorded(sandbox_target(sandbox.base_url, "generic"),
                                     extra={"sandbox_fault": fault}))
     assert ids(flow)[diagnosis] == step
+
+
+async def test_the_servers_own_words_come_with_a_refused_login(sandbox):
+    flow = load_flow(await recorded(sandbox_target(sandbox.base_url, "pingone"), password="no"))
+    says = flow.to_json()["steps"][4]["server_says"]
+    assert says is not None and "Invalid username and/or password" in json.dumps(says)

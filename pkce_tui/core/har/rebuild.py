@@ -24,6 +24,7 @@ from pkce_tui.core.har.flows import FlowEntries
 from pkce_tui.core.http import Exchange, HttpResponse
 from pkce_tui.core.pkce import Challenge, make_challenge, verifier_entropy_bits
 from pkce_tui.core.providers import Endpoints
+from pkce_tui.core.server_says import from_response
 from pkce_tui.core.step_result import StepResult
 from pkce_tui.core.steps import (
     NO_TOKENS,
@@ -161,7 +162,8 @@ def _discovered(entry: HarEntry, config: FlowConfig) -> StepResult:
                                               config.dialect)
     except PkceTuiError as exc:
         return StepResult("discovery", "error", str(exc), request=request,
-                          response=entry.response, error=str(exc))
+                          response=entry.response, error=str(exc),
+                          server_says=from_response(entry.response))
     return StepResult("discovery", "ok", f"discovered {endpoints.issuer}", endpoints.to_json(),
                       request=request, response=entry.response, value=endpoints)
 
@@ -269,14 +271,16 @@ def _login(work: Rebuild) -> None:
         work.add(StepResult("login", "ok", summary, data, response=response,
                             exchanges=exchanges, value=raw), flow.authorize[0].started)
         return
-    failure = login_hops.failure(hops) or (
-        "the HAR ends before the authorization response came back: the user did not finish "
-        "logging in, or the recording stopped")
-    if login_hops.failure(hops) is None:
+    refusal = login_hops.failure(hops)
+    if refusal is None:
         work.lacks("authorization response: the HAR ends before the browser came back to the "
                    "redirect URI")
-    work.add(StepResult("login", "error", failure, data, error=failure, exchanges=exchanges),
-             flow.authorize[0].started)
+    why = refusal[0] if refusal else ("the HAR ends before the authorization response came "
+                                      "back: the user did not finish logging in, or the "
+                                      "recording stopped")
+    says = from_response(refusal[1].response) if refusal else None
+    work.add(StepResult("login", "error", why, data, error=why, exchanges=exchanges,
+                        server_says=says), flow.authorize[0].started)
 
 
 def _raw_response(flow: FlowEntries) -> str | HttpResponse | None:
@@ -399,7 +403,7 @@ def _userinfo(work: Rebuild) -> None:
             else "the browser recorded no answer"
         why = f"HTTP {status}: {reason}"
         work.add(StepResult("userinfo", "error", why, request=entry.request, response=response,
-                            error=why), entry.started)
+                            error=why, server_says=from_response(response)), entry.started)
         return
     work.add(StepResult("userinfo", "ok", f"sub {claims.get('sub')}", {"claims": claims},
                         request=entry.request, response=response, value=claims), entry.started)
