@@ -173,6 +173,8 @@ def step_header(state: FlowState, step: str) -> list:
     lines.append(render.status_text(state.status(step), summary))
     if result is not None and result.error and result.error != result.summary:
         lines.append(render.error_view(result))
+    if result is not None and result.server_says is not None:
+        lines.append(render.server_says_view(result))
     return lines
 
 
