@@ -26,6 +26,9 @@ _NOT_OFFERED = {
 
 def followup_rules(state: FlowState) -> Iterator[Diagnosis]:
     """Every diagnosis the follow-up steps' results support."""
+    par = state.result("par")
+    if par is not None and par.status == "error" and par.response is not None:
+        yield from _refused("par", par)
     for step in ("introspection", "revocation", "logout"):
         result = state.result(step)
         if result is None or step in state.stale:
