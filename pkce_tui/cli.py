@@ -31,6 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--profile", help="open the TUI on this saved profile")
     parser.add_argument("--insecure", action="store_true",
                         help="TUI: do not verify TLS certificates (a warning stays on screen)")
+    parser.add_argument("--open", metavar="FILE", dest="open_path",
+                        help="TUI: open a browser's HAR export, read-only until replayed")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     sub.add_parser("demo", help="start the sandbox and open the TUI on it, ready to run")
     _add_sandbox(sub)
@@ -38,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_parse_redirect(sub)
     _add_jwt(sub)
     _add_flow(sub)
+    _add_har(sub)
     return parser
 
 
@@ -81,7 +84,9 @@ def _add_parse_redirect(sub) -> None:
 
 def _add_jwt(sub) -> None:
     p = sub.add_parser("jwt", help="decode and validate a JWT")
-    p.add_argument("token", nargs="?", default="-", help="the token, or - for stdin")
+    p.add_argument("token", nargs="?", default="-",
+                   help="the token, or - for stdin (tokens up to 1 MiB; an argument is limited "
+                        "by the system to about 128 KiB)")
     p.add_argument("--jwks", help="JWKS URL or file, to verify the signature")
     p.add_argument("--issuer")
     p.add_argument("--audience")
@@ -89,6 +94,8 @@ def _add_jwt(sub) -> None:
     p.add_argument("--access-token", help="to check at_hash")
     p.add_argument("--leeway", type=int, default=60, help="clock leeway in seconds")
     p.add_argument("--insecure", action="store_true", help="do not verify TLS for --jwks")
+    p.add_argument("--timeout", type=_positive_seconds, default=10.0,
+                   help="HTTP timeout in seconds for a --jwks URL")
     p.add_argument("--json", action="store_true")
 
 
@@ -129,6 +136,24 @@ def _add_flow(sub) -> None:
     p.add_argument("--insecure", action="store_true", help="do not verify TLS certificates")
     p.add_argument("--reveal", action="store_true", help="show secrets in the JSON")
     p.add_argument("--json", action="store_true")
+
+
+def _add_har(sub) -> None:
+    p = sub.add_parser("har", help="rebuild and diagnose the flow(s) in a browser's HAR export")
+    p.add_argument("file", help="the HAR 1.2 file, or - for stdin")
+    p.add_argument("--flow", type=_flow_index, metavar="N",
+                   help="which flow when the HAR holds several (0-based, in time order; "
+                        "default: the last one that got an answer)")
+    p.add_argument("--jwks", help="JWKS URL or file to verify token signatures when the HAR "
+                                  "holds none")
+    p.add_argument("--reveal", action="store_true", help="show secrets in the JSON")
+    p.add_argument("--json", action="store_true")
+
+
+def _flow_index(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a flow number (0, 1, ...)")
+    return int(text)
 
 
 def _add_protocol_options(p: argparse.ArgumentParser) -> None:
@@ -203,7 +228,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         if args.command == "demo":
             return tui.run_demo()
-        return tui.run_app(args.profile, insecure=args.insecure)
+        return tui.run_app(args.profile, insecure=args.insecure, open_path=args.open_path)
     if args.command == "sandbox":
         from pkce_tui.sandbox import run_foreground
 
@@ -214,6 +239,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from pkce_tui import headless
 
         return headless.run_flow(args)
+    if args.command == "har":
+        from pkce_tui import har_report
+
+        return har_report.run(args)
     return getattr(commands, args.command.replace("-", "_"))(args)
 
 

@@ -103,7 +103,7 @@ def test_decode_ignores_surrounding_whitespace(rsa_key):
     (f"e30.{b64(b'[1, 2]')}.", "payload is JSON but not an object"),
     ("e30." + b64(b'{"exp": NaN}') + ".", "payload is not JSON"),
     (b64(b"\xff\xfe") + ".e30.", "header is not UTF-8"),
-    ("e30." + "A" * 100_000 + ".", "more than 100000"),
+    ("e30." + "A" * (1024 * 1024) + ".", "more than the limit of 1048576 (1 MiB)"),
 ])
 def test_decode_names_the_bad_segment(token, words):
     with pytest.raises(InputError, match=words.replace("(", r"\(").replace(")", r"\)")):
@@ -151,7 +151,7 @@ def test_rs256_id_token_passes_every_check(rsa_key, other_rsa_key):
     report = run(sign(rsa_key, claims()), jwks=public_jwks(other_rsa_key, rsa_key))
     assert report.valid, report.checks
     assert [c.name for c in report.checks] == [
-        "format", "alg", "signature", "kid", "iss", "aud", "azp",
+        "format", "alg", "signature", "kid", "iss", "sub", "aud", "azp",
         "exp", "nbf", "iat", "nonce", "at_hash", "c_hash"]
     assert check(report, "signature").ok is True
     assert check(report, "kid").detail == "key 'rsa-1' found in the JWKS"
@@ -472,6 +472,55 @@ async def test_kid_still_unknown_after_refetch_fails(rsa_key, other_rsa_key):
     assert check(report, "kid").ok is False
 
 
+async def test_a_cache_fetches_the_jwks_once_for_every_token_it_checks(rsa_key):
+    client, seen = jwks_client(public_jwks(rsa_key))
+    cache = jwt.JwksCache()
+    async with client:
+        for _ in range(3):
+            report = await jwt.validate_with_jwks_uri(
+                sign(rsa_key, claims()), client, JWKS_URI, cache=cache, issuer=ISSUER,
+                audience=CLIENT, nonce="n-0S6_WzA2Mj", now=NOW)
+            assert report.valid
+    assert len(seen) == 1
+
+
+async def test_a_cache_refetches_once_for_a_rotated_key_then_keeps_the_new_keys(
+        rsa_key, other_rsa_key):
+    both = {"keys": public_jwks(rsa_key)["keys"] + public_jwks(other_rsa_key)["keys"]}
+    client, seen = jwks_client(public_jwks(rsa_key), both)
+    cache = jwt.JwksCache()
+    async with client:
+        rotated = await jwt.validate_with_jwks_uri(sign(other_rsa_key, claims()), client,
+                                                   JWKS_URI, cache=cache, now=NOW)
+        old = await jwt.validate_with_jwks_uri(sign(rsa_key, claims()), client, JWKS_URI,
+                                               cache=cache, now=NOW)
+    assert len(seen) == 2
+    assert check(rotated, "kid").ok is True and check(old, "kid").ok is True
+
+
+async def test_a_cache_refetches_at_most_once_per_uri(rsa_key, other_rsa_key):
+    client, seen = jwks_client(public_jwks(rsa_key))
+    cache = jwt.JwksCache()
+    async with client:
+        for _ in range(2):
+            report = await jwt.validate_with_jwks_uri(sign(other_rsa_key, claims()), client,
+                                                      JWKS_URI, cache=cache, now=NOW)
+            assert check(report, "kid").ok is False
+    assert len(seen) == 2
+
+
+async def test_a_failed_fetch_is_not_cached(rsa_key):
+    client, seen = jwks_client(httpx.Response(503), public_jwks(rsa_key))
+    cache = jwt.JwksCache()
+    async with client:
+        with pytest.raises(ProtocolError):
+            await jwt.validate_with_jwks_uri(sign(rsa_key, claims()), client, JWKS_URI,
+                                             cache=cache, now=NOW)
+        report = await jwt.validate_with_jwks_uri(sign(rsa_key, claims()), client, JWKS_URI,
+                                                  cache=cache, now=NOW)
+    assert check(report, "signature").ok is True and len(seen) == 2
+
+
 async def test_unreadable_token_is_not_fetched_for():
     client, seen = jwks_client({"keys": []})
     async with client:
@@ -489,6 +538,21 @@ def test_empty_issuer_means_none_was_given(rsa_key):
 def test_empty_jwks_fails_kid(rsa_key):
     report = run(sign(rsa_key, claims()), jwks={"keys": []})
     assert (check(report, "kid").ok, check(report, "kid").detail) == (False, "JWKS holds no keys")
+
+
+@pytest.mark.parametrize(("sub", "ok", "detail"), [
+    (None, False, "no sub claim (required in an ID token"),
+    ("", False, "not a non-empty string"),
+    (42, False, "not a non-empty string"),
+    ("x" * 256, False, "exceeds 255 ASCII characters"),
+])
+def test_an_id_token_without_a_usable_sub_fails(rsa_key, sub, ok, detail):
+    """OIDC Core §2: sub is REQUIRED, a string of at most 255 ASCII characters."""
+    report = run(sign(rsa_key, claims(sub=sub) if sub is not None else
+                      {k: v for k, v in claims().items() if k != "sub"}),
+                 jwks=public_jwks(rsa_key))
+    assert check(report, "sub").ok is ok and detail in check(report, "sub").detail
+    assert report.valid is False
 
 
 def test_the_algorithms_judged_without_joserfc_are_the_ones_joserfc_verifies():

@@ -17,6 +17,7 @@ from textual.widgets._footer import FooterKey
 
 from pkce_tui.core.flow import FlowConfig
 from pkce_tui.core.http import HttpResponse
+from pkce_tui.core.redaction import mask
 from pkce_tui.core.redirect import parse_http_response
 from pkce_tui.core.step_result import StepResult
 from pkce_tui.tui.app import PkceTuiApp
@@ -79,12 +80,14 @@ async def test_regenerate_makes_a_fresh_valid_verifier():
         assert "✔ valid: 64 chars" in text_of(app, "#verifier-check")
 
 
-async def test_copy_puts_the_verifier_on_both_clipboards(clipboard):
+async def test_copy_puts_the_verifier_on_both_clipboards_masked_until_revealed(clipboard):
     app = PkceTuiApp(OFFLINE, verifier=RFC_VERIFIER)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("f3")
+        assert app.clipboard == mask(RFC_VERIFIER) and clipboard == [mask(RFC_VERIFIER)]
+        await pilot.press("f2", "f3")
         assert app.clipboard == RFC_VERIFIER
-        assert clipboard == [RFC_VERIFIER]
+        assert clipboard[-1] == RFC_VERIFIER
 
 
 async def test_copy_without_a_system_clipboard_says_so(monkeypatch):
@@ -94,7 +97,7 @@ async def test_copy_without_a_system_clipboard_says_so(monkeypatch):
     monkeypatch.setattr(pyperclip, "copy", no_backend)
     app = PkceTuiApp(OFFLINE, verifier=RFC_VERIFIER)
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("f3")
+        await pilot.press("f2", "f3")
         assert app.clipboard == RFC_VERIFIER
         assert any("OSC 52" in n.message for n in app._notifications)
 
@@ -134,6 +137,33 @@ async def test_authorize_table_previews_every_parameter_with_the_live_challenge(
         assert rows["state"] == "fixed-state" and "fresh" in rows["nonce"]
         await pilot.press("end", "Z")  # typing in the verifier rewrites the challenge cell
         assert param_rows(app)["code_challenge"] != RFC_CHALLENGE
+
+
+async def test_a_key_in_the_verifier_repaints_the_challenge_cell_and_no_whole_pane():
+    """Typing stays cheap: the table repaints the one cell that changed, and a pane whose
+    title did not change is not repainted whole (setting a border title repaints the pane)."""
+    app = PkceTuiApp(OFFLINE, verifier=RFC_VERIFIER)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        table = app.query_one("#params", DataTable)
+        panes = [app.query_one(f"#{name}") for name in ("verifier", "challenge", "authorize")]
+        whole: list[str] = []
+        regions: list[object] = []
+
+        def spy(widget, name: str):
+            real = widget.refresh
+
+            def refresh(*regions_given, **kw):
+                (regions.extend(regions_given) if regions_given else whole.append(name))
+                return real(*regions_given, **kw)
+            return refresh
+
+        table.refresh = spy(table, "params")
+        for pane in panes:
+            pane.refresh = spy(pane, pane.id)
+        await pilot.press("end", "Z")
+        assert param_rows(app)["code_challenge"] != RFC_CHALLENGE
+        assert whole == [] and regions
 
 
 async def test_scope_edit_in_the_table_goes_to_the_config():

@@ -29,15 +29,17 @@ if TYPE_CHECKING:
     import httpx
 
 __all__ = [
-    "CHECK_NAMES", "JwtReport", "decode", "fetch_jwks", "half_hash", "looks_like_jwt",
+    "CHECK_NAMES", "JwksCache", "JwtReport", "decode", "fetch_jwks", "half_hash", "looks_like_jwt",
     "times_for_display", "validate", "validate_with_jwks_uri", "validate_without_jwks",
 ]
 
 CHECK_NAMES = (
-    "format", "alg", "signature", "kid", "iss", "aud", "azp",
+    "format", "alg", "signature", "kid", "iss", "sub", "aud", "azp",
     "exp", "nbf", "iat", "nonce", "at_hash", "c_hash",
 )
-MAX_TOKEN_CHARS = 100_000
+#: The longest token read (1 MiB): far above any real token (a few KB; large ones carry group
+#: lists), low enough that decoding stays quick. Longer text is refused with one line.
+MAX_TOKEN_CHARS = 1024 * 1024
 SEGMENT_NAMES = ("header", "payload", "signature")
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
 
@@ -84,7 +86,8 @@ def decode(token: str) -> tuple[dict, dict]:
     """
     token = token.strip()
     if len(token) > MAX_TOKEN_CHARS:
-        raise InputError(f"JWT is {len(token)} characters, more than {MAX_TOKEN_CHARS}")
+        raise InputError(f"JWT is {len(token)} characters, more than the limit of "
+                         f"{MAX_TOKEN_CHARS} (1 MiB)")
     segments = token.split(".")
     if len(segments) != 3:
         raise InputError(_segment_count_problem(len(segments)))
@@ -184,17 +187,49 @@ async def fetch_jwks(client: httpx.AsyncClient, jwks_uri: str) -> dict:
     return jwks
 
 
-async def validate_with_jwks_uri(token: str, client: httpx.AsyncClient, jwks_uri: str,
-                                 **kw) -> JwtReport:
-    """Fetch the JWKS and validate; an unknown kid refetches once, as after key rotation
-    (OIDC Core §10.1.1). Network trouble raises `NetworkError`/`ProtocolError`."""
+class JwksCache:
+    """The JWKS of each URI, fetched once for a whole flow, and fetched again at most once
+    when a token names a kid it lacks, as after key rotation (OIDC Core §10.1.1).
+
+    The ID token and a JWT access token are signed with the same keys: one fetch serves both.
+    A fetch that fails is not kept, so the next token tries again.
+    """
+
+    def __init__(self) -> None:
+        self._jwks: dict[str, dict] = {}
+        self._refetched: set[str] = set()
+
+    async def get(self, client: httpx.AsyncClient, jwks_uri: str) -> dict:
+        """The JWKS at `jwks_uri`, fetched on first use."""
+        if jwks_uri not in self._jwks:
+            self._jwks[jwks_uri] = await fetch_jwks(client, jwks_uri)
+        return self._jwks[jwks_uri]
+
+    async def refetch(self, client: httpx.AsyncClient, jwks_uri: str) -> dict | None:
+        """The JWKS fetched again for an unknown kid; None once that was done for `jwks_uri`."""
+        if jwks_uri in self._refetched:
+            return None
+        self._refetched.add(jwks_uri)
+        self._jwks[jwks_uri] = jwks = await fetch_jwks(client, jwks_uri)
+        return jwks
+
+
+async def validate_with_jwks_uri(token: str, client: httpx.AsyncClient, jwks_uri: str, *,
+                                 cache: JwksCache | None = None, **kw) -> JwtReport:
+    """Validate with the keys at `jwks_uri`, taken from `cache` when it holds them (a flow
+    fetches its JWKS once); an unknown kid refetches once, as after key rotation (OIDC Core
+    §10.1.1). Network trouble raises `NetworkError`/`ProtocolError`."""
     if not looks_like_jwt(token):
         return validate(token, **kw)
-    jwks = await fetch_jwks(client, jwks_uri)
+    cache = cache if cache is not None else JwksCache()
+    jwks = await cache.get(client, jwks_uri)
     report = validate(token, jwks=jwks, **kw)
     if not _kid_unknown(report, jwks):
         return report
-    report = validate(token, jwks=await fetch_jwks(client, jwks_uri), **kw)
+    refetched = await cache.refetch(client, jwks_uri)
+    if refetched is None:
+        return report
+    report = validate(token, jwks=refetched, **kw)
     kid = report.check("kid")
     note = "JWKS refetched once for key rotation"
     checks = tuple(replace(c, detail=f"{c.detail}, {note}") if c is kid else c

@@ -22,6 +22,7 @@ from pkce_tui.core.client import send
 from pkce_tui.core.errors import NetworkError
 from pkce_tui.core.htmlform import Form, parse_form
 from pkce_tui.core.http import Exchange, HttpRequest, HttpResponse
+from pkce_tui.core.server_says import from_response
 
 NATIVE_CLIENT = ("X-IDAP-NATIVE-CLIENT", "true")
 PINGONE_CHECK_TYPE = "application/vnd.pingidentity.usernamePassword.check+json"
@@ -293,18 +294,12 @@ def _flow_json(response: HttpResponse) -> dict:
 
 
 def _server_words(response: HttpResponse) -> str:
-    """The most specific message of an error body, on one line: PingOne's platform shape, an
-    OAuth error (RFC 6749 §5.2) with Cloudentity's hint, or the start of the text."""
-    data = response.json() or {}
-    details = data.get("details")
-    if isinstance(details, list) and details and isinstance(details[0], dict):
-        return _one_line(details[0].get("message") or data.get("message"))
-    if data.get("error"):
-        described = f"{data['error']}: {data.get('error_description') or 'no description'}"
-        hint = data.get("error_hint")  # Cloudentity's specific reason
-        return _one_line(f"{described} ({hint})" if hint else described)
-    text = data.get("message")
-    return _one_line(text if text else (response.body or "no body"))
+    """The most specific words of an answer, on one line (`core/server_says.py`): PingOne's
+    detail messages, Cloudentity's hint, CyberArk's Message, an error page's text."""
+    words = from_response(response)
+    if words is not None:
+        return _one_line(words.summary())
+    return _one_line(response.body or "no body")
 
 
 # --- Shapes of server JSON -----------------------------------------------------------------
@@ -387,6 +382,8 @@ def _page_form(url: str, response: HttpResponse) -> Form:
         raise LoginStopped(f"{where}, neither a redirect nor an HTML page: "
                            f"{_server_words(response)}")
     form = parse_form(response.body, url)
+    if form is None and response.status >= 400:
+        raise LoginStopped(f"{where}, an error page: {_server_words(response)}")
     if form is None:
         raise LoginStopped(f"{where}, an HTML page with no form to fill")
     return form

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pkce_tui.core.http import Exchange, HttpRequest, HttpResponse
-from pkce_tui.core.redaction import masked_request, response_json
+from pkce_tui.core.redaction import exchange_json, request_json, response_json
+
+if TYPE_CHECKING:
+    from pkce_tui.core.server_says import ServerSays
 
 
 @dataclass(frozen=True)
@@ -14,7 +17,8 @@ class StepResult:
     """A status, a one-line summary, the step's JSON fields and its HTTP traffic.
 
     `value` holds the typed output (Endpoints, Challenge, RedirectResult, TokenResponse,
-    JwtReport, ...) that later steps read; it is not part of the JSON.
+    JwtReport, ...) that later steps read; it is not part of the JSON. `server_says` is the
+    server's own words about a refusal, by field (`core/server_says.py`).
     """
 
     name: str
@@ -27,30 +31,32 @@ class StepResult:
     exchanges: tuple[Exchange, ...] = ()
     value: Any = None
     at: float = 0.0
+    server_says: ServerSays | None = None
 
     @property
     def failed(self) -> bool:
         return self.status == "error"
 
-    def to_json(self, *, reveal: bool = False) -> dict:
-        """Secrets in requests are masked unless `reveal`; tokens in responses are shown."""
+    def to_json(self) -> dict:
+        """The step's `flow --json` fields with nothing masked: `FlowState.to_json` masks the
+        whole document at once, so a secret seen in one step is hidden in every other."""
         document: dict[str, Any] = {"step": self.name, "status": self.status,
                                     "summary": self.summary, **self.data}
         if self.request is not None:
-            document["request"] = masked_request(self.request, reveal=reveal)
+            document["request"] = request_json(self.request)
         if self.response is not None:
             document["response"] = response_json(self.response)
         if self.exchanges:
-            document["exchanges"] = [_exchange_json(e, reveal) for e in self.exchanges]
+            document["exchanges"] = [_exchange_json(e) for e in self.exchanges]
+        if self.server_says is not None or self.request or self.response or self.exchanges:
+            document["server_says"] = self.server_says.to_json() if self.server_says else None
         # The redirect step's own `error` is the OAuth error code (parse-redirect's shape);
         # every other step's `error` is its one-line failure reason.
         document.setdefault("error", self.error)
         return document
 
 
-def _exchange_json(exchange: Exchange, reveal: bool) -> dict:
-    return {
-        "request": masked_request(exchange.request, reveal=reveal),
-        "response": response_json(exchange.response) if exchange.response else None,
-        "error": exchange.error,
-    }
+def _exchange_json(exchange: Exchange) -> dict:
+    shown = exchange_json(exchange)
+    del shown["labels"]
+    return shown

@@ -10,13 +10,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from pkce_tui.core import followup_steps, jwt, login, par_steps, providers
+from pkce_tui.core import followup_steps, jwt, login, par_steps, preflight, providers
 from pkce_tui.core.authorize import AuthorizeRequest, leaked_secrets, new_nonce, new_state
 from pkce_tui.core.client import send
 from pkce_tui.core.errors import InputError, NetworkError, PkceTuiError
 from pkce_tui.core.http import HttpRequest, HttpResponse
 from pkce_tui.core.pkce import generate_verifier, make_challenge, verifier_entropy_bits
 from pkce_tui.core.redirect import parse_http_response, parse_redirect
+from pkce_tui.core.server_says import from_params, from_response, last_words
 from pkce_tui.core.step_result import StepResult
 from pkce_tui.core.token import (
     ClientAuth,
@@ -73,8 +74,15 @@ async def discovery(state: FlowState, runner: FlowRunner) -> StepResult:
         endpoints = providers.parse_discovery(c.issuer, response, c.dialect)
     except PkceTuiError as exc:
         return StepResult("discovery", "error", str(exc), request=request, response=response,
-                          error=str(exc))
-    return StepResult("discovery", "ok", f"discovered {endpoints.issuer}", endpoints.to_json(),
+                          error=str(exc), server_says=from_response(response))
+    checks = preflight.metadata_checks(c, response.json() or {})
+    data = {**endpoints.to_json(), "checks": [check.to_json() for check in checks]}
+    failed_checks = [check.name for check in checks if check.ok is False]
+    if failed_checks:
+        return StepResult("discovery", "warning", f"discovered {endpoints.issuer}; the "
+                          f"configuration disagrees on {', '.join(failed_checks)}", data,
+                          request=request, response=response, value=endpoints)
+    return StepResult("discovery", "ok", f"discovered {endpoints.issuer}", data,
                       request=request, response=response, value=endpoints)
 
 
@@ -180,7 +188,8 @@ async def _api_login(state: FlowState, runner: FlowRunner, authorize_url: str) -
     data = {"mode": mode, "raw": result.redirect.body if result.redirect else None}
     if not result.ok:
         return StepResult("login", "error", result.error or "login failed", data,
-                          error=result.error, exchanges=result.exchanges)
+                          error=result.error, exchanges=result.exchanges,
+                          server_says=last_words(result.exchanges))
     how = "API" if mode == "api" else "login form"
     return StepResult("login", "ok", f"{c.dialect} {how} as {c.username}", data,
                       response=result.redirect, exchanges=result.exchanges, value=result.redirect)
@@ -189,9 +198,15 @@ async def _api_login(state: FlowState, runner: FlowRunner, authorize_url: str) -
 async def redirect(state: FlowState, runner: FlowRunner) -> StepResult:
     """Extract code, state and iss from what came back (RFC 6749 §4.1.2, RFC 9207)."""
     raw = state.value("login")
-    request = state.value("authorize")
-    if raw is None or request is None:
+    if raw is None or state.value("authorize") is None:
         return _skipped("redirect", "nothing came back: the login step failed")
+    return redirect_result(state, raw)
+
+
+def redirect_result(state: FlowState, raw: str | HttpResponse) -> StepResult:
+    """The redirect step's result for what came back, checked against the authorize request's
+    state and the issuer (a HAR's rebuilt flow reads its redirect the same way)."""
+    request = state.value("authorize")
     endpoints = state.value("discovery")
     expect = {"expected_state": request.state, "expected_issuer": endpoints.issuer}
     if isinstance(raw, HttpResponse):
@@ -202,11 +217,18 @@ async def redirect(state: FlowState, runner: FlowRunner) -> StepResult:
     failed_checks = [c for c in parsed.checks if c.ok is False]
     if parsed.kind != "code":
         why = _redirect_failure(parsed)
-        return StepResult("redirect", "error", why, data, error=why, value=parsed)
+        words = from_params(parsed.params, _where(parsed.redirect_url))
+        return StepResult("redirect", "error", why, data, error=why, value=parsed,
+                          server_says=words)
     if failed_checks:
         why = "; ".join(f"{c.name}: {c.detail}" for c in failed_checks)
         return StepResult("redirect", "error", why, data, error=why, value=parsed)
     return StepResult("redirect", "ok", f"code {parsed.code}", data, value=parsed)
+
+
+def _where(url: str | None) -> str:
+    """Where an authorization response's parameters were: the query, or the fragment."""
+    return "fragment" if url and "#" in url and "?" not in url.split("#")[0] else "query"
 
 
 def _redirect_failure(parsed) -> str:
@@ -245,7 +267,11 @@ async def token(state: FlowState, runner: FlowRunner) -> StepResult:
 
 
 async def _token_exchange(step: str, runner: FlowRunner, request: HttpRequest) -> StepResult:
-    response = await send(runner.client, request)
+    return token_exchange_result(step, request, await send(runner.client, request))
+
+
+def token_exchange_result(step: str, request: HttpRequest, response: HttpResponse) -> StepResult:
+    """A token or refresh step's result from the request sent and the answer (RFC 6749 §5)."""
     parsed = parse_token_response(response)
     data = {k: parsed.tokens.get(k) for k in ("token_type", "expires_in", "scope")}
     data["problems"] = list(parsed.problems)
@@ -254,7 +280,8 @@ async def _token_exchange(step: str, runner: FlowRunner, request: HttpRequest) -
             else str(parsed.error)
         return StepResult(step, "error", why, {**data, "error_code": parsed.error,
                           "error_description": parsed.error_description},
-                          request=request, response=response, error=why, value=parsed)
+                          request=request, response=response, error=why, value=parsed,
+                          server_says=from_response(response))
     issued = [k for k in ("access_token", "id_token", "refresh_token") if k in parsed.tokens]
     return StepResult(step, "ok", f"HTTP {response.status}: {', '.join(issued)}", data,
                       request=request, response=response, value=parsed)
@@ -275,7 +302,7 @@ async def id_token(state: FlowState, runner: FlowRunner) -> StepResult:
     report = await _validate(state, runner, token_value, id_token=True,
                              nonce=authorize_request.nonce if authorize_request else None,
                              access_token=tokens.get("access_token"))
-    return _report_result("id_token", report, state.config.leeway, runner, "error")
+    return report_result("id_token", report, runner.clock(), "error")
 
 
 async def access_token(state: FlowState, runner: FlowRunner) -> StepResult:
@@ -289,7 +316,7 @@ async def access_token(state: FlowState, runner: FlowRunner) -> StepResult:
     if not jwt.looks_like_jwt(token_value):
         return _skipped("access_token", "opaque access token: only the resource server reads it")
     report = await _validate(state, runner, token_value, id_token=False)
-    return _report_result("access_token", report, state.config.leeway, runner, "warning")
+    return report_result("access_token", report, runner.clock(), "warning")
 
 
 async def _validate(state: FlowState, runner: FlowRunner, token_value: str, *, id_token: bool,
@@ -300,13 +327,14 @@ async def _validate(state: FlowState, runner: FlowRunner, token_value: str, *, i
                "audience": state.config.client_id if id_token else None, **expected}
     if endpoints.jwks_uri:
         return await jwt.validate_with_jwks_uri(token_value, runner.client, endpoints.jwks_uri,
-                                                **options)
+                                                cache=runner.jwks, **options)
     return jwt.validate(token_value, jwks=None, **options)
 
 
-def _report_result(step: str, report: jwt.JwtReport, leeway: int, runner: FlowRunner,
-                   failure_status: str) -> StepResult:
-    data = {**report.to_json(), "times": jwt.times_for_display(report.payload, runner.clock())}
+def report_result(step: str, report: jwt.JwtReport, now: float,
+                  failure_status: str) -> StepResult:
+    """A token's validation report as a step result; its times shown as of `now`."""
+    data = {**report.to_json(), "times": jwt.times_for_display(report.payload, now)}
     failed = [c for c in report.checks if c.ok is False]
     if failed:
         why = "; ".join(f"{c.name}: {c.detail}" for c in failed)
@@ -338,7 +366,8 @@ async def userinfo(state: FlowState, runner: FlowRunner) -> StepResult:
     if response.status != 200 or claims is None:
         reason = response.header("WWW-Authenticate") or response.body[:200]
         why = f"HTTP {response.status}: {reason}"
-        return StepResult("userinfo", "error", why, request=request, response=response, error=why)
+        return StepResult("userinfo", "error", why, request=request, response=response,
+                          error=why, server_says=from_response(response))
     data = {"claims": claims}
     if endpoints.whoami_endpoint:
         data["whoami"] = await _whoami(runner, endpoints.whoami_endpoint, access)

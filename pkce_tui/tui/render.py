@@ -18,11 +18,9 @@ from rich.text import Text
 
 from pkce_tui.core.http import HttpRequest, HttpResponse
 from pkce_tui.core.inert import visible
-from pkce_tui.core.redaction import masked_request
+from pkce_tui.core.redaction import Redactor, masked_request, redact
 from pkce_tui.core.step_result import StepResult
 
-HIDDEN = "•••••• (F2 reveals)"
-TOKEN_FIELDS = ("access_token", "id_token", "refresh_token")
 STATUS_STYLE = {"ok": "green", "warning": "yellow", "error": "bold red", "skipped": "dim",
                 "stale": "magenta", "pending": "dim", "running": "cyan"}
 STATUS_ICON = {"ok": "✔", "warning": "!", "error": "✘", "skipped": "–", "stale": "↻",
@@ -69,28 +67,14 @@ def request_view(request: HttpRequest, *, reveal: bool) -> RenderableType:
 
 
 def response_view(response: HttpResponse, *, reveal: bool) -> RenderableType:
-    """The response as received: status, timing, headers, body verbatim (tokens masked)."""
+    """The response as received: status, timing, headers, body verbatim (secrets masked)."""
     style = "green" if response.status < 400 else "bold red"
     lines = [Text(f"HTTP {response.status}  ({response.elapsed_ms:.0f} ms)", style=style)]
-    lines += [inert(f"{name}: {value}", "dim") for name, value in response.headers]
-    lines.append(inert(response.body if reveal else mask_tokens(response), multiline=True))
+    shown = Redactor()
+    lines += [inert(f"{name}: {value if reveal else shown.header(name, value)}", "dim")
+              for name, value in response.headers]
+    lines.append(inert(response.body if reveal else str(redact(response.body)), multiline=True))
     return Group(*lines)
-
-
-def mask_tokens(response: HttpResponse) -> str:
-    """The body with the values of token fields replaced, so screens never show live tokens."""
-    body = response.body
-    for name in TOKEN_FIELDS:
-        value = (response.json() or {}).get(name)
-        if isinstance(value, str) and value:
-            body = body.replace(value, HIDDEN)
-    return body
-
-
-def masked(value: str | None, *, reveal: bool) -> str:
-    if not value:
-        return "—"
-    return value if reveal else HIDDEN
 
 
 def checks_view(checks: Iterable[dict]) -> Table:
@@ -119,6 +103,15 @@ def diagnosis_view(diagnoses: Iterable) -> RenderableType:
 
 def error_view(result: StepResult) -> Text:
     return inert(f"✘ {result.error}", "bold red")
+
+
+def server_says_view(result: StepResult) -> RenderableType:
+    """The server's own words about a refusal, field by field (`core/server_says.py`)."""
+    words = result.server_says.to_json() if result.server_says else {}
+    rows = [(name, value) for name, value in words.items() if name not in ("source", "success")]
+    if not rows:
+        return Group()
+    return Group(Text(f"server says ({words['source']})", style="bold"), fields_table(rows))
 
 
 def section(title: str) -> Text:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import fields, replace
+from pathlib import Path
 
 from rich.text import Text
 from textual import on
@@ -17,7 +18,6 @@ from pkce_tui.core import profiles
 from pkce_tui.core.errors import PkceTuiError
 from pkce_tui.core.flow import FlowConfig, FlowState
 from pkce_tui.core.profiles import Profile
-from pkce_tui.core.redaction import mask
 from pkce_tui.tui import render
 from pkce_tui.tui.panes import Copyable, split_params
 
@@ -243,15 +243,14 @@ class CopyPicker(ModalScreen[Copyable | None]):
 
     BINDINGS = [Binding("escape,f3", "dismiss(None)", "Close", tooltip="Copy nothing")]
 
-    def __init__(self, values: list[Copyable], *, reveal: bool) -> None:
+    def __init__(self, values: list[Copyable]) -> None:
         super().__init__()
         self.values = values
-        self.reveal = reveal
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="wide"):
             yield Label("Copy which value?", classes="dialog-title")
-            yield OptionList(*(copy_line(value, reveal=self.reveal) for value in self.values))
+            yield OptionList(*(copy_line(value) for value in self.values))
 
     def on_mount(self) -> None:
         self.query_one(OptionList).highlighted = 0
@@ -261,9 +260,10 @@ class CopyPicker(ModalScreen[Copyable | None]):
         self.dismiss(self.values[event.option_index])
 
 
-def copy_line(value: Copyable, *, reveal: bool) -> Text:
-    """The value's label and the start of its first line, a secret masked until revealed."""
-    shown = value.text if reveal or not value.secret else mask(value.text)
+def copy_line(value: Copyable) -> Text:
+    """The value's label and the start of its first line, as it will be copied (the app masks
+    secrets before offering them)."""
+    shown = value.text
     preview = shown.strip().splitlines()[0] if shown.strip() else ""
     line = Text.assemble(render.inert(value.label, "bold"), "  ", render.inert(preview, "dim"))
     line.truncate(COPY_LINE_WIDTH, overflow="ellipsis")
@@ -271,3 +271,28 @@ def copy_line(value: Copyable, *, reveal: bool) -> Text:
 
 
 COPY_LINE_WIDTH = 100
+
+
+class HarPathDialog(ModalScreen[str | None]):
+    """Ask for the path of a HAR file to open; Enter opens it, escape closes."""
+
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", tooltip="Open nothing")]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog", classes="wide"):
+            yield Label("Open a HAR file (a browser's network export)", classes="dialog-title")
+            yield Input(placeholder="path to the .har file, Enter opens it", id="har-path")
+            with Horizontal(classes="buttons"):
+                yield Button("Open", id="open", variant="primary")
+                yield Button("Cancel", id="cancel")
+
+    @on(Input.Submitted, "#har-path")
+    @on(Button.Pressed, "#open")
+    def chosen(self) -> None:
+        path = self.query_one("#har-path", Input).value.strip()
+        if path:
+            self.dismiss(str(Path(path).expanduser()))
+
+    @on(Button.Pressed, "#cancel")
+    def cancel(self) -> None:
+        self.dismiss(None)

@@ -25,6 +25,7 @@
 //
 // Login: our own form at /interaction/{uid} accepting only alice / pass; consent is granted
 // automatically for whatever the client asked (native clients always get a consent prompt).
+// The form's Decline button (action=decline) ends the interaction with access_denied.
 
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -147,7 +148,8 @@ function loginPage(uid, error) {
 <form method="post" action="/interaction/${escapeHtml(uid)}/login">
 <label>Username <input name="username" autocomplete="username"></label>
 <label>Password <input name="password" type="password"></label>
-<button type="submit">Sign in</button>
+<button type="submit" name="action" value="login">Sign in</button>
+<button type="submit" name="action" value="decline">Decline</button>
 </form></body></html>
 `;
 }
@@ -193,10 +195,17 @@ async function showInteraction(provider, req, res) {
   }
 }
 
-/** POST /interaction/{uid}/login: alice / pass signs in; anything else re-shows the form. */
+/** POST /interaction/{uid}/login: alice / pass signs in; Decline answers access_denied
+ * (RFC 6749 §4.1.2.1); anything else re-shows the form. */
 async function submitLogin(provider, req, res) {
   const interaction = await provider.interactionDetails(req, res);
   const form = await readForm(req);
+  if (form.get('action') === 'decline') {
+    log('the user declined');
+    const result = { error: 'access_denied', error_description: 'the user declined the request' };
+    await provider.interactionFinished(req, res, result, { mergeWithLastSubmission: false });
+    return;
+  }
   const username = form.get('username') ?? '';
   if (USERS[username]?.password !== form.get('password')) {
     log(`login refused for user ${JSON.stringify(username)}`);

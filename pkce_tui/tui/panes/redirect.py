@@ -85,9 +85,10 @@ class RedirectPane(StepPane):
     def own_values(self, state: FlowState) -> list[Copyable]:
         result = state.result("redirect")
         data = result.data if result else {}
-        found = [("the authorization code", data.get("code")), ("the state", data.get("state")),
-                 ("the redirect URL", data.get("redirect_url"))]
-        return [Copyable(label, text) for label, text in found if text]
+        found = [Copyable("the authorization code", data.get("code"), secret=True),
+                 Copyable("the state", data.get("state")),
+                 Copyable("the redirect URL", data.get("redirect_url"))]
+        return [value for value in found if value.text]
 
 
 def paste_preview(text: str) -> Text:

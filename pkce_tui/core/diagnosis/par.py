@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from pkce_tui.core.diagnose import Diagnosis
+from pkce_tui.core.diagnosis.model import Diagnosis
 
 if TYPE_CHECKING:
     from pkce_tui.core.flow import FlowState
