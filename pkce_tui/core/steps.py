@@ -183,7 +183,9 @@ async def _api_login(state: FlowState, runner: FlowRunner, authorize_url: str) -
         mode = "api"
     else:
         result = await login.form_login(runner.client, authorize_url=authorize_url,
-                                        redirect_uri=c.redirect_uri, **credentials)
+                                        redirect_uri=c.redirect_uri,
+                                        allow_cross_origin=c.allow_cross_origin_login,
+                                        **credentials)
         mode = "form"
     data = {"mode": mode, "raw": result.redirect.body if result.redirect else None}
     if not result.ok:
