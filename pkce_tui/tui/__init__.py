@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import sys
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,7 @@ def run_app(profile: str | None = None, *, insecure: bool = False,
     rebuilt and shown read-only until replayed; a file that is no readable HAR is an
     InputError before the screen opens.
     """
+    require_terminal()
     from pkce_tui.tui.app import PkceTuiApp
 
     if open_path is not None:
@@ -40,6 +42,7 @@ def run_app(profile: str | None = None, *, insecure: bool = False,
 
 def run_demo() -> int:
     """`pkce-tui demo`: the sandbox in-process, the app on its CyberArk client, F5 ready."""
+    require_terminal()
     from pkce_tui.sandbox import Sandbox
 
     sandbox = Sandbox()
@@ -49,6 +52,14 @@ def run_demo() -> int:
     finally:
         sandbox.stop()
     return 0
+
+
+def require_terminal() -> None:
+    """The TUI reads keys from stdin and draws on stdout; without a terminal on both it
+    would wait for keys that never come, so that is bad usage, said at once."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise InputError("the TUI needs a terminal on stdin and stdout; for scripts, use the "
+                         "headless commands (pkce-tui flow, jwt, parse-redirect, pkce)")
 
 
 def demo_app(sandbox_base_url: str) -> PkceTuiApp:
