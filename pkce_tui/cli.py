@@ -176,6 +176,8 @@ def _flow_index(text: str) -> int:
 def _add_protocol_options(p: argparse.ArgumentParser) -> None:
     """The optional protocol steps (DESIGN.md §3), each off unless asked for."""
     extras = p.add_argument_group("protocol options (off by default)")
+    extras.add_argument("--par", action="store_true",
+                        help="push the authorization request first (RFC 9126)")
     extras.add_argument("--introspect", action="store_true",
                         help="introspect the access token (RFC 7662)")
     extras.add_argument("--revoke", action="store_true",
