@@ -26,17 +26,18 @@ def run_app(profile: str | None = None, *, insecure: bool = False,
     rebuilt and shown read-only until replayed; a file that is no readable HAR is an
     InputError before the screen opens.
     """
-    require_terminal()
     from pkce_tui.tui.app import PkceTuiApp
 
     if open_path is not None:
-        PkceTuiApp.for_har(open_path, insecure=insecure).run()
-        return 0
-    known = profiles.load_profiles()
-    if profile is not None and profile not in known:
-        raise InputError(f"no profile named {profile!r}; known: {', '.join(known)}")
-    chosen = known.get(profile or profiles.last_profile_name() or "")
-    PkceTuiApp.for_profile(chosen, insecure=insecure).run()
+        app = PkceTuiApp.for_har(open_path, insecure=insecure)
+    else:
+        known = profiles.load_profiles()
+        if profile is not None and profile not in known:
+            raise InputError(f"no profile named {profile!r}; known: {', '.join(known)}")
+        chosen = known.get(profile or profiles.last_profile_name() or "")
+        app = PkceTuiApp.for_profile(chosen, insecure=insecure)
+    require_terminal()  # after the input is checked: a bad file is said first
+    app.run()
     return 0
 
 
