@@ -130,6 +130,9 @@ def _add_flow(sub) -> None:
                        help="read the redirect (URL, response or page) instead of listening")
     login.add_argument("--username")
     login.add_argument("--password")
+    login.add_argument("--allow-cross-origin-login", action="store_true",
+                       help="let a login form send the password to another origin than the "
+                            "authorize URL's, or over plain http to a non-loopback host")
     _add_protocol_options(p)
     p.add_argument("--timeout", type=_positive_seconds, default=10.0,
                    help="HTTP timeout in seconds")
@@ -159,6 +162,8 @@ def _flow_index(text: str) -> int:
 def _add_protocol_options(p: argparse.ArgumentParser) -> None:
     """The optional protocol steps (DESIGN.md §3), each off unless asked for."""
     extras = p.add_argument_group("protocol options (off by default)")
+    extras.add_argument("--par", action="store_true",
+                        help="push the authorization request first (RFC 9126)")
     extras.add_argument("--introspect", action="store_true",
                         help="introspect the access token (RFC 7662)")
     extras.add_argument("--revoke", action="store_true",

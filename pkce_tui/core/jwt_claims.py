@@ -169,6 +169,9 @@ def _numeric_date(payload: dict, name: str,
     if isinstance(value, float) and not is_number(value):
         return None, Check(name, False,
                            f"{name} is not a finite number ({value}): no date can hold it")
+    if isinstance(value, int) and not isinstance(value, bool) and not is_number(value):
+        return None, Check(name, False, f"{name} is an integer of {value.bit_length()} bits: "
+                                        "no date can hold it")
     if not is_number(value) or utc(value) is None:
         return None, Check(name, False, f"{name} is not a NumericDate: {value!r}")
     return float(value), None

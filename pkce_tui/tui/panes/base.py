@@ -63,7 +63,9 @@ class StepPane(VerticalScroll, can_focus=True):
             return
         self._shown = signature
         status = self.pane_status(state, running)
-        self.border_title = f"{self.LABEL} · {status}"
+        title = f"{self.LABEL} · {status}"
+        if title != self.border_title:  # setting it repaints the whole pane, even unchanged
+            self.border_title = title
         # one batch: each class change restyles the pane and everything in it
         self.update_classes({f"-{name}": name == status for name in STATUS_RANK})
         body = self.query_one(".body", Static)
