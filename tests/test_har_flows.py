@@ -212,3 +212,9 @@ async def test_the_servers_own_words_come_with_a_refused_login(sandbox):
     flow = load_flow(await recorded(sandbox_target(sandbox.base_url, "pingone"), password="no"))
     says = flow.to_json()["steps"][4]["server_says"]
     assert says is not None and "Invalid username and/or password" in json.dumps(says)
+
+
+async def test_oidc_provider_unknown_client_is_named_at_authorize(oidc_provider):
+    flow = load_flow(await recorded(provider_target(oidc_provider),
+                                    **provider_plan(client_id="nobody")))
+    assert ids(flow)["unknown_client"] == "authorize"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import time
 from dataclasses import dataclass, field, replace
 from urllib.parse import unquote_plus, urlencode
 
@@ -353,7 +354,7 @@ def _id_token(work: Rebuild) -> None:
         return
     report = _validate(work, value, entry, id_token=True, nonce=work.config.nonce,
                        audience=work.config.client_id, access_token=tokens.get("access_token"))
-    work.add(report_result("id_token", report, _moment(entry), "error"))
+    work.add(report_result("id_token", report, _moment(work, entry), "error"))
 
 
 def _access_token(work: Rebuild) -> None:
@@ -369,7 +370,7 @@ def _access_token(work: Rebuild) -> None:
                             "opaque access token: only the resource server reads it"))
     else:
         report = _validate(work, value, entry, id_token=False)
-        work.add(report_result("access_token", report, _moment(entry), "warning"))
+        work.add(report_result("access_token", report, _moment(work, entry), "warning"))
 
 
 def _validate(work: Rebuild, token: str, entry: HarEntry | None, *, id_token: bool,
@@ -381,13 +382,18 @@ def _validate(work: Rebuild, token: str, entry: HarEntry | None, *, id_token: bo
         work.lacks("JWKS: the HAR holds no JWKS response, so token signatures are not "
                    "verified; give --jwks URL|FILE")
     return jwt.validate(token, jwks=jwks, issuer=(endpoints.issuer or None) if endpoints else None,
-                        leeway=work.config.leeway, now=_moment(entry), id_token=id_token,
+                        leeway=work.config.leeway, now=_moment(work, entry), id_token=id_token,
                         **expected)
 
 
-def _moment(entry: HarEntry | None) -> float:
-    """When the answer arrived; a HAR without times is judged at the epoch of its entries."""
-    return (entry.ended if entry is not None else None) or 0.0
+def _moment(work: Rebuild, entry: HarEntry | None) -> float:
+    """When the answer arrived: token times are judged as of then, not now. A HAR without
+    times leaves only the current clock, and says so."""
+    if entry is not None and entry.ended is not None:
+        return entry.ended
+    work.lacks("times: the token response has no startedDateTime, so the tokens' exp, iat and "
+               "nbf are judged against this machine's clock, not the moment of the recording")
+    return time.time()
 
 
 def _userinfo(work: Rebuild) -> None:
