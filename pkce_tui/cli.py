@@ -29,6 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="pkce-tui", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"pkce-tui {__version__}")
     parser.add_argument("--profile", help="open the TUI on this saved profile")
+    parser.add_argument("--open", metavar="FILE", dest="open_file",
+                        help="open a saved session (or a browser's HAR export) in the TUI")
     parser.add_argument("--insecure", action="store_true",
                         help="TUI: do not verify TLS certificates (a warning stays on screen)")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
@@ -39,7 +41,27 @@ def build_parser() -> argparse.ArgumentParser:
     _add_jwt(sub)
     _add_flow(sub)
     _add_har(sub)
+    _add_export(sub)
     return parser
+
+
+def _add_export(sub) -> None:
+    p = sub.add_parser("export", help="a saved session as HAR 1.2 or a Markdown report")
+    p.add_argument("session", help="the session file (pkce-tui flow --save FILE)")
+    p.add_argument("--format", required=True, choices=("har", "markdown"))
+    p.add_argument("-o", "--output", metavar="OUT", help="write here (default: stdout)")
+    p.add_argument("--reveal", action="store_true",
+                   help="keep the secrets of a session saved with --reveal (OUT is 0600)")
+
+
+def build_sanitize_parser() -> argparse.ArgumentParser:
+    """`pkce-tui har sanitize IN -o OUT [--json]` (DESIGN.md §3), beside `har FILE`."""
+    p = _Parser(prog="pkce-tui har sanitize",
+                description="write a HAR with every secret masked, still a valid HAR")
+    p.add_argument("input", metavar="IN", help="the HAR file, or - for stdin")
+    p.add_argument("-o", "--output", metavar="OUT", required=True, help="the sanitized HAR")
+    p.add_argument("--json", action="store_true", help="report what was masked as JSON")
+    return p
 
 
 def _add_sandbox(sub) -> None:
@@ -128,7 +150,11 @@ def _add_flow(sub) -> None:
     p.add_argument("--timeout", type=_positive_seconds, default=10.0,
                    help="HTTP timeout in seconds")
     p.add_argument("--insecure", action="store_true", help="do not verify TLS certificates")
-    p.add_argument("--reveal", action="store_true", help="show secrets in the JSON")
+    p.add_argument("--reveal", action="store_true",
+                   help="show secrets and tokens in the output (and keep them in --save)")
+    p.add_argument("--save", metavar="FILE",
+                   help="write the session (configuration, steps, diagnosis, exchanges): "
+                        "masked unless --reveal, then mode 0600")
     p.add_argument("--json", action="store_true")
 
 
@@ -194,8 +220,13 @@ def _run(argv: Sequence[str] | None) -> int:
     Output is flushed here, so a reader that went away (`| head -1`) shows up as a
     BrokenPipeError here, not as a traceback at interpreter exit.
     """
+    arguments = list(sys.argv[1:] if argv is None else argv)
     try:
-        return _dispatch(build_parser().parse_args(argv))
+        if arguments[:2] == ["har", "sanitize"]:
+            from pkce_tui import sanitize_report
+
+            return sanitize_report.run(build_sanitize_parser().parse_args(arguments[2:]))
+        return _dispatch(build_parser().parse_args(arguments))
     except InputError as exc:
         print_error(str(exc))
         return EXIT_USAGE
@@ -220,6 +251,8 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         if args.command == "demo":
             return tui.run_demo()
+        if args.open_file:
+            return tui.run_open(args.open_file, insecure=args.insecure)
         return tui.run_app(args.profile, insecure=args.insecure)
     if args.command == "sandbox":
         from pkce_tui.sandbox import run_foreground
@@ -235,6 +268,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from pkce_tui import har_report
 
         return har_report.run(args)
+    if args.command == "export":
+        from pkce_tui import export_report
+
+        return export_report.run(args)
     return getattr(commands, args.command.replace("-", "_"))(args)
 
 
