@@ -20,6 +20,7 @@ import json
 import re
 import shlex
 from collections.abc import Iterable
+from functools import partial
 from urllib.parse import unquote_plus
 
 from pkce_tui.core.http import Exchange, Headers, HttpRequest, HttpResponse
@@ -58,6 +59,12 @@ _JWT = re.compile(r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*){2,4}
 _NAMES = "|".join(sorted((re.escape(name) for name in SECRET_FIELDS), key=len, reverse=True))
 _PARAM = re.compile(rf"(?<![A-Za-z0-9_.-])({_NAMES})=([^&#;\s\"'<>]+)", re.IGNORECASE)
 _JSON_FIELD = re.compile(rf"\"({_NAMES})\"(\s*:\s*)\"((?:[^\"\\]|\\.)*)\"", re.IGNORECASE)
+#: Personal fields found in JSON text (a HAR's bodies) when personal claims are hidden.
+PERSONAL_TEXT_FIELDS = PERSONAL_FIELDS | {"email", "preferred_username", "user", "given_name",
+                                          "family_name", "phone_number", "sub"}
+_PERSONAL_JSON_FIELD = re.compile(
+    rf"\"({'|'.join(sorted(PERSONAL_TEXT_FIELDS, key=len, reverse=True))})\"(\s*:\s*)"
+    r"\"((?:[^\"\\]|\\.)*)\"", re.IGNORECASE)
 _HEADER_LINE = re.compile(r"^(authorization|proxy-authorization|cookie|set-cookie)([ \t]*:[ \t]*)"
                           r"([^\r\n]*)", re.IGNORECASE | re.MULTILINE)
 #: Where joined Set-Cookie values part: a comma before `name=` (not the one in an Expires date).
@@ -131,6 +138,8 @@ class Redactor:
         value = _JWT.sub(self._jwt, value)
         value = _PARAM.sub(lambda m: f"{m[1]}={self._param(m[1], m[2])}", value)
         value = _JSON_FIELD.sub(self._json_field, value)
+        if self.personal:
+            value = _PERSONAL_JSON_FIELD.sub(partial(self._json_field, kind="personal"), value)
         return self._searched(value)
 
     def header(self, name: str, value: str) -> str:
@@ -239,14 +248,14 @@ class Redactor:
         hidden = self._hide(value, "field", name)
         return raw if self._learning else hidden
 
-    def _json_field(self, match: re.Match) -> str:
+    def _json_field(self, match: re.Match, kind: str = "field") -> str:
         try:
             value = json.loads(f'"{match[3]}"')
         except ValueError:
             return match[0]
         if not value or is_masked(value) or _exempt(match[1], value):
             return match[0]
-        hidden = json.dumps(self._hide(value, "field", match[1]), ensure_ascii=False)
+        hidden = json.dumps(self._hide(value, kind, match[1]), ensure_ascii=False)
         return f'"{match[1]}"{match[2]}{hidden}'
 
     def _set_cookie(self, value: str) -> str:

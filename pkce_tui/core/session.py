@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,6 +20,7 @@ from pkce_tui.core.diagnose import Diagnosis
 from pkce_tui.core.errors import InputError
 from pkce_tui.core.flow import FlowConfig, FlowState
 from pkce_tui.core.http import Exchange, HttpRequest, HttpResponse
+from pkce_tui.core.redaction import is_masked
 from pkce_tui.core.step_result import StepResult
 
 SESSION_VERSION = 1
@@ -123,7 +124,40 @@ def _pairs(headers) -> list[dict]:
     return [{"name": name, "value": value} for name, value in headers]
 
 
+def default_session_path(now: datetime | None = None) -> str:
+    """`pkce-tui-session-YYYYMMDD-HHMMSS.json` in the current directory (the TUI's save key)."""
+    return f"pkce-tui-session-{(now or datetime.now()).strftime('%Y%m%d-%H%M%S')}.json"
+
+
 # -- reading -----------------------------------------------------------------------------------
+
+
+def open_saved(path: str) -> tuple[FlowState, str]:
+    """The flow in a saved session or in a browser's HAR export (`--open FILE`), and which of
+    the two it was; a file that is neither is an InputError naming why."""
+    text = read_text(path, "file")
+    if _is_har(text):
+        from pkce_tui.core.har import load_flow
+
+        return load_flow(text).state, "HAR"
+    return parse_session(text, path).state, "saved session"
+
+
+def replayable_config(config: FlowConfig) -> tuple[FlowConfig, tuple[str, ...]]:
+    """`config` made ready to run again: masked values (a masked session's secret, password or
+    verifier) are dropped, to be typed again; also says which were dropped."""
+    dropped = tuple(f.name for f in fields(config)
+                    if isinstance(getattr(config, f.name), str)
+                    and is_masked(getattr(config, f.name)))
+    return replace(config, **{name: None for name in dropped}), dropped
+
+
+def _is_har(text: str) -> bool:
+    try:
+        document = json.loads(text)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(document, dict) and "log" in document and VERSION_KEY not in document
 
 
 def is_session(document: object) -> bool:

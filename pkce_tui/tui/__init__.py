@@ -32,6 +32,21 @@ def run_app(profile: str | None = None, *, insecure: bool = False) -> int:
     return 0
 
 
+def run_open(path: str, *, insecure: bool = False) -> int:
+    """`pkce-tui --open FILE`: a saved session or a HAR export, read-only until replayed.
+
+    The file is read before the app starts, so a bad one is one line on stderr.
+    """
+    from pathlib import Path
+
+    from pkce_tui.core.session import open_saved
+    from pkce_tui.tui.app import PkceTuiApp
+
+    state, kind = open_saved(path)
+    PkceTuiApp.for_saved(state, f"{Path(path).name} ({kind})", insecure=insecure).run()
+    return 0
+
+
 def run_demo() -> int:
     """`pkce-tui demo`: the sandbox in-process, the app on its CyberArk client, F5 ready."""
     from pkce_tui.sandbox import Sandbox

@@ -66,6 +66,8 @@ class PkceTuiApp(App):
         Binding("f6", "profiles", "Profiles", tooltip="Open, create or edit a profile"),
         Binding("f8", "compare", "Compare", tooltip="Compare this run with the previous one"),
         Binding("escape", "cancel", "Cancel", tooltip="Stop the running step"),
+        Binding("ctrl+s", "save_session", "Save", show=False,
+                tooltip="Save this flow as a session file (masked unless F2 reveals)"),
     ]
 
     # `var`, not `reactive`: the panes repaint what changed; an app repaint redraws the screen
@@ -95,6 +97,7 @@ class PkceTuiApp(App):
         self.pick_profile = pick_profile
         self.paste_waiter: asyncio.Future[str] | None = None
         self.jwks_cache = None  # the flow's JWKS, kept from one run of steps to the next
+        self.saved: FlowState | None = None  # an opened session or HAR, read-only until replayed
 
     def notify(self, message: str, *, title: str = "", markup: bool = False, **kwargs) -> None:
         """Every notification as inert text: messages quote servers, pages and files, so
@@ -144,6 +147,28 @@ class PkceTuiApp(App):
         app.redirect_mode = "api" if config.login == "api" else "loopback"
         return app
 
+    @classmethod
+    def for_saved(cls, state: FlowState, name: str, *, insecure: bool = False) -> PkceTuiApp:
+        """The app showing a saved session or a HAR's flow, read-only: running, replaying or
+        pasting starts an editable flow on its configuration (`replay_saved`)."""
+        app = cls(state.config, profile_name=f"{name}, read-only: F5 replays", insecure=insecure)
+        app.set_reactive(PkceTuiApp.flow, state)
+        app.saved = state
+        app.redirect_mode = "api" if state.config.login == "api" else "loopback"
+        return app
+
+    def replay_saved(self) -> None:
+        """Copy the saved flow's configuration into an editable flow, the saved one kept for
+        F8; masked values (secret, password, verifier) are left to be typed again."""
+        from pkce_tui.core.session import replayable_config
+
+        saved, self.saved = self.saved, None
+        config, dropped = replayable_config(saved.config)
+        name = (self.profile_name or "").removesuffix(", read-only: F5 replays")
+        self.load_config(config, f"{name}, replayed")
+        note = f"; masked in the file, to enter again: {', '.join(dropped)}" if dropped else ""
+        self.notify(f"replaying the saved flow as an editable flow{note}")
+
     def session_config(self, config: FlowConfig) -> FlowConfig:
         """`config` with this session's command-line choices (`--insecure`) applied."""
         return replace(config, insecure=True) if self.insecure else config
@@ -181,12 +206,27 @@ class PkceTuiApp(App):
 
     @on(StepPane.Edited)
     def apply_edit(self, event: StepPane.Edited) -> None:
+        if self.refused_while_saved():
+            return
         self.flow = edit(self.flow, **event.changes)
 
     @on(StepPane.Overridden)
     def apply_override(self, event: StepPane.Overridden) -> None:
+        if self.refused_while_saved():
+            return
         self.flow = override_token_inputs(self.flow, **event.overrides)
         self.notify(f"token step input overridden: {', '.join(event.overrides)}")
+
+    def refused_while_saved(self) -> bool:
+        """An opened session is read-only: an edit is refused, and the panes show it again."""
+        if self.saved is None:
+            return False
+        self.notify("a saved flow is read-only: F5 replays it as an editable flow",
+                    severity="warning")
+        for pane in self.panes:
+            pane._shown = None  # repaint, putting back what was typed
+        self.show_flow()
+        return True
 
     @on(RedirectPane.ModeChosen)
     def choose_redirect_mode(self, event: RedirectPane.ModeChosen) -> None:
@@ -228,8 +268,16 @@ class PkceTuiApp(App):
 
     # -- running steps ------------------------------------------------------------------
 
+    def run_flow(self, start: str | None = None, stop_after: str | None = None) -> None:
+        """Run steps from `start` (default: the next one) up to `stop_after`; an opened saved
+        flow is first copied into an editable one (`replay_saved`)."""
+        if self.saved is not None:
+            self.replay_saved()
+            start = None
+        self.run_steps(start, stop_after)
+
     @work(exclusive=True, group="flow", exit_on_error=False)
-    async def run_flow(self, start: str | None = None, stop_after: str | None = None) -> None:
+    async def run_steps(self, start: str | None = None, stop_after: str | None = None) -> None:
         """Run steps one by one so each pane fills in as its step finishes."""
         if start is not None:
             self.remember(self.flow)
@@ -317,6 +365,22 @@ class PkceTuiApp(App):
         for pane in self.panes_to_explain():
             pane.toggle_explanation()
 
+    def action_save_session(self) -> None:
+        """Save the flow in the current directory: masked, or with its secrets (mode 0600)
+        when F2 reveals them."""
+        from pkce_tui.core.errors import InputError
+        from pkce_tui.core.session import default_session_path, save_session
+
+        path = default_session_path()
+        try:
+            save_session(path, self.flow, reveal=self.reveal)
+        except InputError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        kept = ("with its secrets and tokens (F2 is on): mode 0600, keep it safe"
+                if self.reveal else "secrets masked")
+        self.notify(f"saved {path}, {kept}", severity="warning" if self.reveal else "information")
+
     def action_reveal(self) -> None:
         self.reveal = not self.reveal
         self.notify("secrets and tokens shown" if self.reveal else "secrets and tokens masked")
@@ -376,6 +440,8 @@ class PkceTuiApp(App):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Footer and palette show only what applies now; greyed while a step runs."""
         if action in ("run_next", "run_all"):
+            if self.saved is not None:  # an opened flow: running it replays it
+                return True
             return None if self.running or self.flow.done else True
         if action == "replay":
             return True if self.replayable(self.screen) else None
