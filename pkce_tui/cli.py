@@ -104,7 +104,9 @@ def _add_parse_redirect(sub) -> None:
 
 def _add_jwt(sub) -> None:
     p = sub.add_parser("jwt", help="decode and validate a JWT")
-    p.add_argument("token", nargs="?", default="-", help="the token, or - for stdin")
+    p.add_argument("token", nargs="?", default="-",
+                   help="the token, or - for stdin (tokens up to 1 MiB; an argument is limited "
+                        "by the system to about 128 KiB)")
     p.add_argument("--jwks", help="JWKS URL or file, to verify the signature")
     p.add_argument("--issuer")
     p.add_argument("--audience")
@@ -112,6 +114,8 @@ def _add_jwt(sub) -> None:
     p.add_argument("--access-token", help="to check at_hash")
     p.add_argument("--leeway", type=int, default=60, help="clock leeway in seconds")
     p.add_argument("--insecure", action="store_true", help="do not verify TLS for --jwks")
+    p.add_argument("--timeout", type=_positive_seconds, default=10.0,
+                   help="HTTP timeout in seconds for a --jwks URL")
     p.add_argument("--json", action="store_true")
 
 
