@@ -29,10 +29,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="pkce-tui", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"pkce-tui {__version__}")
     parser.add_argument("--profile", help="open the TUI on this saved profile")
-    parser.add_argument("--open", metavar="FILE", dest="open_file",
-                        help="open a saved session (or a browser's HAR export) in the TUI")
     parser.add_argument("--insecure", action="store_true",
                         help="TUI: do not verify TLS certificates (a warning stays on screen)")
+    parser.add_argument("--open", metavar="FILE", dest="open_path",
+                        help="TUI: open a saved session or a browser's HAR export, read-only "
+                             "until replayed")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     sub.add_parser("demo", help="start the sandbox and open the TUI on it, ready to run")
     _add_sandbox(sub)
@@ -255,9 +256,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         if args.command == "demo":
             return tui.run_demo()
-        if args.open_file:
-            return tui.run_open(args.open_file, insecure=args.insecure)
-        return tui.run_app(args.profile, insecure=args.insecure)
+        return tui.run_app(args.profile, insecure=args.insecure, open_path=args.open_path)
     if args.command == "sandbox":
         from pkce_tui.sandbox import run_foreground
 

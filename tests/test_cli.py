@@ -178,7 +178,8 @@ def test_no_subcommand_opens_the_tui(monkeypatch):
     from pkce_tui import tui
 
     opened = []
-    monkeypatch.setattr(tui, "run_app", lambda profile, insecure: opened.append(profile) or 0)
+    monkeypatch.setattr(tui, "run_app",
+                        lambda profile, insecure, open_path: opened.append(profile) or 0)
     assert cli_main([]) == 0
     assert opened == [None]
 

@@ -175,34 +175,38 @@ def test_replay_drops_masked_values_to_be_typed_again(saved):
     assert config.client_secret is None and config.client_id == "demo-confidential"
 
 
-async def test_open_fills_every_pane_read_only_until_f5_replays(saved, sandbox):
-    from pkce_tui.core.session import open_saved
-
-    state, kind = open_saved(str(saved["revealed"]))
-    assert kind == "saved session"
-    app = PkceTuiApp.for_saved(state, "revealed.json")
+async def test_open_fills_every_pane_read_only_until_ctrl_r_replays(saved, sandbox):
+    state = parse_session(saved["revealed"].read_text()).state
+    app = PkceTuiApp.for_file(str(saved["revealed"]))
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
+        assert app.read_only and "saved session, read-only" in app.sub_title
         for pane in app.panes:
             for step in pane.STEPS:
                 result = state.result(step)
                 if result is not None:
-                    assert pane.border_title.endswith(result.status) or "·" in pane.border_title
+                    assert pane.border_title.endswith(app.flow.status(step)) or \
+                        pane.border_title.count("·") == 1
                     assert step in text_of(app, pane.id)
+                    assert result.summary.split(" ")[0] in text_of(app, pane.id)
         assert "cyberark API as" in text_of(app, "redirect")
-        assert "read-only" in app.sub_title
+        assert "13 checks passed" in text_of(app, "claims")
+        await pilot.press("f5")  # read-only: nothing runs
+        assert app.flow.results == state.results
         app.query_one("#token").focus()
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert not app.read_only and app.history and app.history[-1].results == state.results
+        assert app.flow.config.client_id == "demo-confidential" and not app.flow.results
         await pilot.press("f5")
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert app.saved is None and app.history and app.history[0] is state
         assert app.flow.result("token") is not None
 
 
 async def test_ctrl_s_saves_the_flow_masked(tmp_path, monkeypatch, saved):
     monkeypatch.chdir(tmp_path)
-    state = parse_session(saved["revealed"].read_text()).state
-    app = PkceTuiApp.for_saved(state, "revealed.json")
+    app = PkceTuiApp.for_file(str(saved["revealed"]))
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("ctrl+s")
         await pilot.pause()

@@ -132,17 +132,6 @@ def default_session_path(now: datetime | None = None) -> str:
 # -- reading -----------------------------------------------------------------------------------
 
 
-def open_saved(path: str) -> tuple[FlowState, str]:
-    """The flow in a saved session or in a browser's HAR export (`--open FILE`), and which of
-    the two it was; a file that is neither is an InputError naming why."""
-    text = read_text(path, "file")
-    if _is_har(text):
-        from pkce_tui.core.har import load_flow
-
-        return load_flow(text).state, "HAR"
-    return parse_session(text, path).state, "saved session"
-
-
 def replayable_config(config: FlowConfig) -> tuple[FlowConfig, tuple[str, ...]]:
     """`config` made ready to run again: masked values (a masked session's secret, password or
     verifier) are dropped, to be typed again; also says which were dropped."""
@@ -152,15 +141,12 @@ def replayable_config(config: FlowConfig) -> tuple[FlowConfig, tuple[str, ...]]:
     return replace(config, **{name: None for name in dropped}), dropped
 
 
-def _is_har(text: str) -> bool:
+def is_session_text(text: str) -> bool:
+    """Whether `text` is a JSON object naming the session format (a HAR is not)."""
     try:
         document = json.loads(text)
     except (ValueError, RecursionError):
         return False
-    return isinstance(document, dict) and "log" in document and VERSION_KEY not in document
-
-
-def is_session(document: object) -> bool:
     return isinstance(document, dict) and VERSION_KEY in document
 
 

@@ -16,34 +16,25 @@ if TYPE_CHECKING:
 DEMO_PROFILE = "sandbox-cyberark-public"
 
 
-def run_app(profile: str | None = None, *, insecure: bool = False) -> int:
+def run_app(profile: str | None = None, *, insecure: bool = False,
+            open_path: str | None = None) -> int:
     """`pkce-tui`: open `profile`, else the last used one, else the profile picker.
 
     `insecure` (`--insecure`): no TLS certificate verification for any profile opened in this
-    session; a warning stays on screen.
+    session; a warning stays on screen. `open_path` (`--open FILE`): a saved session or a
+    browser's HAR export (rebuilt), shown read-only until replayed; a file that is neither is
+    an InputError before the screen opens.
     """
     from pkce_tui.tui.app import PkceTuiApp
 
+    if open_path is not None:
+        PkceTuiApp.for_file(open_path, insecure=insecure).run()
+        return 0
     known = profiles.load_profiles()
     if profile is not None and profile not in known:
         raise InputError(f"no profile named {profile!r}; known: {', '.join(known)}")
     chosen = known.get(profile or profiles.last_profile_name() or "")
     PkceTuiApp.for_profile(chosen, insecure=insecure).run()
-    return 0
-
-
-def run_open(path: str, *, insecure: bool = False) -> int:
-    """`pkce-tui --open FILE`: a saved session or a HAR export, read-only until replayed.
-
-    The file is read before the app starts, so a bad one is one line on stderr.
-    """
-    from pathlib import Path
-
-    from pkce_tui.core.session import open_saved
-    from pkce_tui.tui.app import PkceTuiApp
-
-    state, kind = open_saved(path)
-    PkceTuiApp.for_saved(state, f"{Path(path).name} ({kind})", insecure=insecure).run()
     return 0
 
 
