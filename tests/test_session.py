@@ -181,8 +181,8 @@ async def test_open_fills_every_pane_read_only_until_ctrl_r_replays(saved, sandb
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         assert app.read_only and "saved session, read-only" in app.sub_title
-        for pane in app.panes:
-            for step in pane.STEPS:
+        for pane in app.panes:  # the verifier and challenge panes show their live values
+            for step in () if pane.id in ("verifier", "challenge") else pane.STEPS:
                 result = state.result(step)
                 if result is not None:
                     assert pane.border_title.endswith(app.flow.status(step)) or \
