@@ -180,8 +180,8 @@ class PkceTuiApp(App):
 
         text = read_text(path)
         if not looks_like_har(text):
-            raise InputError(f"--open {path}: neither a saved session nor a HAR file (a "
-                             "browser's HAR 1.2 export is a JSON object with a log)")
+            raise InputError(f"--open {path}: not a HAR file nor a saved session (a browser's "
+                             "HAR 1.2 export is a JSON object with a log)")
         har = load_flow(text)
         return cls(har.state.config, insecure=insecure, har=har, har_source=path)
 
