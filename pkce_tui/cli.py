@@ -151,6 +151,9 @@ def _add_flow(sub) -> None:
                        help="read the redirect (URL, response or page) instead of listening")
     login.add_argument("--username")
     login.add_argument("--password")
+    login.add_argument("--allow-cross-origin-login", action="store_true",
+                       help="let a login form send the password to another origin than the "
+                            "authorize URL's, or over plain http to a non-loopback host")
     _add_protocol_options(p)
     p.add_argument("--timeout", type=_positive_seconds, default=10.0,
                    help="HTTP timeout in seconds")

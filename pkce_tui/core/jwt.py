@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 CHECK_NAMES = (
-    "format", "alg", "signature", "kid", "iss", "aud", "azp",
+    "format", "alg", "signature", "kid", "iss", "sub", "aud", "azp",
     "exp", "nbf", "iat", "nonce", "at_hash", "c_hash",
 )
 #: The longest token read (1 MiB): far above any real token (a few KB; large ones carry group
