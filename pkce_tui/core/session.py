@@ -21,6 +21,7 @@ from pkce_tui.core.errors import InputError
 from pkce_tui.core.flow import FlowConfig, FlowState
 from pkce_tui.core.http import Exchange, HttpRequest, HttpResponse
 from pkce_tui.core.redaction import is_masked
+from pkce_tui.core.server_says import ServerSays
 from pkce_tui.core.step_result import StepResult
 
 SESSION_VERSION = 1
@@ -28,7 +29,9 @@ VERSION_KEY = "pkce_tui_session"
 MAX_SESSION_BYTES = 64 * 1024 * 1024
 REVEALED_WARNING = "the session file holds live secrets and tokens (--reveal): written mode 0600"
 #: Step JSON keys that are not the step's own data fields.
-_STEP_KEYS = ("step", "status", "summary", "request", "response", "exchanges", "error")
+_STEP_KEYS = ("step", "status", "summary", "request", "response", "exchanges", "error",
+              "server_says")
+_OAUTH_ERROR_FIELDS = ("error", "error_description", "error_uri")
 
 
 @dataclass(frozen=True)
@@ -243,7 +246,16 @@ def step_from_json(step: dict) -> StepResult:
     return StepResult(name, str(step["status"]), str(step.get("summary", "")), data,
                       request=_request(step.get("request")),
                       response=_response(step.get("response")), error=error,
-                      exchanges=exchanges)
+                      exchanges=exchanges, server_says=_server_says(step.get("server_says")))
+
+
+def _server_says(value: object) -> ServerSays | None:
+    """`server_says` as `flow --json` wrote it, back as the value (DESIGN.md §3)."""
+    if not isinstance(value, dict):
+        return None
+    oauth = {name: value.get(name) for name in _OAUTH_ERROR_FIELDS}
+    extras = {k: v for k, v in value.items() if k not in (*_OAUTH_ERROR_FIELDS, "source")}
+    return ServerSays(str(value.get("source", "")), **oauth, extras=extras)
 
 
 def _request(value: object) -> HttpRequest | None:
