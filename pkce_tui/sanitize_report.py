@@ -8,23 +8,17 @@ import argparse
 import json
 
 from pkce_tui.commands import read_input
-from pkce_tui.core.errors import InputError
 from pkce_tui.core.sanitize import Sanitized, sanitize_har
 from pkce_tui.core.session import write_private_or_plain
-from pkce_tui.output import emit_json, one_line, print_error
+from pkce_tui.output import emit_json, one_line
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        result = sanitize_har(read_input(args.input, "HAR file"))
-        text = json.dumps(result.har, indent=2, ensure_ascii=False) + "\n"
-        write_private_or_plain(args.output, text, private=False)
-    except InputError as exc:
-        if not args.json:
-            raise
-        emit_json({"ok": False, "error": {"kind": "input", "message": str(exc)}})
-        print_error(str(exc))
-        return 2
+    """Sanitize IN into OUT and report; bad input is an InputError (the CLI says it, as JSON
+    too with `--json`)."""
+    result = sanitize_har(read_input(args.input, "HAR file"))
+    text = json.dumps(result.har, indent=2, ensure_ascii=False) + "\n"
+    write_private_or_plain(args.output, text, private=False)
     if args.json:
         emit_json({"ok": True, "output": args.output, "counts": result.counts(),
                    "masked": [item.to_json() for item in result.masked]})

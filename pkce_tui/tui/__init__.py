@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import sys
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -28,18 +29,21 @@ def run_app(profile: str | None = None, *, insecure: bool = False,
     from pkce_tui.tui.app import PkceTuiApp
 
     if open_path is not None:
-        PkceTuiApp.for_file(open_path, insecure=insecure).run()
-        return 0
-    known = profiles.load_profiles()
-    if profile is not None and profile not in known:
-        raise InputError(f"no profile named {profile!r}; known: {', '.join(known)}")
-    chosen = known.get(profile or profiles.last_profile_name() or "")
-    PkceTuiApp.for_profile(chosen, insecure=insecure).run()
+        app = PkceTuiApp.for_file(open_path, insecure=insecure)
+    else:
+        known = profiles.load_profiles()
+        if profile is not None and profile not in known:
+            raise InputError(f"no profile named {profile!r}; known: {', '.join(known)}")
+        chosen = known.get(profile or profiles.last_profile_name() or "")
+        app = PkceTuiApp.for_profile(chosen, insecure=insecure)
+    require_terminal()  # after the input is checked: a bad file is said first
+    app.run()
     return 0
 
 
 def run_demo() -> int:
     """`pkce-tui demo`: the sandbox in-process, the app on its CyberArk client, F5 ready."""
+    require_terminal()
     from pkce_tui.sandbox import Sandbox
 
     sandbox = Sandbox()
@@ -49,6 +53,14 @@ def run_demo() -> int:
     finally:
         sandbox.stop()
     return 0
+
+
+def require_terminal() -> None:
+    """The TUI reads keys from stdin and draws on stdout; without a terminal on both it
+    would wait for keys that never come, so that is bad usage, said at once."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise InputError("the TUI needs a terminal on stdin and stdout; for scripts, use the "
+                         "headless commands (pkce-tui flow, jwt, parse-redirect, pkce)")
 
 
 def demo_app(sandbox_base_url: str) -> PkceTuiApp:

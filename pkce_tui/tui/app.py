@@ -451,7 +451,7 @@ class PkceTuiApp(App):
             return
         pane = self.focused_pane()
         if pane is not None:
-            self.run_flow(start=pane.STEPS[0])
+            self.run_flow(start=pane.shown_steps(self.flow)[0])
 
     def action_cancel(self) -> None:
         self.workers.cancel_group(self, "flow")
@@ -549,7 +549,7 @@ class PkceTuiApp(App):
         """Whether ctrl+r applies: nothing running, and the pane focused on `screen` has run."""
         pane = self.focused_pane(screen)
         return (self.running is None and pane is not None
-                and self.flow.result(pane.STEPS[0]) is not None)
+                and self.flow.result(pane.shown_steps(self.flow)[0]) is not None)
 
     def focused_pane(self, screen: Screen | None = None) -> StepPane | None:
         """The pane holding the focus on `screen` (default: the active one)."""
@@ -580,7 +580,8 @@ class PkceTuiApp(App):
                     continue
                 if (pane := self.focused_pane(screen)) is not None and self.replayable(screen):
                     yield SystemCommand(binding.description, binding.tooltip,
-                                        partial(self.run_flow, start=pane.STEPS[0]))
+                                        partial(self.run_flow,
+                                                start=pane.shown_steps(self.flow)[0]))
             elif self.check_action(binding.action, ()):
                 yield SystemCommand(binding.description, binding.tooltip,
                                     partial(self.run_action, binding.action))
