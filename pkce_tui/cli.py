@@ -55,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_parse_redirect(sub)
     _add_jwt(sub)
     _add_flow(sub)
+    _add_check(sub)
     _add_har(sub)
     _add_export(sub)
     return parser
@@ -135,7 +136,17 @@ def _add_jwt(sub) -> None:
 
 
 def _add_flow(sub) -> None:
-    p = sub.add_parser("flow", help="run a whole authorization code flow headless")
+    add_flow_options(sub.add_parser("flow", help="run a whole authorization code flow headless"))
+
+
+def _add_check(sub) -> None:
+    add_flow_options(sub.add_parser(
+        "check", help="pre-flight: the configuration against the tenant's metadata and its "
+                      "answer to the authorize URL, before any browser opens"))
+
+
+def add_flow_options(p: argparse.ArgumentParser) -> None:
+    """`flow`'s options, which `check` takes too (DESIGN.md §3)."""
     target = p.add_argument_group("target")
     target.add_argument("--issuer", help="issuer URL (OIDC discovery)")
     target.add_argument("--dialect", choices=("generic", "cyberark", "pingone", "cloudentity"),
@@ -327,6 +338,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from pkce_tui import headless
 
         return headless.run_flow(args)
+    if args.command == "check":
+        from pkce_tui.check_command import run_check
+
+        return run_check(args)
     if args.command == "har":
         from pkce_tui import har_report
 
