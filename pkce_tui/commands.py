@@ -19,6 +19,7 @@ from pkce_tui.core.redirect import parse_redirect as parse_redirect_text
 from pkce_tui.output import emit_json, finite, one_line, print_checks, print_error
 
 MAX_INPUT_BYTES = 64 * 1024 * 1024  # a HAR export can be large; pages are bounded again
+_TOKEN_SLACK = 4096  # whitespace around a token read from stdin (a pasted line, a newline)
 #: RFC 3986 §3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
 
@@ -118,7 +119,7 @@ def _is_file(source: str) -> bool:
 
 def jwt(args: argparse.Namespace) -> int:
     """Decode a JWT and validate it: signature via the JWKS, and the OIDC claim checks."""
-    token = read_input(args.token, "token").strip() if args.token == "-" else args.token.strip()
+    token = _read_token(args.token)
     options = {"issuer": args.issuer, "audience": args.audience, "nonce": args.nonce,
                "access_token": args.access_token, "leeway": args.leeway}
     insecure_warning = _insecure_warning() if args.insecure else None
@@ -133,6 +134,15 @@ def jwt(args: argparse.Namespace) -> int:
         print("payload " + json.dumps(finite(report.payload), indent=2))
         print_checks([c.to_json() for c in report.checks])
     return _jwt_exit_code(report)
+
+
+def _read_token(source: str) -> str:
+    """The token given as the argument, or read from stdin for `-` (an argument is bounded by
+    the system, about 128 KiB; stdin takes tokens up to jwt.MAX_TOKEN_CHARS, 1 MiB). A little
+    more is read so a longer token is refused by its length, not cut."""
+    if source != "-":
+        return source.strip()
+    return read_input("-", "token", limit=jwt_core.MAX_TOKEN_CHARS + _TOKEN_SLACK).strip()
 
 
 def _insecure_warning() -> str:
@@ -184,18 +194,19 @@ async def _validate_remote(token: str, jwks_uri: str, insecure: bool, options: d
             return jwt_core.validate_without_jwks(token, str(exc), **options)
 
 
-def read_input(source: str, what: str) -> str:
-    """Read a file or stdin (`-`), bounded; an unreadable one is an InputError."""
+def read_input(source: str, what: str, *, limit: int = MAX_INPUT_BYTES) -> str:
+    """Read a file or stdin (`-`), at most `limit` characters; an unreadable or longer one is
+    an InputError."""
     try:
         if source == "-":
-            text = sys.stdin.read(MAX_INPUT_BYTES + 1)
+            text = sys.stdin.read(limit + 1)
         else:
             with Path(source).open(encoding="utf-8", errors="replace") as handle:
-                text = handle.read(MAX_INPUT_BYTES + 1)
+                text = handle.read(limit + 1)
     except OSError as exc:
         raise InputError(f"cannot read the {what} from {source}: {exc.strerror}") from exc
-    if len(text) > MAX_INPUT_BYTES:
-        raise InputError(f"the {what} in {source} is larger than {MAX_INPUT_BYTES} bytes")
+    if len(text) > limit:
+        raise InputError(f"the {what} in {source} is larger than {limit} bytes")
     return text
 
 

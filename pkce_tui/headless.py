@@ -94,7 +94,9 @@ def config_from_args(args: argparse.Namespace) -> FlowConfig:
         extra_params=key_values(args.param, "--param"),
         token_params=key_values(args.token_param, "--token-param"),
         username=args.username, password=args.password, timeout=args.timeout,
-        insecure=args.insecure, **protocol_options(args))
+        insecure=args.insecure,
+        allow_cross_origin_login=args.allow_cross_origin_login,
+        **protocol_options(args))
 
 
 def protocol_options(args: argparse.Namespace) -> dict:

@@ -178,7 +178,8 @@ def test_no_subcommand_opens_the_tui(monkeypatch):
     from pkce_tui import tui
 
     opened = []
-    monkeypatch.setattr(tui, "run_app", lambda profile, insecure: opened.append(profile) or 0)
+    monkeypatch.setattr(tui, "run_app",
+                        lambda profile, insecure, open_path: opened.append(profile) or 0)
     assert cli_main([]) == 0
     assert opened == [None]
 
@@ -315,6 +316,33 @@ def raw_token(payload_text: str) -> str:
 
 
 TOKEN = raw_token('{"iss": "https://op.test", "sub": "alice", "exp": 4102444800, "iat": 1}')
+
+
+def token_of_length(length: int) -> str:
+    """A token exactly `length` characters long: a claim padded to size."""
+    base = len(raw_token('{"iss": "x", "pad": ""}'))
+    padding = "a" * ((length - base) * 3 // 4 + 3)
+    token = raw_token(json.dumps({"iss": "x", "pad": padding}))
+    while len(token) > length:
+        padding = padding[:-1]
+        token = raw_token(json.dumps({"iss": "x", "pad": padding}))
+    return token
+
+
+def test_jwt_reads_a_token_of_up_to_1_mib_from_stdin():
+    token = token_of_length(1024 * 1024 - 2)
+    result = cli("jwt", "-", "--json", stdin=f"  {token}\n")
+    document = json.loads(result.stdout)
+    assert result.returncode != 2, result.stderr
+    assert {c["name"]: c["ok"] for c in document["checks"]}["format"] is True
+    assert len(document["payload"]["pad"]) > 700_000
+
+
+def test_jwt_refuses_a_token_over_1_mib_in_one_line():
+    result = cli("jwt", "-", "--json", stdin=token_of_length(1024 * 1024 + 100))
+    assert result.returncode == 2
+    assert_one_line_error(result)
+    assert "limit of 1048576 (1 MiB)" in result.stderr
 
 
 def refuse_constant(name: str) -> None:

@@ -139,6 +139,33 @@ async def test_authorize_table_previews_every_parameter_with_the_live_challenge(
         assert param_rows(app)["code_challenge"] != RFC_CHALLENGE
 
 
+async def test_a_key_in_the_verifier_repaints_the_challenge_cell_and_no_whole_pane():
+    """Typing stays cheap: the table repaints the one cell that changed, and a pane whose
+    title did not change is not repainted whole (setting a border title repaints the pane)."""
+    app = PkceTuiApp(OFFLINE, verifier=RFC_VERIFIER)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        table = app.query_one("#params", DataTable)
+        panes = [app.query_one(f"#{name}") for name in ("verifier", "challenge", "authorize")]
+        whole: list[str] = []
+        regions: list[object] = []
+
+        def spy(widget, name: str):
+            real = widget.refresh
+
+            def refresh(*regions_given, **kw):
+                (regions.extend(regions_given) if regions_given else whole.append(name))
+                return real(*regions_given, **kw)
+            return refresh
+
+        table.refresh = spy(table, "params")
+        for pane in panes:
+            pane.refresh = spy(pane, pane.id)
+        await pilot.press("end", "Z")
+        assert param_rows(app)["code_challenge"] != RFC_CHALLENGE
+        assert whole == [] and regions
+
+
 async def test_scope_edit_in_the_table_goes_to_the_config():
     app = PkceTuiApp(OFFLINE)
     async with app.run_test(size=(120, 40)) as pilot:

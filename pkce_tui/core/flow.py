@@ -33,6 +33,7 @@ _FIELD_STEP = {
     "client_id": "authorize", "redirect_uri": "authorize", "scope": "authorize",
     "state": "authorize", "nonce": "authorize", "extra_params": "authorize",
     "login": "login", "username": "login", "password": "login",
+    "allow_cross_origin_login": "login",
     "client_secret": "token", "auth_method": "token", "token_params": "token",
     "leeway": "id_token",
     "introspect": "introspection", "revoke": "revocation",
@@ -88,6 +89,8 @@ class FlowConfig(ClientSettings):
     timeout: float = 10.0
     insecure: bool = False
     leeway: int = 60
+    #: post a login form's password to another origin, or over http to a non-loopback host
+    allow_cross_origin_login: bool = False
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The JWT claim checks: iss, aud, azp, exp, nbf, iat, nonce, at_hash, c_hash.
+"""The JWT claim checks: iss, sub, aud, azp, exp, nbf, iat, nonce, at_hash, c_hash.
 
 The rules are OIDC Core §3.1.3.7 for an ID token and RFC 7519 §4.1 for the registered claims.
 Each check is one `Check` saying what passed, what failed and why; an ID token's required claims
@@ -35,7 +35,8 @@ class Expected:
 
 def claim_checks(payload: dict, expected: Expected) -> list[Check]:
     """The claim checks in report order; azp, nonce and the hashes for an ID token only."""
-    checks = [_check_iss(payload.get("iss"), expected), _check_aud(payload.get("aud"), expected)]
+    checks = [_check_iss(payload.get("iss"), expected), _check_sub(payload.get("sub"), expected),
+              _check_aud(payload.get("aud"), expected)]
     if expected.id_token:
         checks.append(_check_azp(payload, expected.audience))
     checks += [_check_exp(payload, expected), _check_nbf(payload, expected),
@@ -63,6 +64,20 @@ def _check_iss(iss: object, expected: Expected) -> Check:
         return Check("iss", False, f"{iss!r} differs only by a trailing slash "
                                    f"from the expected {expected.issuer!r}")
     return Check("iss", False, f"{iss!r} is not the expected issuer {expected.issuer!r}")
+
+
+def _check_sub(sub: object, expected: Expected) -> Check:
+    """OIDC Core §2: sub is REQUIRED in an ID token, a string of at most 255 ASCII characters.
+    A JWT access token's profile is not known here (RFC 9068 §2.2 requires it too)."""
+    if sub is None:
+        if expected.id_token:
+            return Check("sub", False, "no sub claim (required in an ID token, OIDC Core §2)")
+        return Check("sub", None, "no sub claim")
+    if not isinstance(sub, str) or not sub:
+        return Check("sub", False, f"sub is not a non-empty string: {sub!r}")
+    if len(sub) > 255 or not sub.isascii():
+        return Check("sub", False, "sub exceeds 255 ASCII characters (OIDC Core §2)")
+    return Check("sub", True, f"{sub!r} names the user")
 
 
 def _check_aud(aud: object, expected: Expected) -> Check:
@@ -154,6 +169,9 @@ def _numeric_date(payload: dict, name: str,
     if isinstance(value, float) and not is_number(value):
         return None, Check(name, False,
                            f"{name} is not a finite number ({value}): no date can hold it")
+    if isinstance(value, int) and not isinstance(value, bool) and not is_number(value):
+        return None, Check(name, False, f"{name} is an integer of {value.bit_length()} bits: "
+                                        "no date can hold it")
     if not is_number(value) or utc(value) is None:
         return None, Check(name, False, f"{name} is not a NumericDate: {value!r}")
     return float(value), None

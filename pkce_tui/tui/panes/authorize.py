@@ -7,8 +7,9 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
+from textual.coordinate import Coordinate
 from textual.widgets import Button, DataTable, Input
-from textual.widgets.data_table import ColumnKey
+from textual.widgets.data_table import ColumnKey, RowKey
 
 from pkce_tui.core.authorize import NAMED_PARAMS, AuthorizeRequest
 from pkce_tui.core.errors import PkceTuiError
@@ -17,6 +18,22 @@ from pkce_tui.core.pkce import make_challenge
 from pkce_tui.core.step_result import StepResult
 from pkce_tui.tui import render
 from pkce_tui.tui.panes.base import Copyable, StepPane, fresh_result, live_verifier
+
+
+class ParamsTable(DataTable):
+    """The parameters table, whose changed value repaints its own cell only.
+
+    `DataTable.update_cell` repaints the whole table, and typing a verifier changes the
+    challenge cell on every key. This sets the cell as `update_cell` does (Textual is pinned)
+    and refreshes the region of that one cell.
+    """
+
+    def set_value(self, name: str, value: Text) -> None:
+        row_key, column_key = RowKey(name), ColumnKey("value")
+        self._data[row_key][column_key] = value
+        self._update_count += 1  # the render caches are keyed on it
+        self.refresh_coordinate(Coordinate(self.get_row_index(row_key),
+                                           self.get_column_index(column_key)))
 
 
 class AuthorizePane(StepPane):
@@ -41,7 +58,7 @@ class AuthorizePane(StepPane):
             yield Input(placeholder="name=value, Enter sets", id="param-edit", compact=True)
             yield Button("Remove", id="remove-param", compact=True)
             yield Button("Open", id="open-browser", compact=True)
-        yield DataTable(id="params", cursor_type="row", zebra_stripes=True)
+        yield ParamsTable(id="params", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#params", DataTable)
@@ -71,7 +88,7 @@ class AuthorizePane(StepPane):
         rebuilds the table so every row gets its height again.
         """
         self._params = params
-        table = self.query_one("#params", DataTable)
+        table = self.query_one("#params", ParamsTable)
         width = table.columns[ColumnKey("value")].width
         lines = [-(-max(1, len(str(value))) // width) for _, value in params]
         names = [name for name, _ in params]
@@ -85,7 +102,7 @@ class AuthorizePane(StepPane):
             return
         for name, value in params:
             if str(table.get_cell(name, "value")) != str(value):
-                table.update_cell(name, "value", value)
+                table.set_value(name, value)
 
     def details(self, state: FlowState, result: StepResult, *, reveal: bool) -> list:
         url = result.data.get("url", "")

@@ -63,7 +63,9 @@ class StepPane(VerticalScroll, can_focus=True):
             return
         self._shown = signature
         status = self.pane_status(state, running)
-        self.border_title = f"{self.LABEL} · {status}"
+        title = f"{self.LABEL} · {status}"
+        if title != self.border_title:  # setting it repaints the whole pane, even unchanged
+            self.border_title = title
         # one batch: each class change restyles the pane and everything in it
         self.update_classes({f"-{name}": name == status for name in STATUS_RANK})
         body = self.query_one(".body", Static)
@@ -171,6 +173,8 @@ def step_header(state: FlowState, step: str) -> list:
     lines.append(render.status_text(state.status(step), summary))
     if result is not None and result.error and result.error != result.summary:
         lines.append(render.error_view(result))
+    if result is not None and result.server_says is not None:
+        lines.append(render.server_says_view(result))
     return lines
 
 
