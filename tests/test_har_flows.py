@@ -194,3 +194,27 @@ async def test_no_secret_of_the_har_reaches_the_output_unless_revealed(sandbox, 
         assert not [s for s in secrets if s in out + err], args
     cli_main(["har", str(path), "--json", "--reveal"])
     assert tokens["access_token"] in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("fault", "diagnosis", "step"), [
+    ("expired_id_token", "id_token_expired", "id_token"),
+    ("bad_signature", "signature_invalid", "id_token"),
+    ("wrong_aud", "aud_mismatch", "id_token"),
+    ("token_500", "server_error", "token"),
+])
+async def test_sandbox_faults_are_named_from_the_har(sandbox, fault, diagnosis, step):
+    flow = load_flow(await recorded(sandbox_target(sandbox.base_url, "generic"),
+                                    extra={"sandbox_fault": fault}))
+    assert ids(flow)[diagnosis] == step
+
+
+async def test_the_servers_own_words_come_with_a_refused_login(sandbox):
+    flow = load_flow(await recorded(sandbox_target(sandbox.base_url, "pingone"), password="no"))
+    says = flow.to_json()["steps"][4]["server_says"]
+    assert says is not None and "Invalid username and/or password" in json.dumps(says)
+
+
+async def test_oidc_provider_unknown_client_is_named_at_authorize(oidc_provider):
+    flow = load_flow(await recorded(provider_target(oidc_provider),
+                                    **provider_plan(client_id="nobody")))
+    assert ids(flow)["unknown_client"] == "authorize"

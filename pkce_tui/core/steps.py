@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from pkce_tui.core import followup_steps, jwt, login, preflight, providers
+from pkce_tui.core import followup_steps, jwt, login, par_steps, preflight, providers
 from pkce_tui.core.authorize import AuthorizeRequest, leaked_secrets, new_nonce, new_state
 from pkce_tui.core.client import send
 from pkce_tui.core.errors import InputError, NetworkError, PkceTuiError
@@ -116,14 +116,9 @@ async def authorize(state: FlowState, runner: FlowRunner) -> StepResult:
     endpoints = state.value("discovery")
     if endpoints is None:
         return _skipped("authorize", "no endpoints: the discovery step failed")
-    c = state.config
-    derived = state.value("challenge")
-    request = AuthorizeRequest(
-        endpoint=endpoints.authorization_endpoint, client_id=c.client_id,
-        redirect_uri=c.redirect_uri, scope=c.scope, state=c.state or new_state(),
-        nonce=c.nonce or (new_nonce() if "openid" in c.scope.split() else None),
-        code_challenge=derived.code_challenge if derived else None,
-        code_challenge_method=derived.method if derived else None, extra=c.extra_params)
+    if state.config.par:
+        return par_steps.pushed_authorize(state)
+    request = build_authorize_request(state, endpoints)
     url = request.url()
     data = {"url": url, "params": dict(request.params()), "state": request.state,
             "nonce": request.nonce}
@@ -132,6 +127,19 @@ async def authorize(state: FlowState, runner: FlowRunner) -> StepResult:
         return StepResult("authorize", "warning", f"{', '.join(leaks)} in the URL: the browser, "
                           "logs and Referer headers will see it", data, value=request)
     return StepResult("authorize", "ok", url, data, value=request)
+
+
+def build_authorize_request(state: FlowState, endpoints) -> AuthorizeRequest:
+    """The authorization request the configuration and the challenge make (RFC 6749 §4.1.1);
+    a fresh state and nonce unless configured."""
+    c = state.config
+    derived = state.value("challenge")
+    return AuthorizeRequest(
+        endpoint=endpoints.authorization_endpoint, client_id=c.client_id,
+        redirect_uri=c.redirect_uri, scope=c.scope, state=c.state or new_state(),
+        nonce=c.nonce or (new_nonce() if "openid" in c.scope.split() else None),
+        code_challenge=derived.code_challenge if derived else None,
+        code_challenge_method=derived.method if derived else None, extra=c.extra_params)
 
 
 async def login_step(state: FlowState, runner: FlowRunner) -> StepResult:
@@ -402,7 +410,8 @@ async def refresh(state: FlowState, runner: FlowRunner) -> StepResult:
 
 _STEPS: dict[str, StepFunction] = {
     "discovery": discovery, "verifier": verifier, "challenge": challenge,
-    "authorize": authorize, "login": login_step, "redirect": redirect, "token": token,
+    "par": par_steps.par, "authorize": authorize, "login": login_step, "redirect": redirect,
+    "token": token,
     "id_token": id_token, "access_token": access_token, "userinfo": userinfo,
     "refresh": refresh, "introspection": followup_steps.introspection,
     "revocation": followup_steps.revocation, "logout": followup_steps.logout,

@@ -8,13 +8,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from pkce_tui.sandbox import logout, token_endpoint
+from pkce_tui.sandbox import logout, pushed, token_endpoint
 from pkce_tui.sandbox.context import SandboxContext
 from pkce_tui.sandbox.dialects import Dialect
 from pkce_tui.sandbox.oauth import SUPPORTED_SCOPES, OAuthError
 from pkce_tui.sandbox.web import NO_STORE, oauth_error, read_form
 
 Handler = Callable[[Request], Awaitable[Response]]
+#: The client authentication methods of the demo clients, at token and revocation alike.
+AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
 
 
 def discovery_document(ctx: SandboxContext, dialect: Dialect) -> dict:
@@ -26,13 +28,15 @@ def discovery_document(ctx: SandboxContext, dialect: Dialect) -> dict:
         "response_modes_supported": ["query", *(["pi.flow"] if dialect.name == "pingone" else [])],
         "grant_types_supported": ["authorization_code", "refresh_token"],
         "code_challenge_methods_supported": list(dialect.pkce_methods),
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post",
-                                                  "none"],
+        "token_endpoint_auth_methods_supported": list(AUTH_METHODS),
+        "revocation_endpoint_auth_methods_supported": list(AUTH_METHODS),
         "id_token_signing_alg_values_supported": ["RS256"],
         "subject_types_supported": ["public"],
         "scopes_supported": list(SUPPORTED_SCOPES),
         "claims_supported": ["sub", "name", "preferred_username", "email", "email_verified"],
         "authorization_response_iss_parameter_supported": ctx.sends_iss(dialect),
+        **({"require_pushed_authorization_requests": False}
+           if dialect.offers("pushed_authorization_request_endpoint") else {}),
     }
 
 
@@ -69,6 +73,11 @@ class CommonRoutes:
                                          request.headers.get("authorization"))
         return JSONResponse(body, headers=NO_STORE)
 
+    async def par(self, request: Request) -> Response:
+        form = await read_form(request)
+        body = pushed.push(self.ctx, self.dialect, form, request.headers.get("authorization"))
+        return JSONResponse(body, status_code=201, headers=NO_STORE)
+
     async def logout(self, request: Request) -> Response:
         return await logout.logout(self.ctx, self.dialect, request)
 
@@ -87,6 +96,9 @@ class CommonRoutes:
         if dialect.offers("introspection_endpoint"):
             routes.append(Route(dialect.path("introspection_endpoint"),
                                 oauth_errors(dialect, self.introspect), methods=["POST"]))
+        if dialect.offers("pushed_authorization_request_endpoint"):
+            routes.append(Route(dialect.path("pushed_authorization_request_endpoint"),
+                                oauth_errors(dialect, self.par), methods=["POST"]))
         if dialect.offers("end_session_endpoint") and dialect.name != "cyberark":
             routes.append(Route(dialect.path("end_session_endpoint"),
                                 oauth_errors(dialect, self.logout), methods=["GET", "POST"]))

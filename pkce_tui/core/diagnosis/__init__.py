@@ -10,7 +10,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pkce_tui.core.diagnosis import authorize, discovery, steps, tenant, token, tokens
+from pkce_tui.core.diagnosis import (
+    authorize,
+    discovery,
+    followups,
+    par,
+    steps,
+    tenant,
+    token,
+    tokens,
+)
 from pkce_tui.core.diagnosis.model import Diagnosis, Rule
 
 if TYPE_CHECKING:
@@ -22,7 +31,8 @@ _SEVERITY = {"error": 0, "warning": 1, "info": 2}
 _RULES: tuple[Rule, ...] = (
     steps.network_rules, tenant.rules, discovery.discovery_rules, steps.verifier_rules,
     authorize.authorize_rules, steps.client_rules, authorize.login_rules,
-    authorize.redirect_rules, token.token_rules, tokens.jwt_rules,
+    authorize.redirect_rules, token.token_rules, tokens.jwt_rules, par.par_rules,
+    followups.followup_rules,
 )
 
 
@@ -30,10 +40,8 @@ def diagnose(state: FlowState) -> tuple[Diagnosis, ...]:
     """Every diagnosis the current results support, in step order, each id once: where two
     rules name the same id, the graver finding is kept (a refused malformed verifier at the
     token step outranks the verifier step's warning)."""
-    from pkce_tui.core.diagnose_followups import followup_rules
-
     found: dict[str, Diagnosis] = {}
-    for rule in (*_RULES, followup_rules):
+    for rule in _RULES:
         for diagnosis in rule(state):
             kept = found.get(diagnosis.id)
             if kept is None or _SEVERITY[diagnosis.severity] < _SEVERITY[kept.severity]:

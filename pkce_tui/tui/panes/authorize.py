@@ -17,7 +17,13 @@ from pkce_tui.core.flow import FlowState
 from pkce_tui.core.pkce import make_challenge
 from pkce_tui.core.step_result import StepResult
 from pkce_tui.tui import render
-from pkce_tui.tui.panes.base import Copyable, StepPane, fresh_result, live_verifier
+from pkce_tui.tui.panes.base import (
+    Copyable,
+    StepPane,
+    fresh_result,
+    http_details,
+    live_verifier,
+)
 
 
 class ParamsTable(DataTable):
@@ -43,10 +49,10 @@ class AuthorizePane(StepPane):
     now, made by the core from the config and the live challenge; after, what was sent.
     """
 
-    STEPS = ("authorize",)
+    STEPS = ("par", "authorize")  # the push (RFC 9126) only when the flow asks for it
     LABEL = "4 authorize"
     CONFIG_FIELDS = ("client_id", "redirect_uri", "scope", "state", "nonce", "extra_params",
-                     "verifier", "method", "authorize_endpoint")
+                     "verifier", "method", "authorize_endpoint", "par")
     #: Table rows that are configuration fields; the others are derived or extra.
     FIELD_OF_PARAM = {"client_id": "client_id", "redirect_uri": "redirect_uri",
                       "scope": "scope", "state": "state", "nonce": "nonce"}
@@ -105,6 +111,10 @@ class AuthorizePane(StepPane):
                 table.set_value(name, value)
 
     def details(self, state: FlowState, result: StepResult, *, reveal: bool) -> list:
+        if result.name == "par":
+            rows = [(k, result.data.get(k)) for k in ("request_uri", "expires_in")]
+            return [render.fields_table([(k, v) for k, v in rows if v is not None]),
+                    *http_details(result, reveal=reveal)]
         url = result.data.get("url", "")
         return [render.inert(url, "underline")] if url and url != result.summary else []
 
