@@ -71,6 +71,8 @@ class PkceTuiApp(App):
         Binding("f6", "profiles", "Profiles", tooltip="Open, create or edit a profile"),
         Binding("f8", "compare", "Compare", tooltip="Compare this run with the previous one"),
         Binding("escape", "cancel", "Cancel", tooltip="Stop the running step"),
+        Binding("ctrl+s", "save_session", "Save", show=False,
+                tooltip="Save this flow as a session file (masked unless F2 reveals)"),
         Binding("ctrl+q", "quit", "Quit", tooltip="Leave pkce-tui"),
     ]
     #: Textual's own palette entries that ours replace (F4 maximises a pane, not a widget).
@@ -106,6 +108,7 @@ class PkceTuiApp(App):
         self.paste_waiter: asyncio.Future[str] | None = None
         self.jwks_cache = None  # the flow's JWKS, kept from one run of steps to the next
         self.har, self.har_source = har, har_source
+        self.saved: FlowState | None = None  # a saved session opened, read-only until replayed
         if har is not None:
             self.set_reactive(PkceTuiApp.flow, har.state)
 
@@ -163,14 +166,29 @@ class PkceTuiApp(App):
         return app
 
     @classmethod
+    def for_file(cls, path: str, *, insecure: bool = False) -> PkceTuiApp:
+        """`--open FILE`: a saved session (`flow --save`, ctrl+s) or a browser's HAR export,
+        read-only until replayed; anything else is an InputError before the screen opens."""
+        from pkce_tui.core.session import is_session_text, parse_session
+
+        text = read_text(path)
+        if not is_session_text(text):
+            return cls.for_har(path, insecure=insecure)
+        state = parse_session(text, path).state
+        app = cls(state.config, insecure=insecure)
+        app.set_reactive(PkceTuiApp.flow, state)
+        app.saved, app.har_source = state, path
+        return app
+
+    @classmethod
     def for_har(cls, path: str, *, insecure: bool = False) -> PkceTuiApp:
         """The app on the flow rebuilt from the HAR file at `path`, read-only until replayed."""
         from pkce_tui.core.har import load_flow, looks_like_har
 
         text = read_text(path)
         if not looks_like_har(text):
-            raise InputError(f"--open {path}: not a HAR file (a browser's HAR 1.2 export is a "
-                             "JSON object with a log)")
+            raise InputError(f"--open {path}: not a HAR file nor a saved session (a browser's "
+                             "HAR 1.2 export is a JSON object with a log)")
         har = load_flow(text)
         return cls(har.state.config, insecure=insecure, har=har, har_source=path)
 
@@ -196,7 +214,8 @@ class PkceTuiApp(App):
     def show_flow(self) -> None:
         """Every pane re-renders from the current state; header and warning follow it."""
         config = self.flow.config
-        source = " · from HAR, read-only" if self.read_only else ""
+        source = (" · from HAR, read-only" if self.har is not None else
+                  " · saved session, read-only" if self.saved is not None else "")
         target = "starting sandbox…" if self.sandbox_pending else target_of(config)
         self.sub_title = visible(f"{self.profile_name or config.dialect} · {target}{source}")
         self.query_one("#insecure").display = config.insecure
@@ -218,8 +237,9 @@ class PkceTuiApp(App):
 
     @property
     def read_only(self) -> bool:
-        """A flow rebuilt from a HAR shows what the browser recorded; it is not edited."""
-        return self.har is not None
+        """A flow rebuilt from a HAR shows what the browser recorded, a saved session what was
+        saved; neither is edited."""
+        return self.har is not None or self.saved is not None
 
     def show_read_only(self) -> None:
         """The "from HAR" marker, and every input of the panes disabled while read-only."""
@@ -227,6 +247,9 @@ class PkceTuiApp(App):
         marker.display = self.read_only
         if self.har is not None:
             marker.update(Text(visible(har_marker(self.har, self.har_source))))
+        elif self.saved is not None:
+            marker.update(Text(visible(f"⛁ saved session {self.har_source} · read-only: ctrl+r "
+                                       "replays it as an editable flow")))
         for widget in self.query("#panes Input, #panes Select, #panes TextArea, #panes Button"):
             widget.disabled = self.read_only
         focus = "#verifier" if self.read_only else "#verifier-input"
@@ -245,17 +268,25 @@ class PkceTuiApp(App):
     def replay_from_har(self) -> None:
         """Copy the HAR flow's configuration into an editable flow for the live tenant."""
         from pkce_tui.core.har import replay_config
+        from pkce_tui.core.session import replayable_config
 
         self.remember(self.flow)
-        config = replay_config(self.flow)
-        self.har, self.har_source = None, ""
+        if self.saved is not None:  # masked values (secret, password, verifier) to type again
+            config, dropped = replayable_config(self.saved.config)
+            what = "the saved session's configuration"
+            if dropped:
+                self.notify(f"masked in the file, to enter again: {', '.join(dropped)}",
+                            severity="warning")
+        else:
+            config, what = replay_config(self.flow), "the HAR's configuration"
+        self.har, self.har_source, self.saved = None, "", None
         self.redirect_mode = "api" if config.login == "api" else "loopback"
         self.query_one(RedirectPane).set_mode(self.redirect_mode)
         self.flow = new_flow(self.session_config(config))
         self.show_read_only()
         self.refresh_bindings_if_changed()
-        self.notify("the HAR's configuration is copied into an editable flow: F10 or F5 runs it "
-                    "against the live tenant; F8 compares with the HAR")
+        self.notify(f"{what} is copied into an editable flow: F10 or F5 runs it against the "
+                    "live tenant; F8 compares with the file's flow")
 
     def refuse_edit(self, changes: dict | None = None) -> bool:
         """True when the flow is read-only; said unless the edit changes nothing (a widget
@@ -263,8 +294,8 @@ class PkceTuiApp(App):
         unchanged = changes is not None and all(
             getattr(self.flow.config, name, None) == value for name, value in changes.items())
         if self.read_only and not unchanged:
-            self.notify("read-only: this flow comes from a HAR; ctrl+r replays it against the "
-                        "live tenant as an editable flow", severity="warning")
+            self.notify("read-only: this flow was opened from a file; ctrl+r replays it against "
+                        "the live tenant as an editable flow", severity="warning")
         return self.read_only
 
     def action_open_har(self) -> None:
@@ -323,8 +354,8 @@ class PkceTuiApp(App):
         """Start over on another target; the old run stays in the history for comparing."""
         self.action_cancel()  # a step still running belongs to the old target
         self.remember(self.flow)
-        if self.har is not None:
-            self.har, self.har_source = None, ""
+        if self.read_only:
+            self.har, self.har_source, self.saved = None, "", None
             self.show_read_only()
         self.profile_name = profile_name
         self.redirect_mode = "api" if config.login == "api" else "loopback"
@@ -483,6 +514,21 @@ class PkceTuiApp(App):
             pane.toggle_explanation()
             if pane.has_class("-explain"):  # the text is at the top: bring it into view
                 pane.scroll_home(animate=False)
+
+    def action_save_session(self) -> None:
+        """Save the flow in the current directory: masked, or with its secrets (mode 0600)
+        when F2 reveals them."""
+        from pkce_tui.core.session import default_session_path, save_session
+
+        path = default_session_path()
+        try:
+            save_session(path, self.flow, reveal=self.reveal)
+        except InputError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        kept = ("with its secrets and tokens (F2 is on): mode 0600, keep it safe"
+                if self.reveal else "secrets masked")
+        self.notify(f"saved {path}, {kept}", severity="warning" if self.reveal else "information")
 
     def action_reveal(self) -> None:
         self.reveal = not self.reveal
