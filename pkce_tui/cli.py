@@ -38,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_parse_redirect(sub)
     _add_jwt(sub)
     _add_flow(sub)
+    _add_har(sub)
     return parser
 
 
@@ -123,11 +124,43 @@ def _add_flow(sub) -> None:
                        help="read the redirect (URL, response or page) instead of listening")
     login.add_argument("--username")
     login.add_argument("--password")
+    _add_protocol_options(p)
     p.add_argument("--timeout", type=_positive_seconds, default=10.0,
                    help="HTTP timeout in seconds")
     p.add_argument("--insecure", action="store_true", help="do not verify TLS certificates")
     p.add_argument("--reveal", action="store_true", help="show secrets in the JSON")
     p.add_argument("--json", action="store_true")
+
+
+def _add_har(sub) -> None:
+    p = sub.add_parser("har", help="rebuild and diagnose the flow(s) in a browser's HAR export")
+    p.add_argument("file", help="the HAR 1.2 file, or - for stdin")
+    p.add_argument("--flow", type=_flow_index, metavar="N",
+                   help="which flow when the HAR holds several (0-based, in time order; "
+                        "default: the last one that got an answer)")
+    p.add_argument("--jwks", help="JWKS URL or file to verify token signatures when the HAR "
+                                  "holds none")
+    p.add_argument("--reveal", action="store_true", help="show secrets in the JSON")
+    p.add_argument("--json", action="store_true")
+
+
+def _flow_index(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a flow number (0, 1, ...)")
+    return int(text)
+
+
+def _add_protocol_options(p: argparse.ArgumentParser) -> None:
+    """The optional protocol steps (DESIGN.md §3), each off unless asked for."""
+    extras = p.add_argument_group("protocol options (off by default)")
+    extras.add_argument("--introspect", action="store_true",
+                        help="introspect the access token (RFC 7662)")
+    extras.add_argument("--revoke", action="store_true",
+                        help="revoke the refresh token, else the access token (RFC 7009)")
+    extras.add_argument("--logout", action="store_true",
+                        help="RP-initiated logout with the ID token as id_token_hint")
+    extras.add_argument("--post-logout-redirect-uri", metavar="URI",
+                        help="where the provider sends the browser after --logout")
 
 
 def _positive_seconds(text: str) -> float:
@@ -141,10 +174,18 @@ def _positive_seconds(text: str) -> float:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    _without_httpx_command_line()
     try:
         return _run(argv)
     except BrokenPipeError:
         return _stdout_closed()
+
+
+def _without_httpx_command_line() -> None:
+    """Keep `import httpx` from loading httpx's own command-line tool (click, rich, pygments:
+    a third of its import time). httpx falls back to a stub `main` when that import fails,
+    and this program never calls it."""
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 
 
 def _run(argv: Sequence[str] | None) -> int:
@@ -190,6 +231,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from pkce_tui import headless
 
         return headless.run_flow(args)
+    if args.command == "har":
+        from pkce_tui import har_report
+
+        return har_report.run(args)
     return getattr(commands, args.command.replace("-", "_"))(args)
 
 

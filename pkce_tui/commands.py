@@ -4,7 +4,6 @@ reading of their arguments and inputs."""
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import re
 import sys
@@ -13,9 +12,7 @@ from urllib.parse import SplitResult, urlsplit
 
 from pkce_tui.core import jwt as jwt_core
 from pkce_tui.core.checks import Check
-from pkce_tui.core.client import new_client
 from pkce_tui.core.errors import InputError, NetworkError, ProtocolError
-from pkce_tui.core.flow import INSECURE_WARNING
 from pkce_tui.core.pkce import generate_verifier, make_challenge
 from pkce_tui.core.redirect import RedirectResult
 from pkce_tui.core.redirect import parse_redirect as parse_redirect_text
@@ -121,11 +118,12 @@ def jwt(args: argparse.Namespace) -> int:
     token = read_input(args.token, "token").strip() if args.token == "-" else args.token.strip()
     options = {"issuer": args.issuer, "audience": args.audience, "nonce": args.nonce,
                "access_token": args.access_token, "leeway": args.leeway}
-    if args.insecure:
-        print_error(f"warning: {INSECURE_WARNING}")
+    insecure_warning = _insecure_warning() if args.insecure else None
+    if insecure_warning:
+        print_error(f"warning: {insecure_warning}")
     report = _jwt_report(token, args.jwks, args.insecure, options)
     if args.json:
-        warnings = {"warnings": [INSECURE_WARNING]} if args.insecure else {}
+        warnings = {"warnings": [insecure_warning]} if insecure_warning else {}
         emit_json({**report.to_json(), **warnings})
     else:
         print("header  " + json.dumps(finite(report.header), indent=2))
@@ -134,10 +132,21 @@ def jwt(args: argparse.Namespace) -> int:
     return _jwt_exit_code(report)
 
 
+def _insecure_warning() -> str:
+    from pkce_tui.core.flow import INSECURE_WARNING
+
+    return INSECURE_WARNING
+
+
 def _jwt_report(token: str, jwks: str | None, insecure: bool,
                 options: dict) -> jwt_core.JwtReport:
-    """Validate against a JWKS URL, a JWKS file, or (without `--jwks`) no key at all."""
+    """Validate against a JWKS URL, a JWKS file, or (without `--jwks`) no key at all.
+
+    asyncio and httpx are loaded only for a JWKS URL: decoding alone starts fast.
+    """
     if jwks and "://" in jwks:
+        import asyncio
+
         return asyncio.run(_validate_remote(token, _jwks_url(jwks), insecure, options))
     return jwt_core.validate(token, jwks=_load_json(jwks, "JWKS") if jwks else None, **options)
 
@@ -162,6 +171,8 @@ async def _validate_remote(token: str, jwks_uri: str, insecure: bool,
                            options: dict) -> jwt_core.JwtReport:
     """Validate with the keys at `jwks_uri`; when they cannot be had, the claims are still
     checked and the signature check fails with the reason."""
+    from pkce_tui.core.client import new_client  # httpx: loaded only to fetch a JWKS
+
     async with new_client(insecure=insecure) as client:
         try:
             return await jwt_core.validate_with_jwks_uri(token, client, jwks_uri, **options)

@@ -20,7 +20,7 @@ from pkce_tui.core.client import new_client
 from pkce_tui.core.errors import InputError, PkceTuiError
 from pkce_tui.core.flow import INSECURE_WARNING, FlowConfig, FlowState, new_flow
 from pkce_tui.core.loopback import LoopbackListener, is_loopback_redirect
-from pkce_tui.core.redaction import redacted_exchange, to_curl
+from pkce_tui.core.redaction import Redactor, exchange_json, to_curl
 from pkce_tui.core.runner import FlowRunner, RedirectSource
 from pkce_tui.core.transcript import Transcript
 from pkce_tui.output import emit_json, one_line, print_error
@@ -36,21 +36,40 @@ def run_flow(args: argparse.Namespace) -> int:
         print_error(f"warning: {INSECURE_WARNING}")
     transcript = Transcript()
     state = asyncio.run(_run(config, redirect_source_for(args, config), transcript))
+    redactor = flow_redactor(state, transcript)
+    document = flow_document(state, transcript, redactor, reveal=args.reveal)
     if args.json:
-        emit_json({**state.to_json(reveal=args.reveal), "transcript": exported(transcript)})
+        emit_json(document)
     else:
-        print_flow(state)
+        print_flow(document)
     failed = [step for step in state.results.values() if step.status == "error"]
     for step in failed:
-        print_error(f"{step.name}: {step.error}")
+        print_error(f"{step.name}: {step.error if args.reveal else redactor.text(step.error)}")
     if any(step.data.get("bad_input") for step in failed):
         return 2
     return 0 if state.ok else 1
 
 
-def exported(transcript: Transcript) -> list[dict]:
-    """Every exchange on the wire, secrets and tokens masked, each with its curl command."""
-    return [{**redacted_exchange(e), "curl": to_curl(e.request)} for e in transcript.exchanges]
+def flow_redactor(state: FlowState, transcript: Transcript) -> Redactor:
+    """What masks this flow's outputs: every secret of the flow and of its transcript."""
+    redactor = state.redactor()
+    redactor.learn(_transcript_json(transcript))
+    return redactor
+
+
+def _transcript_json(transcript: Transcript) -> list[dict]:
+    return [exchange_json(exchange) for exchange in transcript.exchanges]
+
+
+def flow_document(state: FlowState, transcript: Transcript, redactor: Redactor, *,
+                  reveal: bool) -> dict:
+    """The `flow --json` document with the transcript: every exchange on the wire, each with
+    its curl command; secrets masked unless `reveal`."""
+    raw = {**state.raw_json(), "transcript": _transcript_json(transcript)}
+    document = raw if reveal else redactor.redact(raw)
+    for entry, exchange in zip(document["transcript"], transcript.exchanges, strict=True):
+        entry["curl"] = to_curl(exchange.request, reveal=reveal, redactor=redactor)
+    return document
 
 
 async def _run(config: FlowConfig, source: RedirectSource, transcript: Transcript) -> FlowState:
@@ -75,7 +94,17 @@ def config_from_args(args: argparse.Namespace) -> FlowConfig:
         extra_params=key_values(args.param, "--param"),
         token_params=key_values(args.token_param, "--token-param"),
         username=args.username, password=args.password, timeout=args.timeout,
-        insecure=args.insecure)
+        insecure=args.insecure, **protocol_options(args))
+
+
+def protocol_options(args: argparse.Namespace) -> dict:
+    """The optional steps `flow` was asked for (DESIGN.md §3); a post-logout redirect URI
+    must be an absolute URI (RP-Initiated Logout 1.0 §2)."""
+    uri = args.post_logout_redirect_uri
+    if uri is not None:
+        require_absolute_uri(uri, "--post-logout-redirect-uri")
+    return {"introspect": args.introspect, "revoke": args.revoke,
+            "logout": args.logout or uri is not None, "post_logout_redirect_uri": uri}
 
 
 def redirect_source_for(args: argparse.Namespace, config: FlowConfig) -> RedirectSource:
@@ -166,11 +195,12 @@ def _stdin_source() -> RedirectSource:
     return source
 
 
-def print_flow(state: FlowState) -> None:
-    for name, result in state.results.items():
-        print(f"[{MARKS.get(result.status, result.status)}] {name:<13} "
-              f"{one_line(result.summary)}")
-    for diagnosis in state.diagnosis:
-        print(f"\n{diagnosis.severity}: {diagnosis.id} ({diagnosis.step}): "
-              f"{one_line(diagnosis.summary)}")
-        print(f"  fix: {one_line(diagnosis.fix)}")
+def print_flow(document: dict) -> None:
+    """The flow as text, from its (masked) JSON document: a line per step, then the diagnosis."""
+    for step in document["steps"]:
+        print(f"[{MARKS.get(step['status'], step['status'])}] {step['step']:<13} "
+              f"{one_line(step['summary'])}")
+    for diagnosis in document["diagnosis"]:
+        print(f"\n{diagnosis['severity']}: {diagnosis['id']} ({diagnosis['step']}): "
+              f"{one_line(diagnosis['summary'])}")
+        print(f"  fix: {one_line(diagnosis['fix'])}")

@@ -7,18 +7,41 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import sys
-import unicodedata
 
-#: Control and format characters, lone surrogates, line and paragraph separators.
-_UNPRINTED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+from pkce_tui.core.inert import is_unprinted, visible
+
+#: What may need a \\u escape in JSON text json.dumps wrote with ensure_ascii=False: DEL and
+#: everything outside ASCII (C0 controls inside strings are escaped by json.dumps already).
+_JSON_CANDIDATE = re.compile(r"[^\x00-\x7e]")
 _NON_FINITE_NAMES = {math.inf: "Infinity", -math.inf: "-Infinity"}
 
 
 def emit_json(document: dict) -> None:
-    """Print `document` as one strict JSON text (RFC 8259), strings kept verbatim."""
-    json.dump(finite(document), sys.stdout, indent=2, ensure_ascii=False, allow_nan=False)
-    sys.stdout.write("\n")
+    """Print `document` as one strict JSON text (RFC 8259), strings kept verbatim except
+    control, C1, bidi and other format characters and lone surrogates, written as `\\uXXXX`
+    escapes (RFC 8259 §7) so the text is valid UTF-8 and inert in a terminal."""
+    text = json.dumps(finite(document), indent=2, ensure_ascii=False, allow_nan=False)
+    sys.stdout.write(json_inert(text) + "\n")
+
+
+def json_inert(text: str) -> str:
+    """JSON text with every character a terminal could act on as a `\\u` escape.
+
+    Outside strings, JSON text holds only ASCII, so only characters inside strings change.
+    """
+    return _JSON_CANDIDATE.sub(_json_escape, text)
+
+
+def _json_escape(match: re.Match) -> str:
+    char = match.group()
+    if not is_unprinted(char):
+        return char
+    if ord(char) > 0xFFFF:  # outside the BMP: a UTF-16 surrogate pair (RFC 8259 §7)
+        units = char.encode("utf-16-be")
+        return "".join(f"\\u{int.from_bytes(units[i:i + 2], 'big'):04x}" for i in (0, 2))
+    return f"\\u{ord(char):04x}"
 
 
 def finite(document: object) -> object:
@@ -55,8 +78,7 @@ def silence_stdout() -> None:
 def one_line(text: str) -> str:
     """`text` on one line, every control or format character written as its escape (`\\n`,
     `\\x1b`, `\\u202e`), so a server's words cannot add lines or send terminal sequences."""
-    return "".join(repr(char)[1:-1] if unicodedata.category(char) in _UNPRINTED_CATEGORIES
-                   else char for char in text)
+    return visible(text)
 
 
 def print_error(message: str) -> None:

@@ -385,3 +385,18 @@ def test_pkce_shows_the_bytes_of_a_non_ascii_verifier_as_typed():
     document = json.loads(result.stdout)
     assert document["verifier_bytes_hex"] == verifier.encode().hex()
     assert any("position 1" in problem for problem in document["problems"])
+
+
+def test_json_escapes_c1_bidi_and_lone_surrogates_and_stays_utf8():
+    """C1 (U+009B is a one-byte CSI), bidi overrides and a lone surrogate in a claim: each is
+    a \\u escape in the JSON text, which decodes back to the same claim."""
+    claim = "a\x9b31m\u202eb\u2066c\ud800d\x7f"
+    token = raw_token(json.dumps({"iss": "x", "name": claim}))
+    result = subprocess.run([sys.executable, "-m", "pkce_tui.cli", "jwt", token, "--json"],
+                            capture_output=True, timeout=60)
+    assert "Traceback" not in result.stderr.decode(errors="replace")
+    text = result.stdout.decode("utf-8")  # strict: a raw lone surrogate cannot be encoded
+    for escape in ("\\u009b", "\\u202e", "\\u2066", "\\ud800", "\\u007f"):
+        assert escape in text
+    assert not any(char in text for char in "\x9b\u202e\u2066\x7f")
+    assert json.loads(text)["payload"]["name"] == claim

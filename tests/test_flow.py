@@ -15,14 +15,16 @@ from joserfc import jwt as jose_jwt
 from joserfc.jwk import KeySet, RSAKey
 
 from pkce_tui.core.flow import (
-    STEPS,
     FlowConfig,
     edit,
+    flow_steps,
     new_flow,
     override_token,
     record,
 )
 from pkce_tui.core.runner import FlowRunner
+
+STEPS = flow_steps(FlowConfig())  # the steps of a flow that asks for no optional one
 
 ISSUER = "https://op.example.test"
 VERIFIER = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"

@@ -1,5 +1,6 @@
 """The core and the CLI must not load textual: the headless paths stay light and UI-free."""
 
+import json
 import subprocess
 import sys
 
@@ -40,3 +41,54 @@ def test_the_flow_model_and_the_tui_start_without_http_jose_or_html_libraries(mo
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True)
     assert result.stdout.strip() == "[]"
+
+
+HEAVY = ("httpx", "joserfc", "cryptography", "html5lib", "asyncio", "click", "pygments")
+
+
+def _modules_loaded_by(argv: list[str], stdin: str = "") -> set[str]:
+    """Which of HEAVY a `pkce-tui` command run in a fresh interpreter has loaded."""
+    code = ("import contextlib, io, json, sys\n"
+            "from pkce_tui import cli\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            f"    cli.main({argv!r})\n"
+            f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            input=stdin, check=True)
+    return set(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+TOKEN = "eyJhbGciOiJSUzI1NiIsImtpZCI6ImsxIn0.eyJpc3MiOiJodHRwczovL2lkcCJ9.c2lnbmF0dXJl"
+PAGE = ('<html><head><title>Object moved</title></head><body><h2>Object moved to '
+        '<a href="http://127.0.0.1:8765/callback?code=c&amp;state=s">here</a>.</h2></body></html>')
+
+
+@pytest.mark.parametrize("argv", [
+    ["pkce", "--json"],
+    ["pkce", "--verifier", "v" * 43],
+    ["parse-redirect", "http://127.0.0.1:8765/callback?code=c&state=s", "--json"],
+    ["jwt", TOKEN, "--json"],
+    ["jwt", TOKEN, "--issuer", "https://idp", "--audience", "a"],
+])
+def test_headless_commands_that_send_nothing_load_no_http_jose_or_html_library(argv):
+    """`pkce`, `parse-redirect` of a URL and `jwt` without `--jwks` start at Python's speed."""
+    assert _modules_loaded_by(argv) == set()
+
+
+def test_parse_redirect_of_a_page_loads_the_html_parser_only():
+    assert _modules_loaded_by(["parse-redirect", "-", "--json"], stdin=PAGE) == {"html5lib"}
+
+
+def test_jwt_verifying_with_a_jwks_file_loads_jose_but_not_http(tmp_path):
+    jwks = tmp_path / "jwks.json"
+    jwks.write_text('{"keys": [{"kty": "oct", "kid": "k1", "k": "c2VjcmV0"}]}')
+    loaded = _modules_loaded_by(["jwt", TOKEN, "--jwks", str(jwks), "--json"])
+    assert "joserfc" in loaded and "httpx" not in loaded and "asyncio" not in loaded
+
+
+def test_jwt_fetching_a_jwks_loads_http_but_not_its_command_line_tool():
+    """The check sees httpx when a command needs it; httpx's own CLI (click, pygments) stays
+    unloaded."""
+    loaded = _modules_loaded_by(["jwt", TOKEN, "--jwks", "http://127.0.0.1:9/jwks", "--json"])
+    assert "httpx" in loaded
+    assert not loaded & {"click", "pygments"}

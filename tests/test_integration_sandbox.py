@@ -15,6 +15,8 @@ import sys
 import pytest
 from conftest import free_port, standin_browser_command
 
+from pkce_tui.core.redaction import mask
+
 
 def target(base: str, dialect: str) -> list[str]:
     return {
@@ -124,7 +126,7 @@ def test_a_wrong_verifier_is_refused_and_named(sandbox, dialect):
     assert code == 1
     token = steps(document)["token"]
     assert token["response"]["body"]["error"] == "invalid_grant"
-    assert token["request"]["body"]["code_verifier"] == wrong
+    assert token["request"]["body"]["code_verifier"] == mask(wrong)  # masked: no --reveal
     assert "verifier_mismatch" in diagnosis_ids(document)
 
 
@@ -162,6 +164,27 @@ def test_each_id_token_fault_fails_the_check_it_names(sandbox, fault, check, dia
     failed = {c["name"] for c in id_token["checks"] if c["ok"] is False}
     assert check in failed
     assert diagnosis in diagnosis_ids(document)
+
+
+def jwks_fetches(document: dict) -> int:
+    return sum(1 for entry in document["transcript"]
+               if entry["request"]["url"].endswith("/OAuth2/Keys/demo-app"))
+
+
+def test_one_jwks_fetch_serves_the_id_token_and_the_access_token(sandbox):
+    code, document = flow(sandbox.base_url, "cyberark")
+    assert code == 0
+    assert steps(document)["access_token"]["valid"] is True
+    assert jwks_fetches(document) == 1
+
+
+def test_a_rotated_key_refetches_the_jwks_once_and_the_access_token_reuses_it(sandbox):
+    code, document = flow(sandbox.base_url, "cyberark", "--param", "sandbox_fault=rotated_key")
+    assert code == 1
+    kid = next(c for c in steps(document)["id_token"]["checks"] if c["name"] == "kid")
+    assert kid["ok"] is False and "refetched once" in kid["detail"]
+    assert steps(document)["access_token"]["valid"] is True
+    assert jwks_fetches(document) == 2
 
 
 @pytest.mark.parametrize(("fault", "diagnosis"), [

@@ -9,11 +9,13 @@ import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from joserfc import jws
 from joserfc import jwt as jose_jwt
 from joserfc.jwk import ECKey, OctKey, RSAKey
 
 from pkce_tui.core import jwt
 from pkce_tui.core.errors import InputError, NetworkError, ProtocolError
+from pkce_tui.core.jwt_signature import SIGNATURE_ALGORITHMS
 
 NOW = 1_795_000_000.0  # 2026-11-18 11:06:40 UTC, a fixed clock for every test
 ISSUER = "https://idp.example.test/generic"
@@ -470,6 +472,55 @@ async def test_kid_still_unknown_after_refetch_fails(rsa_key, other_rsa_key):
     assert check(report, "kid").ok is False
 
 
+async def test_a_cache_fetches_the_jwks_once_for_every_token_it_checks(rsa_key):
+    client, seen = jwks_client(public_jwks(rsa_key))
+    cache = jwt.JwksCache()
+    async with client:
+        for _ in range(3):
+            report = await jwt.validate_with_jwks_uri(
+                sign(rsa_key, claims()), client, JWKS_URI, cache=cache, issuer=ISSUER,
+                audience=CLIENT, nonce="n-0S6_WzA2Mj", now=NOW)
+            assert report.valid
+    assert len(seen) == 1
+
+
+async def test_a_cache_refetches_once_for_a_rotated_key_then_keeps_the_new_keys(
+        rsa_key, other_rsa_key):
+    both = {"keys": public_jwks(rsa_key)["keys"] + public_jwks(other_rsa_key)["keys"]}
+    client, seen = jwks_client(public_jwks(rsa_key), both)
+    cache = jwt.JwksCache()
+    async with client:
+        rotated = await jwt.validate_with_jwks_uri(sign(other_rsa_key, claims()), client,
+                                                   JWKS_URI, cache=cache, now=NOW)
+        old = await jwt.validate_with_jwks_uri(sign(rsa_key, claims()), client, JWKS_URI,
+                                               cache=cache, now=NOW)
+    assert len(seen) == 2
+    assert check(rotated, "kid").ok is True and check(old, "kid").ok is True
+
+
+async def test_a_cache_refetches_at_most_once_per_uri(rsa_key, other_rsa_key):
+    client, seen = jwks_client(public_jwks(rsa_key))
+    cache = jwt.JwksCache()
+    async with client:
+        for _ in range(2):
+            report = await jwt.validate_with_jwks_uri(sign(other_rsa_key, claims()), client,
+                                                      JWKS_URI, cache=cache, now=NOW)
+            assert check(report, "kid").ok is False
+    assert len(seen) == 2
+
+
+async def test_a_failed_fetch_is_not_cached(rsa_key):
+    client, seen = jwks_client(httpx.Response(503), public_jwks(rsa_key))
+    cache = jwt.JwksCache()
+    async with client:
+        with pytest.raises(ProtocolError):
+            await jwt.validate_with_jwks_uri(sign(rsa_key, claims()), client, JWKS_URI,
+                                             cache=cache, now=NOW)
+        report = await jwt.validate_with_jwks_uri(sign(rsa_key, claims()), client, JWKS_URI,
+                                                  cache=cache, now=NOW)
+    assert check(report, "signature").ok is True and len(seen) == 2
+
+
 async def test_unreadable_token_is_not_fetched_for():
     client, seen = jwks_client({"keys": []})
     async with client:
@@ -487,3 +538,8 @@ def test_empty_issuer_means_none_was_given(rsa_key):
 def test_empty_jwks_fails_kid(rsa_key):
     report = run(sign(rsa_key, claims()), jwks={"keys": []})
     assert (check(report, "kid").ok, check(report, "kid").detail) == (False, "JWKS holds no keys")
+
+
+def test_the_algorithms_judged_without_joserfc_are_the_ones_joserfc_verifies():
+    """`jwt` decides on the alg before loading joserfc; the two lists must not drift apart."""
+    assert SIGNATURE_ALGORITHMS == set(jws.JWSRegistry.algorithms) - {"none"}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -273,3 +274,16 @@ def test_run_foreground_refuses_a_non_loopback_host():
     assert process.returncode == 2
     assert out == ""
     assert "not a loopback address" in err
+
+
+async def test_accepted_connections_have_tcp_nodelay(sandbox):
+    """Responses leave at once instead of waiting for the client's delayed ACK (Nagle)."""
+    async with httpx.AsyncClient() as client:
+        for _ in range(2):  # the second request reuses the connection
+            response = await client.get(sandbox.issuer("generic") + "/jwks")
+            assert response.status_code == 200
+        connections = list(sandbox._server.server_state.connections)
+        assert connections
+        for connection in connections:
+            accepted = connection.transport.get_extra_info("socket")
+            assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)

@@ -14,7 +14,14 @@ import pytest
 from pkce_tui.core.client import new_client, send
 from pkce_tui.core.errors import NetworkError
 from pkce_tui.core.http import Exchange, HttpRequest, HttpResponse
-from pkce_tui.core.redaction import mask, mask_header, masked_request, response_json, to_curl
+from pkce_tui.core.redaction import (
+    mask,
+    mask_header,
+    masked_request,
+    redact,
+    response_json,
+    to_curl,
+)
 from pkce_tui.core.token import (
     ClientAuth,
     authorization_code_request,
@@ -26,6 +33,7 @@ from pkce_tui.core.transcript import Transcript
 TOKEN_URL = "https://idp.example.test/token"
 BASIC = ClientAuth("demo-confidential", "client_secret_basic", "demo-secret")
 POST = ClientAuth("demo-post", "client_secret_post", "demo-secret")
+BASIC_CREDENTIALS = base64.b64encode(b"demo-confidential:demo-secret").decode()
 TOKENS = {"access_token": "at-1", "refresh_token": "rt-1", "id_token": "id-1",
           "token_type": "Bearer"}
 
@@ -45,14 +53,15 @@ def curl_words(command: str) -> list[str]:
     return shlex.split(command.replace("\\\n", ""))
 
 
-def test_mask_keeps_only_the_length():
-    assert mask("demo-secret") == "••••••(11)"
+def test_mask_keeps_the_length_and_a_fingerprint_of_the_sha256():
+    assert mask("demo-secret") == "••••••(11·cd577f)"  # sha256("demo-secret")[:6]
+    assert mask(mask("demo-secret")) == mask("demo-secret")
 
 
-def test_post_secret_is_masked_but_code_and_verifier_stay():
+def test_secret_code_and_verifier_are_masked_in_a_request():
     body = masked_request(code_request())["body"]
-    assert body["client_secret"] == "••••••(11)"
-    assert body["code"] == "the-code" and body["code_verifier"] == "v" * 43
+    assert body["client_secret"] == mask("demo-secret")
+    assert body["code"] == mask("the-code") and body["code_verifier"] == mask("v" * 43)
     assert body["client_id"] == "demo-post"
 
 
@@ -62,9 +71,10 @@ def test_reveal_shows_the_secret():
 
 
 def test_basic_and_bearer_authorization_keep_only_the_scheme():
-    assert masked_request(code_request(BASIC))["headers"]["Authorization"] == "Basic ••••••(40)"
+    shown = masked_request(code_request(BASIC))
+    assert shown["headers"]["Authorization"] == f"Basic {mask(BASIC_CREDENTIALS)}"
     shown = masked_request(userinfo_request("https://idp.example.test/userinfo", "at-1"))
-    assert shown["headers"]["Authorization"] == "Bearer ••••••(4)"
+    assert shown["headers"]["Authorization"] == f"Bearer {mask('at-1')}"
     assert shown["body"] is None and shown["method"] == "GET"
 
 
@@ -74,8 +84,10 @@ def test_masked_request_shows_the_implied_content_type():
 
 
 def test_cookie_values_are_masked_but_names_stay():
-    assert mask_header("Cookie", ".ASPXAUTH=abc; lang=en") == ".ASPXAUTH=••••••(3); lang=••••••(2)"
-    assert mask_header("Set-Cookie", "ST=xyz; Path=/; HttpOnly") == "ST=••••••(3); Path=/; HttpOnly"
+    assert mask_header("Cookie", ".ASPXAUTH=abc; lang=en") == (
+        f".ASPXAUTH={mask('abc')}; lang={mask('en')}")
+    assert mask_header("Set-Cookie", "ST=xyz; Path=/; HttpOnly") == (
+        f"ST={mask('xyz')}; Path=/; HttpOnly")
     assert mask_header("X-Trace-ID", "t-1") == "t-1"
 
 
@@ -84,13 +96,14 @@ def test_password_in_a_json_body_is_masked_in_any_case():
                           json_body={"SessionId": "s", "Answer": "pass",
                                      "nested": {"password": "p"}})
     body = masked_request(request)["body"]
-    assert body == {"SessionId": "s", "Answer": "••••••(4)", "nested": {"password": "••••••(1)"}}
+    assert body == {"SessionId": "s", "Answer": mask("pass"),
+                    "nested": {"password": mask("p")}}
 
 
 def test_secret_in_a_url_query_is_masked():
     request = HttpRequest("GET", "https://t.example.test/authorize?client_id=c&client_secret=abc")
     assert masked_request(request)["url"] == (
-        "https://t.example.test/authorize?client_id=c&client_secret=••••••(3)"
+        f"https://t.example.test/authorize?client_id=c&client_secret={mask('abc')}"
     )
 
 
@@ -99,12 +112,15 @@ def test_url_without_secrets_is_kept_exactly():
     assert masked_request(HttpRequest("GET", url))["url"] == url
 
 
-def test_response_json_parses_json_and_masks_set_cookie():
+def test_a_response_is_shown_parsed_with_its_cookies_and_tokens_masked():
     response = HttpResponse(200, (("Content-Type", "application/json"), ("Set-Cookie", "a=1"),
                                   ("Set-Cookie", "b=22; Secure")), json.dumps(TOKENS))
-    shown = response_json(response)
-    assert shown["status"] == 200 and shown["body"] == TOKENS
-    assert shown["headers"]["Set-Cookie"] == "a=••••••(1), b=••••••(2); Secure"
+    assert response_json(response)["body"] == TOKENS
+    shown = redact(response_json(response))
+    assert shown["status"] == 200
+    assert shown["body"] == {**{k: mask(v) for k, v in TOKENS.items() if k != "token_type"},
+                             "token_type": "Bearer"}
+    assert shown["headers"]["Set-Cookie"] == f"a={mask('1')}, b={mask('22')}; Secure"
 
 
 def test_response_json_keeps_text_bodies_as_text():
@@ -116,7 +132,7 @@ def test_curl_is_shell_quoted_and_masks_secrets():
     command = to_curl(code_request(BASIC))
     words = curl_words(command)
     assert words[:2] == ["curl", TOKEN_URL]
-    assert "Authorization: Basic ••••••(40)" in words
+    assert f"Authorization: Basic {mask(BASIC_CREDENTIALS)}" in words
     assert "demo-secret" not in command
 
 
@@ -240,9 +256,9 @@ async def test_redacted_export_masks_secrets_tokens_and_cookies():
     text = json.dumps(exported, ensure_ascii=False)
     for secret in ("demo-secret", "at-1", "rt-1", "id-1", "s3cret"):
         assert secret not in text
-    assert exported["request"]["body"]["client_secret"] == "••••••(11)"
-    assert exported["request"]["body"]["code"] == "the-code"
-    assert exported["response"]["body"]["access_token"] == "••••••(4)"
+    assert exported["request"]["body"]["client_secret"] == mask("demo-secret")
+    assert exported["request"]["body"]["code"] == mask("the-code")
+    assert exported["response"]["body"]["access_token"] == mask("at-1")
     assert exported["response"]["body"]["token_type"] == "Bearer"
     assert exported["error"] is None
 
@@ -254,5 +270,5 @@ def test_redacted_export_masks_a_token_sent_for_revocation():
                           headers=(("Authorization", f"Basic {basic}"),), form=(("token", "rt-9"),))
     transcript.record_error(request, "timed out")
     [exported] = transcript.redacted()
-    assert exported["request"]["body"] == {"token": "••••••(4)"}
+    assert exported["request"]["body"] == {"token": mask("rt-9")}
     assert exported["response"] is None and exported["error"] == "timed out"

@@ -17,6 +17,7 @@ from textual.widgets._footer import FooterKey
 
 from pkce_tui.core.flow import FlowConfig
 from pkce_tui.core.http import HttpResponse
+from pkce_tui.core.redaction import mask
 from pkce_tui.core.redirect import parse_http_response
 from pkce_tui.core.step_result import StepResult
 from pkce_tui.tui.app import PkceTuiApp
@@ -79,12 +80,14 @@ async def test_regenerate_makes_a_fresh_valid_verifier():
         assert "✔ valid: 64 chars" in text_of(app, "#verifier-check")
 
 
-async def test_copy_puts_the_verifier_on_both_clipboards(clipboard):
+async def test_copy_puts_the_verifier_on_both_clipboards_masked_until_revealed(clipboard):
     app = PkceTuiApp(OFFLINE, verifier=RFC_VERIFIER)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("f3")
+        assert app.clipboard == mask(RFC_VERIFIER) and clipboard == [mask(RFC_VERIFIER)]
+        await pilot.press("f2", "f3")
         assert app.clipboard == RFC_VERIFIER
-        assert clipboard == [RFC_VERIFIER]
+        assert clipboard[-1] == RFC_VERIFIER
 
 
 async def test_copy_without_a_system_clipboard_says_so(monkeypatch):
@@ -94,7 +97,7 @@ async def test_copy_without_a_system_clipboard_says_so(monkeypatch):
     monkeypatch.setattr(pyperclip, "copy", no_backend)
     app = PkceTuiApp(OFFLINE, verifier=RFC_VERIFIER)
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("f3")
+        await pilot.press("f2", "f3")
         assert app.clipboard == RFC_VERIFIER
         assert any("OSC 52" in n.message for n in app._notifications)
 

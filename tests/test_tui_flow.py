@@ -25,6 +25,7 @@ from textual.widgets import DataTable, Input, OptionList, Static, TextArea
 from pkce_tui.core import profiles
 from pkce_tui.core.client import new_client
 from pkce_tui.core.flow import FlowConfig
+from pkce_tui.core.redaction import mask
 from pkce_tui.sandbox import Sandbox
 from pkce_tui.tui import demo_app
 from pkce_tui.tui.app import PkceTuiApp
@@ -152,6 +153,33 @@ async def test_f10_runs_one_step_at_a_time(sandbox):
         assert set(app.flow.results) == {"discovery", "verifier"}
 
 
+async def test_step_by_step_the_flow_fetches_its_jwks_once_and_a_replay_anew(sandbox):
+    """The ID token and the access token, each run by its own F10, share one JWKS fetch."""
+    from pkce_tui.core.client import new_client
+
+    fetched: list[str] = []
+
+    async def count(request) -> None:
+        if request.url.path.endswith("/OAuth2/Keys/demo-app"):
+            fetched.append(str(request.url))
+
+    def client_factory(config):
+        return new_client(timeout=config.timeout, event_hooks={"request": [count]})
+
+    app = PkceTuiApp(sandbox_config(sandbox), sandbox_base_url=sandbox.base_url,
+                     client_factory=client_factory)
+    async with app.run_test(size=(120, 40)) as pilot:
+        while app.flow.status("access_token") == "pending":
+            await pilot.press("f10")
+            await settle(pilot)
+        assert app.flow.status("id_token") == app.flow.status("access_token") == "ok"
+        assert len(fetched) == 1
+        app.query_one("#discovery").focus()
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert app.flow.ok and len(fetched) == 2
+
+
 async def test_editing_the_verifier_marks_later_panes_stale_and_replay_clears_them(sandbox):
     app = make_app(sandbox)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -275,7 +303,7 @@ async def test_copy_puts_the_authorize_url_on_the_clipboard(sandbox, copied):
         assert app.clipboard == url and copied == [url]
 
 
-async def test_copy_offers_the_raw_tokens_masked_in_the_list_until_revealed(sandbox, copied):
+async def test_copy_masks_tokens_until_revealed_and_copies_them_raw_after_f2(sandbox, copied):
     app = make_app(sandbox)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("f5")
@@ -288,12 +316,33 @@ async def test_copy_offers_the_raw_tokens_masked_in_the_list_until_revealed(sand
         lines = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
         assert lines[0].startswith("the access token") and tokens["access_token"] not in lines[0]
         assert any(line.startswith("the token request as curl") for line in lines)
-        await pilot.press("down", "enter")  # the ID token
-        assert copied == [tokens["id_token"]]
+        await pilot.press("down", "enter")  # the ID token, masked: F2 was not pressed
+        assert copied == [mask(tokens["id_token"])]
         await pilot.press("f2", "f3")
         await pilot.pause()
         options = app.screen.query_one(OptionList)
         assert tokens["access_token"][:20] in str(options.get_option_at_index(0).prompt)
+        await pilot.press("down", "enter")
+        assert copied[-1] == tokens["id_token"]
+
+
+async def test_the_refresh_request_copied_as_curl_without_f2_holds_no_secret(sandbox, copied):
+    app = make_app(sandbox)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f5")
+        await settle(pilot)
+        secrets = app.flow.secrets()
+        app.query_one("#followups").focus()
+        await pilot.press("f3")
+        await pilot.pause()
+        options = app.screen.query_one(OptionList)
+        labels = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        index = next(i for i, line in enumerate(labels)
+                     if line.startswith("the refresh request as curl"))
+        await pilot.press(*["down"] * index, "enter")
+        assert copied and copied[-1].startswith("curl")
+        assert "refresh_token=••••••(" in copied[-1]
+        assert not [secret for secret in secrets if secret in copied[-1]]
 
 
 async def test_secrets_are_masked_until_revealed(sandbox):

@@ -40,8 +40,10 @@ Rule = Callable[["FlowState"], Iterator[Diagnosis]]
 
 def diagnose(state: FlowState) -> tuple[Diagnosis, ...]:
     """Every diagnosis that the current results support, in step order, without duplicates."""
+    from pkce_tui.core.diagnose_followups import followup_rules
+
     found: dict[str, Diagnosis] = {}
-    for rule in _RULES:
+    for rule in (*_RULES, followup_rules):
         for diagnosis in rule(state):
             found.setdefault(diagnosis.id, diagnosis)
     return tuple(found.values())

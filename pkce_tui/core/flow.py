@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from pkce_tui.core.diagnose import Diagnosis, diagnose
+from pkce_tui.core.redaction import Redactor
 from pkce_tui.core.step_result import StepResult
 
 INSECURE_WARNING = "TLS certificate verification is off (--insecure)"
@@ -19,7 +20,11 @@ INSECURE_WARNING = "TLS certificate verification is off (--insecure)"
 STEPS = (
     "discovery", "verifier", "challenge", "authorize", "login", "redirect",
     "token", "id_token", "access_token", "userinfo", "refresh",
+    "introspection", "revocation", "logout",
 )
+#: Steps a flow runs only when asked for, each with the configuration switch that asks.
+OPTIONAL_STEPS = {"introspection": "introspect", "revocation": "revoke",
+                  "logout": "logout"}
 
 #: Which step first reads each configuration field; editing the field stales it and later ones.
 _FIELD_STEP = {
@@ -30,7 +35,15 @@ _FIELD_STEP = {
     "login": "login", "username": "login", "password": "login",
     "client_secret": "token", "auth_method": "token", "token_params": "token",
     "leeway": "id_token",
+    "introspect": "introspection", "revoke": "revocation",
+    "logout": "logout", "post_logout_redirect_uri": "logout",
 }
+
+
+def flow_steps(config: ClientSettings) -> tuple[str, ...]:
+    """The steps this configuration runs, in order: the optional ones only when switched on."""
+    return tuple(s for s in STEPS if s not in OPTIONAL_STEPS or getattr(config, OPTIONAL_STEPS[s]))
+
 
 @dataclass(frozen=True)
 class ClientSettings:
@@ -54,6 +67,10 @@ class ClientSettings:
     login: str = "auto"
     username: str | None = None
     password: str | None = None
+    introspect: bool = False
+    revoke: bool = False
+    logout: bool = False
+    post_logout_redirect_uri: str | None = None
 
 
 @dataclass(frozen=True)
@@ -112,8 +129,13 @@ class FlowState:
         result = self.results.get(step)
         return result.status if result else "pending"
 
+    @property
+    def steps(self) -> tuple[str, ...]:
+        """The steps this flow runs (DESIGN.md §3: optional ones only when asked for)."""
+        return flow_steps(self.config)
+
     def next_step(self) -> str | None:
-        return next((s for s in STEPS if s not in self.results or s in self.stale), None)
+        return next((s for s in self.steps if s not in self.results or s in self.stale), None)
 
     @property
     def done(self) -> bool:
@@ -121,18 +143,55 @@ class FlowState:
 
     @property
     def ok(self) -> bool:
-        return self.done and all(r.status != "error" for r in self.results.values())
+        return self.done and all(self.results[s].status != "error" for s in self.steps)
 
-    def to_json(self, *, reveal: bool = False) -> dict:
-        """The `pkce-tui flow --json` document (DESIGN.md §3)."""
+    def to_json(self, *, reveal: bool = False, personal: bool = False) -> dict:
+        """The `pkce-tui flow --json` document (DESIGN.md §3), secrets masked unless `reveal`;
+        `personal` also masks personal claims (exports)."""
+        return self.redactor(personal=personal).redact(self.raw_json()) if not reveal \
+            else self.raw_json()
+
+    def raw_json(self) -> dict:
+        """The `flow --json` document with nothing masked."""
         document = {
             "ok": self.ok,
-            "steps": [self.results[s].to_json(reveal=reveal) for s in STEPS if s in self.results],
+            "steps": [self.results[s].to_json() for s in self.steps if s in self.results],
             "diagnosis": [d.to_json() for d in self.diagnosis],
         }
         if self.config.insecure:
             document["warnings"] = [INSECURE_WARNING]
         return document
+
+    def secrets(self) -> frozenset[str]:
+        """The secret values this flow holds: the client's, the user's, and every code,
+        verifier and token it sent or received (the requests and responses show the rest)."""
+        c, o = self.config, self.overrides
+        found = {c.client_secret, c.password, c.verifier, o.code, o.code_verifier,
+                 o.client_secret}
+        for result in (*self.results.values(), *self.token_attempts):
+            found.update(_secret_values(result))
+        return frozenset(value for value in found if isinstance(value, str) and value)
+
+    def redactor(self, *, personal: bool = False) -> Redactor:
+        """A `Redactor` that knows every secret of this flow, for its outputs (JSON, curl,
+        copies); `personal` adds the user's name and claims (exports)."""
+        known = set(self.secrets())
+        if personal and self.config.username:
+            known.add(self.config.username)
+        redactor = Redactor(known, personal=personal)
+        redactor.learn(self.raw_json())
+        return redactor
+
+
+def _secret_values(result: StepResult) -> list:
+    """The code, verifier or tokens a step's typed value carries."""
+    value = result.value
+    if result.name == "verifier":
+        return [value]
+    tokens = getattr(value, "tokens", None)
+    if isinstance(tokens, dict):
+        return [tokens.get(name) for name in ("access_token", "id_token", "refresh_token")]
+    return [getattr(value, "code", None)]
 
 
 def new_flow(config: FlowConfig) -> FlowState:

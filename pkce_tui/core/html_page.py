@@ -13,8 +13,6 @@ import io
 import time
 from xml.etree.ElementTree import Element
 
-import html5lib
-
 from pkce_tui.core.errors import InputError, PkceTuiError
 
 #: A megabyte of ordinary HTML parses in about a second; pathological pages take minutes.
@@ -45,4 +43,6 @@ def parse_html(text: str, *, what: str = "HTML page",
     seconds = MAX_PARSE_SECONDS
     failure = error(f"{what} too costly to parse: gave up after {seconds:g} s")
     stream = _DeadlineText(text, seconds, failure)
+    import html5lib  # loaded only when a page must be parsed: most redirects are URLs
+
     return html5lib.parse(stream, treebuilder="etree", namespaceHTMLElements=False)

@@ -4,7 +4,8 @@
 each, what passed, what failed and why (OpenID Connect Core §3.1.3.7, RFC 7519, RFC 8725).
 Only `decode`, for callers that need the raw parts, raises `InputError`. The checks are made
 in `jwt_signature` (alg, signature, kid) and `jwt_claims`; this module is the API callers use,
-so `half_hash` and `times_for_display` are re-exported here.
+so `half_hash` and `times_for_display` are re-exported here. Decoding and the claim checks need
+neither httpx nor joserfc: they are loaded only when a JWKS is fetched or a signature verified.
 """
 
 from __future__ import annotations
@@ -15,19 +16,20 @@ import json
 import re
 import time
 from dataclasses import dataclass, replace
-
-import httpx
+from typing import TYPE_CHECKING
 
 from pkce_tui.core.checks import Check, all_passed
-from pkce_tui.core.client import send
 from pkce_tui.core.errors import InputError, ProtocolError
 from pkce_tui.core.http import HttpRequest
 from pkce_tui.core.jwt_claims import Expected, claim_checks, half_hash
 from pkce_tui.core.jwt_signature import signature_checks
 from pkce_tui.core.jwt_times import times_for_display
 
+if TYPE_CHECKING:
+    import httpx
+
 __all__ = [
-    "CHECK_NAMES", "JwtReport", "decode", "fetch_jwks", "half_hash", "looks_like_jwt",
+    "CHECK_NAMES", "JwksCache", "JwtReport", "decode", "fetch_jwks", "half_hash", "looks_like_jwt",
     "times_for_display", "validate", "validate_with_jwks_uri", "validate_without_jwks",
 ]
 
@@ -168,6 +170,8 @@ def validate(token: str, *, jwks: dict | None = None, issuer: str | None = None,
 
 async def fetch_jwks(client: httpx.AsyncClient, jwks_uri: str) -> dict:
     """GET the JWKS (RFC 7517 §5); anything but a 200 JSON object with "keys" is refused."""
+    from pkce_tui.core.client import send  # httpx: loaded only when a JWKS is fetched
+
     response = await send(client, HttpRequest(
         "GET", jwks_uri, headers=(("Accept", "application/jwk-set+json, application/json"),)))
     if response.status != 200:
@@ -180,17 +184,49 @@ async def fetch_jwks(client: httpx.AsyncClient, jwks_uri: str) -> dict:
     return jwks
 
 
-async def validate_with_jwks_uri(token: str, client: httpx.AsyncClient, jwks_uri: str,
-                                 **kw) -> JwtReport:
-    """Fetch the JWKS and validate; an unknown kid refetches once, as after key rotation
-    (OIDC Core §10.1.1). Network trouble raises `NetworkError`/`ProtocolError`."""
+class JwksCache:
+    """The JWKS of each URI, fetched once for a whole flow, and fetched again at most once
+    when a token names a kid it lacks, as after key rotation (OIDC Core §10.1.1).
+
+    The ID token and a JWT access token are signed with the same keys: one fetch serves both.
+    A fetch that fails is not kept, so the next token tries again.
+    """
+
+    def __init__(self) -> None:
+        self._jwks: dict[str, dict] = {}
+        self._refetched: set[str] = set()
+
+    async def get(self, client: httpx.AsyncClient, jwks_uri: str) -> dict:
+        """The JWKS at `jwks_uri`, fetched on first use."""
+        if jwks_uri not in self._jwks:
+            self._jwks[jwks_uri] = await fetch_jwks(client, jwks_uri)
+        return self._jwks[jwks_uri]
+
+    async def refetch(self, client: httpx.AsyncClient, jwks_uri: str) -> dict | None:
+        """The JWKS fetched again for an unknown kid; None once that was done for `jwks_uri`."""
+        if jwks_uri in self._refetched:
+            return None
+        self._refetched.add(jwks_uri)
+        self._jwks[jwks_uri] = jwks = await fetch_jwks(client, jwks_uri)
+        return jwks
+
+
+async def validate_with_jwks_uri(token: str, client: httpx.AsyncClient, jwks_uri: str, *,
+                                 cache: JwksCache | None = None, **kw) -> JwtReport:
+    """Validate with the keys at `jwks_uri`, taken from `cache` when it holds them (a flow
+    fetches its JWKS once); an unknown kid refetches once, as after key rotation (OIDC Core
+    §10.1.1). Network trouble raises `NetworkError`/`ProtocolError`."""
     if not looks_like_jwt(token):
         return validate(token, **kw)
-    jwks = await fetch_jwks(client, jwks_uri)
+    cache = cache if cache is not None else JwksCache()
+    jwks = await cache.get(client, jwks_uri)
     report = validate(token, jwks=jwks, **kw)
     if not _kid_unknown(report, jwks):
         return report
-    report = validate(token, jwks=await fetch_jwks(client, jwks_uri), **kw)
+    refetched = await cache.refetch(client, jwks_uri)
+    if refetched is None:
+        return report
+    report = validate(token, jwks=refetched, **kw)
     kid = report.check("kid")
     note = "JWKS refetched once for key rotation"
     checks = tuple(replace(c, detail=f"{c.detail}, {note}") if c is kid else c

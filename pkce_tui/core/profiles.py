@@ -26,6 +26,8 @@ SECRETS_FILE = "secrets.toml"
 SECRET_FIELDS = ("client_secret", "password")
 DIALECTS = ("generic", "cyberark", "pingone", "cloudentity")
 AUTH_METHODS = ("none", "client_secret_basic", "client_secret_post")
+#: Profile settings that are on/off switches (the optional protocol steps).
+SWITCHES = frozenset({"introspect", "revoke", "logout"})
 SANDBOX_DIALECTS = ("cyberark", "pingone", "generic", "cloudentity")
 
 
@@ -180,7 +182,12 @@ def profile_from_table(name: str, table: dict) -> Profile:
     sandbox = values.pop("sandbox", False)
     if not isinstance(sandbox, bool):
         raise InputError(f"profile {name!r}: sandbox must be true or false")
-    bad = [key for key, value in values.items() if not isinstance(value, str)]
+    switches = [key for key in values if key in SWITCHES]
+    bad = [key for key in switches if not isinstance(values[key], bool)]
+    if bad:
+        raise InputError(f"profile {name!r}: {bad[0]} must be true or false")
+    bad = [key for key, value in values.items()
+           if key not in switches and not isinstance(value, str)]
     if bad:
         raise InputError(f"profile {name!r}: {bad[0]} must be a string")
     pairs = tuple((str(key), str(value)) for key, value in extra.items())

@@ -32,6 +32,7 @@ class Endpoints:
     whoami_endpoint: str | None = None
     dialect: str = "generic"
     code_challenge_methods_supported: tuple[str, ...] = ()
+    introspection_endpoint: str | None = None
 
     def to_json(self) -> dict:
         data = asdict(self)
@@ -93,6 +94,7 @@ def pingone_endpoints(base_url: str, env_id: str) -> Endpoints:
         jwks_uri=f"{issuer}/jwks",
         userinfo_endpoint=f"{issuer}/userinfo",
         revocation_endpoint=f"{issuer}/revoke",
+        introspection_endpoint=f"{issuer}/introspect",
         end_session_endpoint=f"{issuer}/signoff",
         dialect="pingone",
         code_challenge_methods_supported=_BOTH_METHODS,
@@ -110,6 +112,7 @@ def cloudentity_endpoints(base_url: str, tenant: str, workspace: str) -> Endpoin
         jwks_uri=f"{issuer}/.well-known/jwks.json",
         userinfo_endpoint=f"{issuer}/userinfo",
         revocation_endpoint=f"{issuer}/oauth2/revoke",
+        introspection_endpoint=f"{issuer}/oauth2/introspect",
         end_session_endpoint=f"{issuer}/oidc/logout",
         dialect="cloudentity",
         code_challenge_methods_supported=_BOTH_METHODS,
@@ -206,6 +209,7 @@ def parse_discovery(issuer: str, response: HttpResponse, dialect: str = "generic
         jwks_uri=_endpoint(document, "jwks_uri", where),
         userinfo_endpoint=_endpoint(document, "userinfo_endpoint", where),
         revocation_endpoint=_endpoint(document, "revocation_endpoint", where),
+        introspection_endpoint=_endpoint(document, "introspection_endpoint", where),
         end_session_endpoint=_endpoint(document, "end_session_endpoint", where),
         whoami_endpoint=_whoami(issuer) if dialect == "cyberark" else None,
         dialect=dialect,

@@ -1,60 +1,267 @@
-"""HTTP exchanges shown with secrets masked, exported redacted, and as curl commands.
+"""Masking: the one list of what is secret and the one walk that hides it (DESIGN.md §3, §7).
 
-Masking hides what lets someone act as the client or the user: client secrets, passwords,
-client assertions, the Authorization, Cookie and Set-Cookie values. The code and the
-code_verifier stay visible because users debug them. Exports (`Transcript.redacted`) also hide
-tokens, which the flow's own JSON shows in full (DESIGN.md §3, §7). Recording exchanges off the wire
-is `transcript.py`'s job.
+Every output of the tool goes through `redact` (or `Redactor`, which it builds): `flow --json`,
+the transcript and its curl commands, saved sessions, HAR and Markdown exports, sanitized HARs,
+copies made in the TUI without F2. A secret is found by where it stands (a field, header,
+cookie or parameter named in the lists below, a JWT anywhere) and then by its value: once seen,
+the same value is hidden wherever else it turns up (a code echoed in a page, a token in a
+summary). A masked value keeps its length and the first 6 hex digits of its SHA-256, e.g.
+`••••••(43·a1b2c3)`, so two masked values can still be compared; masking is idempotent.
+
+Personal claims (`sub`, `email`, `name`...) are hidden only when `personal` is asked for
+(exports): the flow's own JSON shows the decoded claims, which the engineer needs.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import shlex
-from urllib.parse import parse_qsl, quote_plus, urlsplit
+from collections.abc import Iterable
+from urllib.parse import unquote_plus
 
 from pkce_tui.core.http import Exchange, Headers, HttpRequest, HttpResponse
 
-#: Form and JSON fields whose values are secrets (`Answer` is CyberArk's password field).
-SECRET_FORM_FIELDS = frozenset({"client_secret", "password", "client_assertion", "answer"})
-#: Fields that carry tokens; hidden only in exports.
-TOKEN_FIELDS = frozenset({"access_token", "refresh_token", "id_token", "token"})
+MASK = "••••••"
+#: Fields (form, query, fragment, JSON) whose values are secrets, compared lowercased.
+#: `answer` is CyberArk's password field; `auth`/`token` its login answer's session values.
+SECRET_FIELDS = frozenset({
+    "client_secret", "password", "answer", "client_assertion", "assertion",
+    "code", "code_verifier", "verifier_bytes_hex", "device_code",
+    "access_token", "refresh_token", "id_token", "id_token_hint", "logout_token", "token",
+    "subject_token", "actor_token", "auth",
+})
+#: Headers whose values are credentials or session cookies.
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
+#: Claims about the person, hidden in exports (`personal`); found in claim sets (below).
+PERSONAL_CLAIMS = frozenset({
+    "sub", "email", "name", "given_name", "family_name", "middle_name", "nickname",
+    "preferred_username", "phone_number", "address", "birthdate", "picture", "profile",
+    "website", "upn", "unique_name", "oid", "user", "userid", "displayname", "username",
+    "emailaddress",
+})
+#: A JSON object holding one of these is a set of claims about a user (ID token payload,
+#: userinfo, CyberArk's Whoami and login `Result`).
+CLAIM_SET_MARKERS = frozenset({"sub", "user", "userid"})
 #: Headers curl works out itself; copying them would break an edited or masked body.
 CURL_OWN_HEADERS = frozenset({"host", "content-length", "connection", "accept-encoding"})
-MASK = "••••••"
+#: Known values shorter than this are hidden where they stand, but not searched for elsewhere.
+MIN_SEARCHED_LENGTH = 4
+
+_MASKED = re.compile(r"•+\(\d+(?:·[0-9a-f]{6})?\)")
+_ERROR_CODE = re.compile(r"[A-Z0-9_.\- ]+")  # PingOne's {"code": "INVALID_DATA"} is no secret
+_JWT = re.compile(r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*){2,4}")
+_NAMES = "|".join(sorted((re.escape(name) for name in SECRET_FIELDS), key=len, reverse=True))
+_PARAM = re.compile(rf"(?<![A-Za-z0-9_.-])({_NAMES})=([^&#;\s\"'<>]+)", re.IGNORECASE)
+_JSON_FIELD = re.compile(rf"\"({_NAMES})\"(\s*:\s*)\"((?:[^\"\\]|\\.)*)\"", re.IGNORECASE)
+_HEADER_LINE = re.compile(r"^(authorization|proxy-authorization|cookie|set-cookie)([ \t]*:[ \t]*)"
+                          r"([^\r\n]*)", re.IGNORECASE | re.MULTILINE)
+#: Where joined Set-Cookie values part: a comma before `name=` (not the one in an Expires date).
+_SET_COOKIES = re.compile(r",\s*(?=[^;=\s,]+=)")
+_PAIR_LISTS = frozenset({"headers", "cookies", "querystring", "params"})
 
 
 def mask(value: str) -> str:
-    """A stand-in that keeps only the length, e.g. `••••••(8)`."""
-    return f"{MASK}({len(value)})"
-
-
-def _mask_cookie_pairs(value: str) -> str:
-    """`a=1; b=2` as `a=••••••(1); b=••••••(1)`: which cookies were sent stays readable."""
-    pairs = (part.partition("=") for part in value.split(";"))
-    return ";".join(f"{name}={mask(secret)}" if sep else mask(name) for name, sep, secret in pairs)
-
-
-def mask_header(name: str, value: str) -> str:
-    """A secret header's value masked: the auth scheme, cookie names and attributes stay."""
-    lowered = name.lower()
-    if lowered not in SECRET_HEADERS:
+    """The stand-in for a secret: its length and a short fingerprint, `••••••(8·1a2b3c)`."""
+    if is_masked(value):
         return value
-    if lowered == "set-cookie":  # only the first pair is the cookie; attributes follow
+    digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:6]
+    return f"{MASK}({len(value)}·{digest})"
+
+
+def is_masked(value: str) -> bool:
+    return bool(_MASKED.fullmatch(value))
+
+
+def redact(document: object, *, secrets: Iterable[str | None] = (), reveal: bool = False,
+           personal: bool = False) -> object:
+    """`document` (JSON values, or a string) with every secret masked; as is when `reveal`.
+
+    `secrets` are values known to be secret already (the flow's verifier, code, tokens);
+    more are learnt from the document itself before anything is masked, so a value is hidden
+    everywhere once it is secret anywhere. `personal` also hides personal claims (exports).
+    """
+    if reveal:
+        return document
+    redactor = Redactor(secrets, personal=personal)
+    redactor.learn(document)
+    return redactor.redact(document)
+
+
+class Redactor:
+    """Masks secrets in JSON values and text, learning values to hide as it goes.
+
+    `learn` walks a document recording every secret it finds without changing it; `redact`
+    returns a masked copy. Use `redact()` (the function) unless several documents share what
+    is known (a transcript and its curl commands).
+    """
+
+    def __init__(self, secrets: Iterable[str | None] = (), *, personal: bool = False) -> None:
+        self.personal = personal
+        self.known: set[str] = {s for s in secrets if s and not is_masked(s)}
+        self._learning = False
+        self._pattern: re.Pattern | None = None
+
+    def learn(self, document: object) -> None:
+        """Record the secrets `document` holds (by field, header, cookie and JWT)."""
+        self._learning = True
+        try:
+            self._walk(document, None)
+        finally:
+            self._learning = False
+            self._pattern = None
+
+    def redact(self, document: object) -> object:
+        return self._walk(document, None)
+
+    def text(self, value: str) -> str:
+        """Free text (URL, form body, page, JSON text, curl line) with its secrets masked."""
+        if value in self.known or not value:
+            return self._hide(value) if value else value
+        value = _HEADER_LINE.sub(lambda m: m[1] + m[2] + self.header(m[1], m[3]), value)
+        value = _JWT.sub(lambda m: self._hide(m[0]), value)
+        value = _PARAM.sub(lambda m: f"{m[1]}={self._param(m[1], m[2])}", value)
+        value = _JSON_FIELD.sub(self._json_field, value)
+        return self._searched(value)
+
+    def header(self, name: str, value: str) -> str:
+        """A header's value with credentials and cookie values masked; scheme, cookie names
+        and cookie attributes stay readable."""
+        lowered = name.lower()
+        if lowered == "set-cookie":  # may be several, joined with ", " (RFC 9110 §5.3)
+            return ", ".join(self._set_cookie(one) for one in _SET_COOKIES.split(value))
+        if lowered == "cookie":
+            return self._cookie_pairs(value)
+        if lowered in SECRET_HEADERS:
+            scheme, space, credentials = value.strip().partition(" ")
+            return f"{scheme} {self._hide(credentials)}" if space else self._hide(value)
+        return self.text(value)
+
+    def field(self, name: str, value: object) -> object:
+        """The value of field `name` (form, query, JSON): hidden when the name is secret."""
+        if isinstance(value, str) and _secret_field(name, value):
+            return self._hide(value)
+        return self._walk(value, name)
+
+    # -- the walk ------------------------------------------------------------------------
+
+    def _walk(self, value: object, key: str | None) -> object:
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, list):
+            return [self._walk(item, key) for item in value]
+        if not isinstance(value, dict):
+            return value
+        context = (key or "").lower()
+        if context in _PAIR_LISTS and _is_pair(value):
+            return self._pair(value, context)
+        if context == "headers":
+            return {name: self._header_value(name, item) for name, item in value.items()}
+        claims = self.personal and any(str(k).lower() in CLAIM_SET_MARKERS for k in value)
+        return {name: self._hide_all(item) if claims and str(name).lower() in PERSONAL_CLAIMS
+                else self.field(str(name), item) for name, item in value.items()}
+
+    def _pair(self, pair: dict, kind: str) -> dict:
+        """HAR's `{"name", "value", ...}` objects in headers, cookies, queryString, params."""
+        name, value = str(pair["name"]), pair["value"]
+        if not isinstance(value, str):
+            shown = self._walk(value, name)
+        elif kind == "headers":
+            shown = self.header(name, value)
+        elif kind == "cookies":
+            shown = self._hide(value)
+        else:
+            shown = self.field(name, value)
+        return {k: shown if k == "value" else v if k == "name" else self._walk(v, k)
+                for k, v in pair.items()}
+
+    def _header_value(self, name: str, value: object) -> object:
+        return self.header(name, value) if isinstance(value, str) else self._walk(value, name)
+
+    def _hide_all(self, value: object) -> object:
+        """Every string inside `value` hidden (a personal claim may be an object: address)."""
+        if isinstance(value, str):
+            return self._hide(value)
+        if isinstance(value, list):
+            return [self._hide_all(item) for item in value]
+        if isinstance(value, dict):
+            return {k: self._hide_all(v) for k, v in value.items()}
+        return value
+
+    # -- one value -------------------------------------------------------------------------
+
+    def _hide(self, value: str) -> str:
+        if not value or is_masked(value):
+            return value
+        if self._learning:
+            self.known.add(value)
+            return value
+        return mask(value)
+
+    def _param(self, name: str, raw: str) -> str:
+        """A `name=value` value as written (percent-encoded): masked as its decoded value."""
+        value = unquote_plus(raw)
+        if is_masked(raw) or _exempt(name, value):
+            return raw
+        hidden = self._hide(value)
+        return raw if self._learning else hidden
+
+    def _json_field(self, match: re.Match) -> str:
+        try:
+            value = json.loads(f'"{match[3]}"')
+        except ValueError:
+            return match[0]
+        if not value or is_masked(value) or _exempt(match[1], value):
+            return match[0]
+        return f'"{match[1]}"{match[2]}{json.dumps(self._hide(value), ensure_ascii=False)}'
+
+    def _set_cookie(self, value: str) -> str:
+        """One Set-Cookie: the first pair is the cookie, its attributes follow (RFC 6265 §4.1)."""
         cookie, separator, attributes = value.partition(";")
-        return _mask_cookie_pairs(cookie) + separator + attributes
-    if lowered == "cookie":
-        return _mask_cookie_pairs(value)
-    scheme, space, credentials = value.partition(" ")
-    return f"{scheme} {mask(credentials)}" if space else mask(value)
+        return self._cookie_pairs(cookie) + separator + attributes
+
+    def _cookie_pairs(self, value: str) -> str:
+        """`a=1; b=2` as `a=••••••(1·…); b=••••••(1·…)`: which cookies were sent stays readable."""
+        pairs = (part.partition("=") for part in value.split(";"))
+        return ";".join(f"{name}={self._hide(secret)}" if sep else self._hide(name)
+                        for name, sep, secret in pairs)
+
+    def _searched(self, value: str) -> str:
+        """Known secrets inside `value`, where they stand apart from other letters and digits."""
+        pattern = self._known_pattern()
+        return pattern.sub(lambda m: self._hide(m[0]), value) if pattern else value
+
+    def _known_pattern(self) -> re.Pattern | None:
+        if self._learning:
+            return None
+        if self._pattern is None:
+            searched = sorted((s for s in self.known if len(s) >= MIN_SEARCHED_LENGTH),
+                              key=len, reverse=True)
+            if not searched:
+                return None
+            alternatives = "|".join(re.escape(s) for s in searched)
+            self._pattern = re.compile(f"(?<![A-Za-z0-9])(?:{alternatives})(?![A-Za-z0-9])")
+        return self._pattern
 
 
-def _shown_headers(headers: Headers, reveal: bool) -> list[tuple[str, str]]:
-    return [(name, value if reveal else mask_header(name, value)) for name, value in headers]
+def _secret_field(name: str, value: str) -> bool:
+    return name.lower() in SECRET_FIELDS and not _exempt(name, value)
 
 
-def _header_dict(headers: list[tuple[str, str]]) -> dict[str, str]:
+def _exempt(name: str, value: str) -> bool:
+    """`code` that names an error (`INVALID_DATA`) rather than carrying a grant."""
+    return name.lower() == "code" and bool(_ERROR_CODE.fullmatch(value))
+
+
+def _is_pair(value: dict) -> bool:
+    return isinstance(value.get("name"), str) and "value" in value
+
+
+# -- requests, responses and exchanges as shown ----------------------------------------------
+
+
+def _header_dict(headers: Headers) -> dict[str, str]:
     """Headers by name; a repeated header's values are joined with ", " (RFC 9110 §5.3)."""
     joined: dict[str, str] = {}
     for name, value in headers:
@@ -62,113 +269,69 @@ def _header_dict(headers: list[tuple[str, str]]) -> dict[str, str]:
     return joined
 
 
-def _masked_value(name: str, value: object, names: frozenset[str]) -> object:
-    """`value` masked when `name` is one of `names` (any case), recursing into JSON values."""
-    if name.lower() in names and isinstance(value, str):
-        return mask(value)
-    return _masked_json(value, names)
-
-
-def _masked_json(value: object, names: frozenset[str]) -> object:
-    if isinstance(value, dict):
-        return {key: _masked_value(str(key), item, names) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_masked_json(item, names) for item in value]
-    return value
-
-
-def _masked_pairs(pairs, names: frozenset[str]) -> list[tuple[str, str]]:
-    return [(name, mask(value) if name.lower() in names else value) for name, value in pairs]
-
-
-def _encoded_form(pairs, names: frozenset[str]) -> str:
-    """Form-urlencoded like `urlencode`, with the values of `names` masked and left readable."""
-    return "&".join(
-        f"{quote_plus(name)}={mask(value) if name.lower() in names else quote_plus(value)}"
-        for name, value in pairs
-    )
-
-
-def _masked_url(url: str, names: frozenset[str]) -> str:
-    """The URL with secret query parameters masked (CyberArk examples put client_secret there)."""
-    parts = urlsplit(url)
-    pairs = parse_qsl(parts.query, keep_blank_values=True)
-    if not any(name.lower() in names for name, _ in pairs):
-        return url
-    return parts._replace(query=_encoded_form(pairs, names)).geturl()
-
-
-def _shown_body(request: HttpRequest, names: frozenset[str]) -> dict | None:
-    if request.form is not None:
-        return dict(_masked_pairs(request.form, names))
-    if request.json_body is not None:
-        return _masked_json(request.json_body, names)  # type: ignore[return-value]
-    return None
-
-
-def masked_request(request: HttpRequest, *, reveal: bool = False) -> dict:
-    """`{"method", "url", "headers", "body"}` as sent; secrets masked unless `reveal`.
+def request_json(request: HttpRequest) -> dict:
+    """`{"method", "url", "headers", "body"}` as sent, nothing masked: `redact` it to show it.
 
     The body is a dict for form and JSON bodies and None when there is none.
     """
-    return _request_json(request, frozenset() if reveal else SECRET_FORM_FIELDS, reveal)
-
-
-def _request_json(request: HttpRequest, names: frozenset[str], reveal: bool) -> dict:
-    return {
-        "method": request.method,
-        "url": _masked_url(request.url, names),
-        "headers": _header_dict(_shown_headers(request.all_headers(), reveal)),
-        "body": _shown_body(request, names),
-    }
+    body = dict(request.form) if request.form is not None else request.json_body
+    return {"method": request.method, "url": request.url,
+            "headers": _header_dict(request.all_headers()), "body": body}
 
 
 def response_json(response: HttpResponse) -> dict:
-    """`{"status", "headers", "body", "elapsed_ms"}`: body parsed when JSON, else text;
-    Set-Cookie masked; how long the server took, for slow-endpoint debugging."""
-    return {
-        "status": response.status,
-        "headers": _header_dict(_shown_headers(response.headers, reveal=False)),
-        "body": response.body_for_display(),
-        "elapsed_ms": response.elapsed_ms,
-    }
+    """`{"status", "headers", "body", "elapsed_ms"}` as received, nothing masked: body parsed
+    when JSON, else text; how long the server took, for slow-endpoint debugging."""
+    return {"status": response.status, "headers": _header_dict(response.headers),
+            "body": response.body_for_display(), "elapsed_ms": response.elapsed_ms}
 
 
-def _curl_body(request: HttpRequest, reveal: bool) -> str | None:
-    """The body for `--data-raw`: the wire text, or the same with secret values masked."""
-    if reveal or request.body is None:
-        return request.body
-    if request.form is not None:
-        return _encoded_form(request.form, SECRET_FORM_FIELDS)
-    return json.dumps(_masked_json(request.json_body, SECRET_FORM_FIELDS), ensure_ascii=False)
+def exchange_json(exchange: Exchange) -> dict:
+    """One exchange, nothing masked: `redact` it (or `Transcript.redacted`) to show it."""
+    return {"request": request_json(exchange.request),
+            "response": response_json(exchange.response) if exchange.response else None,
+            "error": exchange.error, "labels": list(exchange.labels)}
 
 
-def to_curl(request: HttpRequest, *, reveal: bool = False) -> str:
+def masked_request(request: HttpRequest, *, reveal: bool = False,
+                   secrets: Iterable[str | None] = ()) -> dict:
+    """`request_json` with secrets masked unless `reveal`."""
+    return redact(request_json(request), secrets=secrets, reveal=reveal)  # type: ignore[return-value]
+
+
+def to_curl(request: HttpRequest, *, reveal: bool = False,
+            redactor: Redactor | None = None) -> str:
     """A shell-quoted curl command that sends `request`; secrets masked unless `reveal`.
 
     One option per line; curl's own headers (Host, Content-Length...) are left to curl.
+    `redactor` brings what the flow already knows to be secret.
     """
+    if redactor is None and not reveal:
+        redactor = Redactor()
+        redactor.learn(request_json(request))
+    show = (lambda text: text) if reveal else redactor.text  # type: ignore[union-attr]
     quote = shlex.quote
-    body = _curl_body(request, reveal)
+    body = request.body
     lines = ["curl"]
     if request.method != ("GET" if body is None else "POST"):
         lines.append(f"--request {quote(request.method)}")
     if any(char in request.url for char in "[]{}"):
         lines.append("--globoff")  # IPv6 literals are not curl URL globs
-    lines.append(quote(_masked_url(request.url, frozenset() if reveal else SECRET_FORM_FIELDS)))
-    for name, value in _shown_headers(request.all_headers(), reveal):
+    lines.append(quote(show(request.url)))
+    for name, value in request.all_headers():
         if name.lower() not in CURL_OWN_HEADERS:
-            lines.append(f"--header {quote(f'{name}: {value}')}")
+            shown = value if reveal else redactor.header(name, value)  # type: ignore[union-attr]
+            lines.append(f"--header {quote(f'{name}: {shown}')}")
     if body is not None:
-        lines.append(f"--data-raw {quote(body)}")
+        lines.append(f"--data-raw {quote(show(body))}")
     return " \\\n  ".join(lines)
 
 
-def redacted_exchange(exchange: Exchange) -> dict:
+def redacted_exchange(exchange: Exchange, *, secrets: Iterable[str | None] = ()) -> dict:
     """One exchange for export: secrets and tokens masked in the request and the response."""
-    names = SECRET_FORM_FIELDS | TOKEN_FIELDS
-    response = response_json(exchange.response) if exchange.response else None
-    if response is not None:
-        response["body"] = _masked_json(response["body"], names)
-    return {"request": _request_json(exchange.request, names, reveal=False),
-            "response": response, "error": exchange.error, "labels": list(exchange.labels)}
+    return redact(exchange_json(exchange), secrets=secrets)  # type: ignore[return-value]
+
+
+def mask_header(name: str, value: str) -> str:
+    """One header's value as shown: credentials and cookie values masked."""
+    return Redactor().header(name, value)

@@ -15,19 +15,26 @@ import httpx
 from pkce_tui.core import steps as step_impl
 from pkce_tui.core.flow import FlowState, mark_stale, record
 from pkce_tui.core.http import HttpResponse
+from pkce_tui.core.jwt import JwksCache
 from pkce_tui.core.step_result import StepResult
 
 RedirectSource = Callable[[str], Awaitable["str | HttpResponse"]]
 
 
 class FlowRunner:
-    """Runs steps against real servers through one injected httpx client."""
+    """Runs steps against real servers through one injected httpx client.
+
+    `jwks` keeps the keys fetched during the flow, so the ID token and the access token are
+    checked against one fetch; a front end that runs one flow through several runners (a step
+    at a time) passes the same cache to each.
+    """
 
     def __init__(self, client: httpx.AsyncClient, *, redirect_source: RedirectSource | None = None,
-                 clock: Callable[[], float] = time.time):
+                 clock: Callable[[], float] = time.time, jwks: JwksCache | None = None):
         self.client = client
         self.redirect_source = redirect_source
         self.clock = clock
+        self.jwks = jwks if jwks is not None else JwksCache()
 
     async def run_step(self, state: FlowState, step: str | None = None) -> FlowState:
         """Run `step` (default: the next one); every later step that had a result goes stale."""

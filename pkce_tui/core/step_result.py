@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pkce_tui.core.http import Exchange, HttpRequest, HttpResponse
-from pkce_tui.core.redaction import masked_request, response_json
+from pkce_tui.core.redaction import exchange_json, request_json, response_json
 
 
 @dataclass(frozen=True)
@@ -32,25 +32,24 @@ class StepResult:
     def failed(self) -> bool:
         return self.status == "error"
 
-    def to_json(self, *, reveal: bool = False) -> dict:
-        """Secrets in requests are masked unless `reveal`; tokens in responses are shown."""
+    def to_json(self) -> dict:
+        """The step's `flow --json` fields with nothing masked: `FlowState.to_json` masks the
+        whole document at once, so a secret seen in one step is hidden in every other."""
         document: dict[str, Any] = {"step": self.name, "status": self.status,
                                     "summary": self.summary, **self.data}
         if self.request is not None:
-            document["request"] = masked_request(self.request, reveal=reveal)
+            document["request"] = request_json(self.request)
         if self.response is not None:
             document["response"] = response_json(self.response)
         if self.exchanges:
-            document["exchanges"] = [_exchange_json(e, reveal) for e in self.exchanges]
+            document["exchanges"] = [_exchange_json(e) for e in self.exchanges]
         # The redirect step's own `error` is the OAuth error code (parse-redirect's shape);
         # every other step's `error` is its one-line failure reason.
         document.setdefault("error", self.error)
         return document
 
 
-def _exchange_json(exchange: Exchange, reveal: bool) -> dict:
-    return {
-        "request": masked_request(exchange.request, reveal=reveal),
-        "response": response_json(exchange.response) if exchange.response else None,
-        "error": exchange.error,
-    }
+def _exchange_json(exchange: Exchange) -> dict:
+    shown = exchange_json(exchange)
+    del shown["labels"]
+    return shown

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from pkce_tui.core import jwt, login, providers
+from pkce_tui.core import followup_steps, jwt, login, providers
 from pkce_tui.core.authorize import AuthorizeRequest, leaked_secrets, new_nonce, new_state
 from pkce_tui.core.client import send
 from pkce_tui.core.errors import InputError, NetworkError, PkceTuiError
@@ -181,9 +181,15 @@ async def _api_login(state: FlowState, runner: FlowRunner, authorize_url: str) -
 async def redirect(state: FlowState, runner: FlowRunner) -> StepResult:
     """Extract code, state and iss from what came back (RFC 6749 §4.1.2, RFC 9207)."""
     raw = state.value("login")
-    request = state.value("authorize")
-    if raw is None or request is None:
+    if raw is None or state.value("authorize") is None:
         return _skipped("redirect", "nothing came back: the login step failed")
+    return redirect_result(state, raw)
+
+
+def redirect_result(state: FlowState, raw: str | HttpResponse) -> StepResult:
+    """The redirect step's result for what came back, checked against the authorize request's
+    state and the issuer (a HAR's rebuilt flow reads its redirect the same way)."""
+    request = state.value("authorize")
     endpoints = state.value("discovery")
     expect = {"expected_state": request.state, "expected_issuer": endpoints.issuer}
     if isinstance(raw, HttpResponse):
@@ -237,7 +243,11 @@ async def token(state: FlowState, runner: FlowRunner) -> StepResult:
 
 
 async def _token_exchange(step: str, runner: FlowRunner, request: HttpRequest) -> StepResult:
-    response = await send(runner.client, request)
+    return token_exchange_result(step, request, await send(runner.client, request))
+
+
+def token_exchange_result(step: str, request: HttpRequest, response: HttpResponse) -> StepResult:
+    """A token or refresh step's result from the request sent and the answer (RFC 6749 §5)."""
     parsed = parse_token_response(response)
     data = {k: parsed.tokens.get(k) for k in ("token_type", "expires_in", "scope")}
     data["problems"] = list(parsed.problems)
@@ -267,7 +277,7 @@ async def id_token(state: FlowState, runner: FlowRunner) -> StepResult:
     report = await _validate(state, runner, token_value, id_token=True,
                              nonce=authorize_request.nonce if authorize_request else None,
                              access_token=tokens.get("access_token"))
-    return _report_result("id_token", report, state.config.leeway, runner, "error")
+    return report_result("id_token", report, runner.clock(), "error")
 
 
 async def access_token(state: FlowState, runner: FlowRunner) -> StepResult:
@@ -281,7 +291,7 @@ async def access_token(state: FlowState, runner: FlowRunner) -> StepResult:
     if not jwt.looks_like_jwt(token_value):
         return _skipped("access_token", "opaque access token: only the resource server reads it")
     report = await _validate(state, runner, token_value, id_token=False)
-    return _report_result("access_token", report, state.config.leeway, runner, "warning")
+    return report_result("access_token", report, runner.clock(), "warning")
 
 
 async def _validate(state: FlowState, runner: FlowRunner, token_value: str, *, id_token: bool,
@@ -292,13 +302,14 @@ async def _validate(state: FlowState, runner: FlowRunner, token_value: str, *, i
                "audience": state.config.client_id if id_token else None, **expected}
     if endpoints.jwks_uri:
         return await jwt.validate_with_jwks_uri(token_value, runner.client, endpoints.jwks_uri,
-                                                **options)
+                                                cache=runner.jwks, **options)
     return jwt.validate(token_value, jwks=None, **options)
 
 
-def _report_result(step: str, report: jwt.JwtReport, leeway: int, runner: FlowRunner,
-                   failure_status: str) -> StepResult:
-    data = {**report.to_json(), "times": jwt.times_for_display(report.payload, runner.clock())}
+def report_result(step: str, report: jwt.JwtReport, now: float,
+                  failure_status: str) -> StepResult:
+    """A token's validation report as a step result; its times shown as of `now`."""
+    data = {**report.to_json(), "times": jwt.times_for_display(report.payload, now)}
     failed = [c for c in report.checks if c.ok is False]
     if failed:
         why = "; ".join(f"{c.name}: {c.detail}" for c in failed)
@@ -373,5 +384,6 @@ _STEPS: dict[str, StepFunction] = {
     "discovery": discovery, "verifier": verifier, "challenge": challenge,
     "authorize": authorize, "login": login_step, "redirect": redirect, "token": token,
     "id_token": id_token, "access_token": access_token, "userinfo": userinfo,
-    "refresh": refresh,
+    "refresh": refresh, "introspection": followup_steps.introspection,
+    "revocation": followup_steps.revocation, "logout": followup_steps.logout,
 }

@@ -75,7 +75,7 @@ def _require_url(url: str, what: str) -> None:
         raise InputError(f"{what} {url!r} is not an absolute http(s) URL")
 
 
-def _form_request(endpoint: str, what: str, auth: ClientAuth, fields: Form,
+def form_request(endpoint: str, what: str, auth: ClientAuth, fields: Form,
                   extra: Form = ()) -> HttpRequest:
     """A form POST to `endpoint` carrying `fields`, then client authentication, then `extra`."""
     _require_url(endpoint, what)
@@ -99,7 +99,7 @@ def authorization_code_request(token_endpoint: str, auth: ClientAuth, *, code: s
         fields += (("redirect_uri", redirect_uri),)
     if code_verifier is not None:
         fields += (("code_verifier", code_verifier),)
-    return _form_request(token_endpoint, "token endpoint", auth, fields, extra)
+    return form_request(token_endpoint, "token endpoint", auth, fields, extra)
 
 
 def refresh_request(token_endpoint: str, auth: ClientAuth, refresh_token: str,
@@ -108,7 +108,7 @@ def refresh_request(token_endpoint: str, auth: ClientAuth, refresh_token: str,
     fields: Form = (("grant_type", "refresh_token"), ("refresh_token", refresh_token))
     if scope is not None:
         fields += (("scope", scope),)
-    return _form_request(token_endpoint, "token endpoint", auth, fields)
+    return form_request(token_endpoint, "token endpoint", auth, fields)
 
 
 def revocation_request(endpoint: str, auth: ClientAuth, token: str,
@@ -117,7 +117,7 @@ def revocation_request(endpoint: str, auth: ClientAuth, token: str,
     fields: Form = (("token", token),)
     if hint is not None:
         fields += (("token_type_hint", hint),)
-    return _form_request(endpoint, "revocation endpoint", auth, fields)
+    return form_request(endpoint, "revocation endpoint", auth, fields)
 
 
 def bearer_header(access_token: str) -> tuple[str, str]:

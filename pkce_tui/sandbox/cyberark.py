@@ -17,7 +17,7 @@ from pkce_tui.sandbox.directory import (
     VISIBLE_ASCII,
     User,
     check_password,
-    redirect_uri_allowed,
+    post_logout_uri_allowed,
 )
 from pkce_tui.sandbox.endpoints import CommonRoutes, oauth_errors
 from pkce_tui.sandbox.oauth import OAuthError, authorize_request
@@ -187,7 +187,7 @@ class CyberArkRoutes:
         params = query_params(request)
         self.ctx.store.end_session("cyberark", request.cookies.get(SESSION_COOKIE))
         target = params.get("post_logout_redirect_uri", "")
-        if redirect_uri_allowed(target):
+        if post_logout_uri_allowed(target):
             state = params.get("state")
             response = object_moved(with_query(target, [("state", state)]) if state else target)
         else:

@@ -26,6 +26,11 @@ class Dialect:
     def path(self, endpoint: str) -> str:
         return dict(self.endpoints)[endpoint]
 
+    def offers(self, endpoint: str) -> bool:
+        """True when the provider has this endpoint (PingOne and Cloudentity introspect,
+        CyberArk does not)."""
+        return endpoint in dict(self.endpoints)
+
 
 def _endpoints(base: str, **paths: str) -> tuple[tuple[str, str], ...]:
     return tuple((name, base + path) for name, path in paths.items())
@@ -61,6 +66,8 @@ PINGONE = Dialect(
         jwks_uri="/jwks",
         userinfo_endpoint="/userinfo",
         revocation_endpoint="/revoke",
+        introspection_endpoint="/introspect",
+        end_session_endpoint="/signoff",
     ),
     pkce_methods=("plain", "S256"),
     default_challenge_method="plain",
@@ -79,6 +86,8 @@ CLOUDENTITY = Dialect(
         jwks_uri="/.well-known/jwks.json",
         userinfo_endpoint="/userinfo",
         revocation_endpoint="/oauth2/revoke",
+        introspection_endpoint="/oauth2/introspect",
+        end_session_endpoint="/oidc/logout",
     ),
     pkce_methods=("plain", "S256"),
     default_challenge_method="plain",
@@ -97,6 +106,8 @@ GENERIC = Dialect(
         jwks_uri="/jwks",
         userinfo_endpoint="/userinfo",
         revocation_endpoint="/revoke",
+        introspection_endpoint="/introspect",
+        end_session_endpoint="/logout",
     ),
     pkce_methods=("S256",),
     default_challenge_method=None,

@@ -12,6 +12,7 @@ from pkce_tui.core.errors import InputError
 
 DEMO_SECRET = "demo-secret"
 EXAMPLE_REDIRECT_URI = "https://app.example.test/callback"
+EXAMPLE_POST_LOGOUT_URI = "https://app.example.test/logged-out"
 #: What a URI may hold as sent (RFC 3986 §2): printable ASCII, no space.
 VISIBLE_ASCII = re.compile(r"[!-~]+")
 
@@ -90,6 +91,24 @@ def redirect_uri_allowed(uri: str) -> bool:
     except ValueError:
         return False
     if parts.scheme != "http" or parts.path != "/callback" or parts.fragment:
+        return False
+    return host == "localhost" or _is_loopback_ip(host)
+
+
+def post_logout_uri_allowed(uri: str) -> bool:
+    """A registered post-logout redirect URI (RP-Initiated Logout §3): any loopback http URI
+    (any port and path), or the example app's `/callback` or `/logged-out`."""
+    if uri in (EXAMPLE_REDIRECT_URI, EXAMPLE_POST_LOGOUT_URI):
+        return True
+    if not VISIBLE_ASCII.fullmatch(uri):
+        return False
+    try:
+        parts = urlsplit(uri)
+        host = parts.hostname or ""
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError:
+        return False
+    if parts.scheme != "http" or parts.fragment:
         return False
     return host == "localhost" or _is_loopback_ip(host)
 

@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from pkce_tui.sandbox import token_endpoint
+from pkce_tui.sandbox import logout, token_endpoint
 from pkce_tui.sandbox.context import SandboxContext
 from pkce_tui.sandbox.dialects import Dialect
 from pkce_tui.sandbox.oauth import SUPPORTED_SCOPES, OAuthError
@@ -63,12 +63,36 @@ class CommonRoutes:
         authorization = request.headers.get("authorization")
         return JSONResponse(token_endpoint.userinfo(self.ctx, self.dialect, authorization))
 
+    async def introspect(self, request: Request) -> Response:
+        form = await read_form(request)
+        body = token_endpoint.introspect(self.ctx, self.dialect, form,
+                                         request.headers.get("authorization"))
+        return JSONResponse(body, headers=NO_STORE)
+
+    async def logout(self, request: Request) -> Response:
+        return await logout.logout(self.ctx, self.dialect, request)
+
     async def revoke(self, request: Request) -> Response:
         form = await read_form(request)
         token_endpoint.revoke(self.ctx, self.dialect, form, request.headers.get("authorization"))
         return Response(status_code=200)
 
     def routes(self) -> list[Route]:
+        return [*self.core_routes(), *self.followup_routes()]
+
+    def followup_routes(self) -> list[Route]:
+        """Introspection and logout where the provider offers them (CyberArk: neither here;
+        its EndSession is its own)."""
+        dialect, routes = self.dialect, []
+        if dialect.offers("introspection_endpoint"):
+            routes.append(Route(dialect.path("introspection_endpoint"),
+                                oauth_errors(dialect, self.introspect), methods=["POST"]))
+        if dialect.offers("end_session_endpoint") and dialect.name != "cyberark":
+            routes.append(Route(dialect.path("end_session_endpoint"),
+                                oauth_errors(dialect, self.logout), methods=["GET", "POST"]))
+        return routes
+
+    def core_routes(self) -> list[Route]:
         dialect = self.dialect
         return [
             Route(discovery_path(dialect), self.discovery),

@@ -154,3 +154,26 @@ def revoke(ctx: SandboxContext, dialect: Dialect, form: Mapping[str, str],
     owner = ctx.store.grants.get(record.grant_id) if record else None
     if owner is not None and owner.client_id == client.client_id:
         del ctx.store.access_tokens[value]
+
+
+def introspect(ctx: SandboxContext, dialect: Dialect, form: Mapping[str, str],
+               authorization: str | None) -> dict:
+    """Token introspection (RFC 7662 §2.2): the client authenticates; a token that is unknown,
+    expired, revoked or another client's is just `{"active": false}`."""
+    client = authenticate_client(dialect, form, authorization)
+    value = _required(form, "token")
+    access_grant = ctx.store.grant_for_access_token(value)
+    if access_grant is not None and access_grant.client_id == client.client_id:
+        record = ctx.store.access_tokens[value]
+        return {**_introspected(ctx, dialect, access_grant), "token_type": "Bearer",
+                "exp": int(record.expires_at)}
+    refresh_grant = ctx.store.grant_for_refresh_token(value)
+    if refresh_grant is not None and refresh_grant.client_id == client.client_id:
+        return {**_introspected(ctx, dialect, refresh_grant), "token_type": "refresh_token"}
+    return {"active": False}
+
+
+def _introspected(ctx: SandboxContext, dialect: Dialect, grant: Grant) -> dict:
+    return {"active": True, "client_id": grant.client_id, "scope": grant.scope,
+            "sub": grant.user, "username": grant.user, "aud": grant.client_id,
+            "iss": ctx.issuer(dialect)}

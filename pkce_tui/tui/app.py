@@ -26,8 +26,10 @@ from textual.worker import Worker, WorkerState
 
 from pkce_tui.core.flow import FlowConfig, FlowState, edit, mark_stale, new_flow, record
 from pkce_tui.core.flow import override_token as override_token_inputs
+from pkce_tui.core.inert import visible
 from pkce_tui.core.loopback import LoopbackListener
 from pkce_tui.core.profiles import Profile
+from pkce_tui.core.redaction import mask
 from pkce_tui.tui.clipboard import copy_value
 from pkce_tui.tui.panes import PANE_IDS, PANES, Copyable, RedirectPane, StepPane
 
@@ -92,6 +94,12 @@ class PkceTuiApp(App):
         self.owned_sandbox = None
         self.pick_profile = pick_profile
         self.paste_waiter: asyncio.Future[str] | None = None
+        self.jwks_cache = None  # the flow's JWKS, kept from one run of steps to the next
+
+    def notify(self, message: str, *, title: str = "", markup: bool = False, **kwargs) -> None:
+        """Every notification as inert text: messages quote servers, pages and files, so
+        control and bidi characters are escaped and square brackets are never markup."""
+        super().notify(visible(message), title=visible(title), markup=False, **kwargs)
 
     def get_default_screen(self) -> Screen:
         """The main screen with its width class already set: Textual sets it on the first
@@ -155,7 +163,7 @@ class PkceTuiApp(App):
     def show_flow(self) -> None:
         """Every pane re-renders from the current state; header and warning follow it."""
         config = self.flow.config
-        self.sub_title = f"{self.profile_name or config.dialect} · {target_of(config)}"
+        self.sub_title = visible(f"{self.profile_name or config.dialect} · {target_of(config)}")
         self.query_one("#insecure").display = config.insecure
         for pane in self.panes:
             pane.show(self.flow, reveal=self.reveal, running=self.running)
@@ -230,8 +238,12 @@ class PkceTuiApp(App):
             self.remember(self.flow)
         from pkce_tui.core.runner import FlowRunner  # steps, JOSE and HTML parsing: ~170 ms
 
+        # a run from discovery is a new flow and fetches the JWKS anew; later runs reuse it
+        jwks = None if self.flow.next_step() == "discovery" else self.jwks_cache
         async with self.client_factory(self.flow.config) as client:
-            runner = FlowRunner(client, redirect_source=self.receive_redirect, clock=self.clock)
+            runner = FlowRunner(client, redirect_source=self.receive_redirect, clock=self.clock,
+                                jwks=jwks)
+            self.jwks_cache = runner.jwks
             while (step := self.flow.next_step()) is not None:
                 self.running = step
                 started = self.flow
@@ -312,7 +324,7 @@ class PkceTuiApp(App):
     def action_copy(self) -> None:
         """Copy the focused pane's value, or pick one when the pane has several."""
         pane = self.focused_pane()
-        values = pane.copy_values(self.flow, reveal=self.reveal) if pane else []
+        values = self.shown_copies(pane.copy_values(self.flow)) if pane else []
         if not values:
             self.notify("nothing to copy in this pane yet", severity="warning")
         elif len(values) == 1:
@@ -320,11 +332,21 @@ class PkceTuiApp(App):
         else:
             from pkce_tui.tui.screens import CopyPicker
 
-            self.push_screen(CopyPicker(values, reveal=self.reveal), self.copy_chosen)
+            self.push_screen(CopyPicker(values), self.copy_chosen)
+
+    def shown_copies(self, values: list[Copyable]) -> list[Copyable]:
+        """The values as F3 offers and copies them: as they are after F2, else masked by the
+        flow's redactor (a secret one whole), so nothing secret reaches the clipboard unasked."""
+        if self.reveal or not values:
+            return values
+        redactor = self.flow.redactor()
+        return [value._replace(text=mask(value.text) if value.secret
+                               else redactor.text(value.text)) for value in values]
 
     def copy_chosen(self, value: Copyable | None) -> None:
         if value is not None:
-            self.notify(copy_value(self, value.text, value.label))
+            masked = "" if self.reveal or not value.secret else " (masked: F2 reveals it)"
+            self.notify(copy_value(self, value.text, value.label) + masked)
 
     def open_in_browser(self, url: str) -> None:
         """Open `url` off the event loop: the browser command may block until it exits."""

@@ -1,7 +1,9 @@
 """Rich renderables for step results: summaries, HTTP traffic, checks and diagnoses.
 
 Display only: every value shown here was computed by the core; masking hides secrets and
-tokens on screen until the user reveals them (F2).
+tokens on screen until the user reveals them (F2). `inert` is the one way text from a server,
+a page, a token or a paste becomes something a widget shows (DESIGN.md §7): a `Text` with
+control, C1 and bidi characters as visible escapes, never parsed as markup.
 """
 
 from __future__ import annotations
@@ -15,11 +17,10 @@ from rich.table import Table
 from rich.text import Text
 
 from pkce_tui.core.http import HttpRequest, HttpResponse
-from pkce_tui.core.redaction import masked_request
+from pkce_tui.core.inert import visible
+from pkce_tui.core.redaction import Redactor, masked_request, redact
 from pkce_tui.core.step_result import StepResult
 
-HIDDEN = "•••••• (F2 reveals)"
-TOKEN_FIELDS = ("access_token", "id_token", "refresh_token")
 STATUS_STYLE = {"ok": "green", "warning": "yellow", "error": "bold red", "skipped": "dim",
                 "stale": "magenta", "pending": "dim", "running": "cyan"}
 STATUS_ICON = {"ok": "✔", "warning": "!", "error": "✘", "skipped": "–", "stale": "↻",
@@ -27,56 +28,53 @@ STATUS_ICON = {"ok": "✔", "warning": "!", "error": "✘", "skipped": "–", "s
 CHECK_ICON = {True: ("✔", "green"), False: ("✘", "bold red"), None: ("?", "yellow")}
 
 
+def inert(value: object, style: str = "", *, multiline: bool = False) -> Text:
+    """`value` as text a terminal shows and never obeys: control, C1, bidi and other format
+    characters as escapes (`\\x1b`, `\\u202e`), square brackets as themselves (a `Text` is
+    never parsed as markup). Non-text values as compact JSON. With `multiline`, newlines and
+    tabs are kept."""
+    return Text(visible(_as_text(value), multiline=multiline), style=style)
+
+
 def status_text(status: str, summary: str) -> Text:
     """One line: an icon and word for the status, then the step's summary."""
     style = STATUS_STYLE.get(status, "")
     text = Text(f"{STATUS_ICON.get(status, '?')} {status}", style=style)
-    return text.append(f"  {summary}", style="" if status != "stale" else "dim")
+    return text.append_text(inert(f"  {summary}", "" if status != "stale" else "dim"))
 
 
 def fields_table(pairs: Iterable[tuple[str, object]]) -> Group:
-    """`name value` lines that wrap in narrow panes; non-text values as compact JSON."""
+    """`name value` lines that wrap in narrow panes; non-text values as compact JSON.
+
+    A value already a `Text` was made by this module's callers from known text (or `inert`).
+    """
     lines = []
     for name, value in pairs:
-        shown = value if isinstance(value, Text) else Text(_as_text(value))
-        lines.append(Text.assemble((str(name), "bold"), " ", shown))
+        shown = value if isinstance(value, Text) else inert(value)
+        lines.append(Text.assemble(inert(name, "bold"), " ", shown))
     return Group(*lines)
 
 
 def request_view(request: HttpRequest, *, reveal: bool) -> RenderableType:
     """The request as sent: method and URL, headers, body; secrets masked unless `reveal`."""
     shown = masked_request(request, reveal=reveal)
-    lines = [Text(f"{shown['method']} {shown['url']}", style="bold")]
-    lines += [Text(f"{name}: {value}", style="dim") for name, value in _pairs(shown["headers"])]
+    lines = [inert(f"{shown['method']} {shown['url']}", "bold")]
+    lines += [inert(f"{name}: {value}", "dim") for name, value in _pairs(shown["headers"])]
     body = shown.get("body")
     if isinstance(body, dict):
         return Group(*lines, fields_table(body.items()))
-    return Group(*lines, Text(_as_text(body))) if body else Group(*lines)
+    return Group(*lines, inert(body, multiline=True)) if body else Group(*lines)
 
 
 def response_view(response: HttpResponse, *, reveal: bool) -> RenderableType:
-    """The response as received: status, timing, headers, body verbatim (tokens masked)."""
+    """The response as received: status, timing, headers, body verbatim (secrets masked)."""
     style = "green" if response.status < 400 else "bold red"
     lines = [Text(f"HTTP {response.status}  ({response.elapsed_ms:.0f} ms)", style=style)]
-    lines += [Text(f"{name}: {value}", style="dim") for name, value in response.headers]
-    lines.append(Text(response.body if reveal else mask_tokens(response)))
+    shown = Redactor()
+    lines += [inert(f"{name}: {value if reveal else shown.header(name, value)}", "dim")
+              for name, value in response.headers]
+    lines.append(inert(response.body if reveal else str(redact(response.body)), multiline=True))
     return Group(*lines)
-
-
-def mask_tokens(response: HttpResponse) -> str:
-    """The body with the values of token fields replaced, so screens never show live tokens."""
-    body = response.body
-    for name in TOKEN_FIELDS:
-        value = (response.json() or {}).get(name)
-        if isinstance(value, str) and value:
-            body = body.replace(value, HIDDEN)
-    return body
-
-
-def masked(value: str | None, *, reveal: bool) -> str:
-    if not value:
-        return "—"
-    return value if reveal else HIDDEN
 
 
 def checks_view(checks: Iterable[dict]) -> Table:
@@ -87,7 +85,8 @@ def checks_view(checks: Iterable[dict]) -> Table:
     table.add_column(overflow="fold")
     for check in checks:
         icon, style = CHECK_ICON.get(check.get("ok"), ("?", "yellow"))
-        table.add_row(Text(icon, style=style), check.get("name", ""), check.get("detail", ""))
+        table.add_row(Text(icon, style=style), inert(check.get("name") or ""),
+                      inert(check.get("detail") or ""))
     return table
 
 
@@ -96,14 +95,14 @@ def diagnosis_view(diagnoses: Iterable) -> RenderableType:
     lines = []
     for diagnosis in diagnoses:
         style = "bold red" if diagnosis.severity == "error" else "yellow"
-        lines.append(Text(f"⚑ {diagnosis.summary}", style=style))
+        lines.append(inert(f"⚑ {diagnosis.summary}", style))
         if diagnosis.fix:
-            lines.append(Text(f"  fix: {diagnosis.fix}", style="italic"))
+            lines.append(inert(f"  fix: {diagnosis.fix}", "italic"))
     return Group(*lines)
 
 
 def error_view(result: StepResult) -> Text:
-    return Text(f"✘ {result.error}", style="bold red")
+    return inert(f"✘ {result.error}", "bold red")
 
 
 def section(title: str) -> Text:

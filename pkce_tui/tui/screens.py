@@ -15,9 +15,8 @@ from textual.widgets.option_list import Option
 
 from pkce_tui.core import profiles
 from pkce_tui.core.errors import PkceTuiError
-from pkce_tui.core.flow import STEPS, FlowConfig, FlowState
+from pkce_tui.core.flow import FlowConfig, FlowState
 from pkce_tui.core.profiles import Profile
-from pkce_tui.core.redaction import mask
 from pkce_tui.tui import render
 from pkce_tui.tui.panes import Copyable, split_params
 
@@ -124,8 +123,9 @@ def profile_line(profile: Profile) -> Text:
         origin = "embedded sandbox"
     else:
         origin = profile.issuer or profile.tenant_url or profile.base_url or ""
-    return Text.assemble((profile.name, "bold"), f"  {profile.dialect} · {profile.client_id}  ",
-                         (origin, "dim"))
+    return Text.assemble(render.inert(profile.name, "bold"),
+                         render.inert(f"  {profile.dialect} · {profile.client_id}  "),
+                         render.inert(origin, "dim"))
 
 
 class ProfileForm(ModalScreen[Profile | None]):
@@ -216,7 +216,7 @@ class CompareScreen(ModalScreen[None]):
         table.add_column("step", width=STEP_WIDTH)
         table.add_column("previous run", width=RUN_WIDTH)
         table.add_column("this run", width=RUN_WIDTH)
-        for step in STEPS:
+        for step in self.current.steps:
             previous = run_cell(self.previous, step, as_ended=True)
             current = run_cell(self.current, step, as_ended=False)
             changed = previous.plain != current.plain
@@ -242,15 +242,14 @@ class CopyPicker(ModalScreen[Copyable | None]):
 
     BINDINGS = [Binding("escape,f3", "dismiss(None)", "Close", tooltip="Copy nothing")]
 
-    def __init__(self, values: list[Copyable], *, reveal: bool) -> None:
+    def __init__(self, values: list[Copyable]) -> None:
         super().__init__()
         self.values = values
-        self.reveal = reveal
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="wide"):
             yield Label("Copy which value?", classes="dialog-title")
-            yield OptionList(*(copy_line(value, reveal=self.reveal) for value in self.values))
+            yield OptionList(*(copy_line(value) for value in self.values))
 
     def on_mount(self) -> None:
         self.query_one(OptionList).highlighted = 0
@@ -260,11 +259,12 @@ class CopyPicker(ModalScreen[Copyable | None]):
         self.dismiss(self.values[event.option_index])
 
 
-def copy_line(value: Copyable, *, reveal: bool) -> Text:
-    """The value's label and the start of its first line, a secret masked until revealed."""
-    shown = value.text if reveal or not value.secret else mask(value.text)
+def copy_line(value: Copyable) -> Text:
+    """The value's label and the start of its first line, as it will be copied (the app masks
+    secrets before offering them)."""
+    shown = value.text
     preview = shown.strip().splitlines()[0] if shown.strip() else ""
-    line = Text.assemble((value.label, "bold"), "  ", (preview, "dim"))
+    line = Text.assemble(render.inert(value.label, "bold"), "  ", render.inert(preview, "dim"))
     line.truncate(COPY_LINE_WIDTH, overflow="ellipsis")
     return line
 

@@ -8,6 +8,16 @@
 //   test-public  token_endpoint_auth_method none (the provider then requires PKCE, S256 only)
 //   test-basic   client_secret_basic, secret test-basic-secret
 //   test-post    client_secret_post,  secret test-post-secret
+//   test-protocol  client_secret_basic, secret test-protocol-secret, with a registered
+//                post-logout redirect URI `http://127.0.0.1/logged-out` (any loopback port)
+//   test-par-required  client_secret_basic, secret test-protocol-secret, and
+//                require_pushed_authorization_requests (RFC 9126 §6)
+//   test-pkjwt   private_key_jwt (RFC 7523) with the sandbox's demo-pkjwt key
+//                (pkce_tui/sandbox/demo_client_key.json, public half registered here)
+//   test-dpop    none, dpop_bound_access_tokens (RFC 9449 §5.2): tokens only with DPoP
+//
+// Features on: introspection (RFC 7662), revocation (RFC 7009), RP-initiated logout,
+// pushed authorization requests (RFC 9126), DPoP (RFC 9449).
 //
 // Refresh tokens: issued to every client allowed the refresh_token grant, whether or not
 // `offline_access` survived (the provider drops it unless `prompt=consent` is sent), so a
@@ -15,8 +25,10 @@
 //
 // Login: our own form at /interaction/{uid} accepting only alice / pass; consent is granted
 // automatically for whatever the client asked (native clients always get a consent prompt).
+// The form's Decline button (action=decline) ends the interaction with access_denied.
 
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 
@@ -53,6 +65,35 @@ function client(clientId, authMethod, secret) {
   };
 }
 
+const PROTOCOL_SECRET = 'test-protocol-secret';
+
+/** The public half of the sandbox's demo-pkjwt key, which the tests sign assertions with. */
+function demoClientJwks() {
+  const url = new URL('../../pkce_tui/sandbox/demo_client_key.json', import.meta.url);
+  const { d: _private, ...publicKey } = JSON.parse(readFileSync(url, 'utf8'));
+  return { keys: [publicKey] };
+}
+
+/** The clients for the protocol features; the three above stay as they were. */
+function protocolClients() {
+  return [
+    {
+      ...client('test-protocol', 'client_secret_basic', PROTOCOL_SECRET),
+      post_logout_redirect_uris: [`http://${HOST}/logged-out`],
+    },
+    {
+      ...client('test-par-required', 'client_secret_basic', PROTOCOL_SECRET),
+      require_pushed_authorization_requests: true,
+    },
+    {
+      ...client('test-pkjwt', 'private_key_jwt'),
+      token_endpoint_auth_signing_alg: 'ES256',
+      jwks: demoClientJwks(),
+    },
+    { ...client('test-dpop', 'none'), dpop_bound_access_tokens: true },
+  ];
+}
+
 /** A fresh RS256 signing key for this run, as a private JWK the provider publishes. */
 function signingKey() {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -72,6 +113,7 @@ function configuration() {
       client('test-public', 'none'),
       client('test-basic', 'client_secret_basic', 'test-basic-secret'),
       client('test-post', 'client_secret_post', 'test-post-secret'),
+      ...protocolClients(),
     ],
     jwks: { keys: [signingKey()] },
     cookies: { keys: [randomBytes(32).toString('hex')] },
@@ -80,7 +122,15 @@ function configuration() {
       profile: ['name', 'preferred_username'],
       email: ['email', 'email_verified'],
     },
-    features: { devInteractions: { enabled: false }, userinfo: { enabled: true } },
+    features: {
+      devInteractions: { enabled: false },
+      userinfo: { enabled: true },
+      introspection: { enabled: true },
+      revocation: { enabled: true },
+      rpInitiatedLogout: { enabled: true },
+      pushedAuthorizationRequests: { enabled: true },
+      dPoP: { enabled: true },
+    },
     interactions: { url: async (_ctx, interaction) => `/interaction/${interaction.uid}` },
     issueRefreshToken: async (_ctx, oidcClient) => oidcClient.grantTypeAllowed('refresh_token'),
     findAccount,
@@ -98,7 +148,8 @@ function loginPage(uid, error) {
 <form method="post" action="/interaction/${escapeHtml(uid)}/login">
 <label>Username <input name="username" autocomplete="username"></label>
 <label>Password <input name="password" type="password"></label>
-<button type="submit">Sign in</button>
+<button type="submit" name="action" value="login">Sign in</button>
+<button type="submit" name="action" value="decline">Decline</button>
 </form></body></html>
 `;
 }
@@ -144,10 +195,17 @@ async function showInteraction(provider, req, res) {
   }
 }
 
-/** POST /interaction/{uid}/login: alice / pass signs in; anything else re-shows the form. */
+/** POST /interaction/{uid}/login: alice / pass signs in; Decline answers access_denied
+ * (RFC 6749 §4.1.2.1); anything else re-shows the form. */
 async function submitLogin(provider, req, res) {
   const interaction = await provider.interactionDetails(req, res);
   const form = await readForm(req);
+  if (form.get('action') === 'decline') {
+    log('the user declined');
+    const result = { error: 'access_denied', error_description: 'the user declined the request' };
+    await provider.interactionFinished(req, res, result, { mergeWithLastSubmission: false });
+    return;
+  }
   const username = form.get('username') ?? '';
   if (USERS[username]?.password !== form.get('password')) {
     log(`login refused for user ${JSON.stringify(username)}`);

@@ -1,0 +1,148 @@
+"""What each HAR entry is to an OAuth flow: an authorize request, a token grant, discovery,
+a JWKS, userinfo, a login hop, or noise (assets, analytics, favicons) to leave out.
+
+Entries are recognised by the protocol's own shapes (RFC 6749 §4.1.1 and §4.1.3, OIDC
+Discovery §4, RFC 7517 §5, RFC 9126 §2), not by host names, so any provider's HAR reads.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlsplit
+
+from pkce_tui.core.har.document import HarEntry
+from pkce_tui.core.har.response import carries_response
+
+WELL_KNOWN_SUFFIXES = ("/.well-known/openid-configuration",
+                       "/.well-known/oauth-authorization-server")
+#: Chrome's `_resourceType` / Safari's `_fetchType` values that are never part of a login.
+NOISE_TYPES = frozenset({"image", "font", "stylesheet", "script", "media", "manifest", "ping",
+                         "texttrack", "websocket", "eventsource", "preflight", "beacon"})
+NOISE_EXTENSIONS = (".js", ".mjs", ".css", ".png", ".jpg", ".jpeg", ".gif", ".svg", ".ico",
+                    ".webp", ".woff", ".woff2", ".ttf", ".otf", ".map", ".mp4", ".webm")
+NOISE_MIME_PREFIXES = ("image/", "font/", "text/css", "text/javascript", "application/javascript",
+                       "application/x-javascript", "video/", "audio/")
+#: Hosts of analytics and monitoring scripts that ride along in every page's HAR.
+NOISE_HOST_WORDS = ("google-analytics", "googletagmanager", "doubleclick", "analytics",
+                    "segment.io", "hotjar", "sentry", "newrelic", "nr-data", "datadoghq",
+                    "clarity.ms", "facebook.net", "optimizely", "fullstory", "mixpanel")
+
+
+def query(url: str) -> dict[str, str]:
+    """The URL's query parameters, the last of a repeated name winning."""
+    return dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
+
+
+def path(url: str) -> str:
+    return urlsplit(url).path
+
+
+def without_query(url: str) -> str:
+    parts = urlsplit(url)
+    return parts._replace(query="", fragment="").geturl()
+
+
+def is_noise(entry: HarEntry) -> bool:
+    """Assets, analytics and favicons: never a step of the flow."""
+    if (entry.resource_type or "").lower() in NOISE_TYPES:
+        return True
+    parts = urlsplit(entry.url)
+    if parts.path.lower().endswith(NOISE_EXTENSIONS) or parts.scheme in ("data", "blob"):
+        return True
+    if any(word in (parts.hostname or "") for word in NOISE_HOST_WORDS):
+        return True
+    mime = (entry.response.header("Content-Type") or "").lower() if entry.response else ""
+    return mime.startswith(NOISE_MIME_PREFIXES)
+
+
+def authorize_params(entry: HarEntry) -> dict[str, str] | None:
+    """The authorization request's parameters (query, or form for a POSTed authorize request),
+    or None when the entry is not one: it names a client and asks for a response type or
+    carries a PAR request_uri (RFC 6749 §4.1.1, RFC 9126 §4), and carries no code or error."""
+    params = query(entry.url)
+    if entry.request.method == "POST" and entry.request.form:
+        params = {**params, **dict(entry.request.form)}
+    if "client_id" not in params or carries_response(entry.url):
+        return None
+    if "response_type" in params or "request_uri" in params:
+        return params
+    return None
+
+
+def discovery_document(entry: HarEntry) -> dict | None:
+    """The OpenID Provider metadata an entry answered (OIDC Discovery §4.2), or None."""
+    if not path(entry.url).endswith(WELL_KNOWN_SUFFIXES) or entry.response is None:
+        return None
+    document = entry.response.json()
+    return document if document and "authorization_endpoint" in document else None
+
+
+def jwks_document(entry: HarEntry) -> dict | None:
+    """A JWK Set an entry answered (RFC 7517 §5), or None."""
+    if entry.response is None or entry.request.method != "GET":
+        return None
+    document = entry.response.json()
+    keys = document.get("keys") if document else None
+    return document if isinstance(keys, list) else None
+
+
+def grant_type(entry: HarEntry) -> str | None:
+    """`authorization_code` or `refresh_token` for a token request (RFC 6749 §4.1.3, §6).
+
+    A POST carrying a code and a redirect_uri without grant_type counts as a code exchange:
+    clients that leave grant_type out are exactly the ones a support engineer must see.
+    """
+    if entry.request.method != "POST" or not entry.request.form:
+        return None
+    form = dict(entry.request.form)
+    grant = form.get("grant_type")
+    if grant in ("authorization_code", "refresh_token"):
+        return grant
+    if grant is None and "code" in form and ("redirect_uri" in form or "code_verifier" in form):
+        return "authorization_code"
+    return None
+
+
+def par_request_uri(entry: HarEntry) -> str | None:
+    """The request_uri a pushed authorization request answered (RFC 9126 §2.2), or None."""
+    if entry.request.method != "POST" or not entry.request.form or entry.response is None:
+        return None
+    if "client_id" not in dict(entry.request.form) and not entry.request.header("Authorization"):
+        return None
+    answer = entry.response.json() or {}
+    request_uri = answer.get("request_uri")
+    return request_uri if isinstance(request_uri, str) else None
+
+
+def is_userinfo(entry: HarEntry, endpoint: str | None) -> bool:
+    """A request with a Bearer token to the userinfo endpoint (OIDC Core §5.3.1)."""
+    authorization = entry.request.header("Authorization") or ""
+    if not authorization.lower().startswith("bearer "):
+        return False
+    if endpoint and without_query(entry.url) == endpoint:
+        return True
+    return path(entry.url).lower().rstrip("/").endswith("/userinfo")
+
+
+def bearer(entry: HarEntry) -> str | None:
+    authorization = entry.request.header("Authorization") or ""
+    scheme, _, token = authorization.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def redirect_params(entry: HarEntry) -> dict[str, str]:
+    """The authorization response parameters a server's 3xx sends back in its Location
+    (RFC 6749 §4.1.2); empty when the entry is no such redirect."""
+    response = entry.response
+    if response is None or not 300 <= response.status < 400:
+        return {}
+    location = response.header("Location")
+    return query(location or "") if carries_response(location) else {}
+
+
+def callback_params(entry: HarEntry) -> dict[str, str]:
+    """The parameters the browser brings to the redirect URI: its query, or the body of a
+    form_post callback (OAuth 2.0 Form Post Response Mode §2); empty when none."""
+    if carries_response(entry.url):
+        return query(entry.url)
+    form = dict(entry.request.form or ())
+    return form if entry.request.method == "POST" and ("code" in form or "error" in form) else {}

@@ -1,0 +1,65 @@
+"""The discovery pane: the target, its issuer and client id, and its endpoints."""
+
+from __future__ import annotations
+
+import json
+
+from rich.console import Group, RenderableType
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Input, Label
+
+from pkce_tui.core.flow import FlowState
+from pkce_tui.core.step_result import StepResult
+from pkce_tui.tui import render
+from pkce_tui.tui.panes.base import Copyable, StepPane, http_details, present, show_value
+
+
+class DiscoveryPane(StepPane):
+    """The target and its endpoints (OIDC Discovery or the dialect's template)."""
+
+    STEPS = ("discovery",)
+    LABEL = "1 discovery"
+    CONFIG_FIELDS = ("dialect", "issuer", "tenant_url", "base_url", "client_id")
+    TARGET_FIELDS = ("issuer", "client_id")
+
+    def compose_inputs(self) -> ComposeResult:
+        for name in self.TARGET_FIELDS:
+            with Horizontal(classes="labelled"):
+                yield Label(name)
+                yield Input(placeholder="Enter applies", id=f"target-{name}", compact=True,
+                            classes="target")
+
+    def show(self, state: FlowState, *, reveal: bool, running: str | None) -> None:
+        for name in self.TARGET_FIELDS:
+            show_value(self.query_one(f"#target-{name}", Input), getattr(state.config, name))
+        super().show(state, reveal=reveal, running=running)
+
+    @on(Input.Submitted, ".target")
+    def retarget(self, event: Input.Submitted) -> None:
+        """A new issuer or client id: discovery (or authorize) and every later step go stale."""
+        name = event.input.id.removeprefix("target-")
+        value = event.value.strip()
+        if name == "client_id" and not value:
+            self.notify("a client_id is required", severity="warning")
+            return
+        self.post_message(self.Edited({name: value or None}))
+
+    def body(self, state: FlowState, *, reveal: bool) -> RenderableType:
+        """The dialect, and the tenant the dialect's endpoints are built from when there is one
+        (issuer and client id are in the inputs above)."""
+        config = state.config
+        tenant = config.tenant_url or config.base_url
+        rows = [("dialect", config.dialect), *([("tenant", tenant)] if tenant else [])]
+        return Group(render.fields_table(rows), super().body(state, reveal=reveal))
+
+    def details(self, state: FlowState, result: StepResult, *, reveal: bool) -> list:
+        return [render.fields_table(present(result.data)), *http_details(result, reveal=reveal)]
+
+    def own_values(self, state: FlowState) -> list[Copyable]:
+        endpoints = state.value("discovery")
+        if endpoints is None:
+            return []
+        return [Copyable("the endpoints", json.dumps(state.result("discovery").data, indent=2)),
+                Copyable("the issuer", endpoints.issuer)]

@@ -1,0 +1,47 @@
+"""The token pane: the token request as sent, the response as received, overrides."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.widgets import Input
+
+from pkce_tui.core.flow import FlowState
+from pkce_tui.core.step_result import StepResult
+from pkce_tui.tui.panes.base import Copyable, StepPane, http_details, show_value
+
+
+class TokenPane(StepPane):
+    """The token request as sent and the response as received; inputs overridable."""
+
+    STEPS = ("token",)
+    LABEL = "6 token"
+    OVERRIDES = (("code", "override code"), ("code_verifier", "override code_verifier"),
+                 ("redirect_uri", "override redirect_uri"))
+
+    def compose_inputs(self) -> ComposeResult:
+        for name, placeholder in self.OVERRIDES:
+            yield Input(placeholder=f"{placeholder} (Enter applies, empty: the flow's)",
+                        id=f"override-{name}", compact=True, classes="override")
+
+    def show(self, state: FlowState, *, reveal: bool, running: str | None) -> None:
+        for name, _ in self.OVERRIDES:
+            show_value(self.query_one(f"#override-{name}", Input), getattr(state.overrides, name))
+        super().show(state, reveal=reveal, running=running)
+
+    @on(Input.Submitted, ".override")
+    def override(self, event: Input.Submitted) -> None:
+        name = event.input.id.removeprefix("override-")
+        self.post_message(self.Overridden({name: event.value.strip() or None}))
+
+    def details(self, state: FlowState, result: StepResult, *, reveal: bool) -> list:
+        active = state.overrides.active()
+        parts = [Text(f"overridden: {', '.join(active)}", style="bold magenta")] if active else []
+        return parts + http_details(result, reveal=reveal)
+
+    def own_values(self, state: FlowState) -> list[Copyable]:
+        parsed = state.value("token")
+        tokens = parsed.tokens if parsed is not None else {}
+        return [Copyable(f"the {name.replace('_', ' ')}", tokens[name], secret=True)
+                for name in ("access_token", "id_token", "refresh_token") if tokens.get(name)]

@@ -1,0 +1,62 @@
+"""The optional protocol steps against panva's oidc-provider with its features switched on
+(tests/peers/server.js): introspection, revocation and RP-initiated logout.
+
+Each runs `pkce-tui flow --json` as a user would, the stand-in browser as `$BROWSER`.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from conftest import LOOPBACK, free_port, standin_browser_command
+from test_integration_oidc_provider import diagnosis_ids, run_flow, step
+
+PROTOCOL_CLIENT = ("test-protocol", "--client-secret", "test-protocol-secret")
+
+
+@pytest.fixture(scope="module")
+def followups(oidc_provider):
+    post_logout = f"http://{LOOPBACK}:{free_port()}/logged-out"
+    env = {**os.environ, "BROWSER": standin_browser_command()}
+    report, result = run_flow(oidc_provider, env, *PROTOCOL_CLIENT,
+                              "--introspect", "--revoke", "--logout",
+                              "--post-logout-redirect-uri", post_logout)
+    return report, result, post_logout
+
+
+def test_the_whole_flow_with_follow_ups_succeeds(followups):
+    report, result, _ = followups
+    assert (result.returncode, report["ok"]) == (0, True), (result.stderr, report["diagnosis"])
+    names = [entry["step"] for entry in report["steps"]]
+    assert names[-3:] == ["introspection", "revocation", "logout"]
+
+
+def test_introspection_calls_the_fresh_access_token_active(followups, oidc_provider):
+    introspection = step(followups[0], "introspection")
+    assert introspection["active"] is True
+    assert introspection["claims"]["client_id"] == "test-protocol"
+    assert introspection["request"]["url"] == f"{oidc_provider.issuer}/token/introspection"
+
+
+def test_revocation_revokes_the_refresh_token_and_introspection_confirms(followups):
+    revocation = step(followups[0], "revocation")
+    assert revocation["token_type_hint"] == "refresh_token"
+    assert revocation["still_active"] is False
+    assert revocation["response"]["status"] == 200
+
+
+def test_logout_submits_the_providers_confirmation_and_returns_with_state(followups):
+    logout = step(followups[0], "logout")
+    _, _, post_logout = followups
+    assert logout["status"] == "ok", logout["summary"]
+    assert logout["location"] == f"{post_logout}?state={logout['state']}"
+    assert [e["request"]["method"] for e in logout["exchanges"]] == ["GET", "POST"]
+
+
+def test_an_unregistered_post_logout_uri_is_diagnosed(oidc_provider, standin_browser_env):
+    report, result = run_flow(oidc_provider, standin_browser_env, *PROTOCOL_CLIENT,
+                              "--post-logout-redirect-uri", "https://elsewhere.test/out")
+    assert result.returncode == 1
+    assert step(report, "logout")["status"] == "error", step(report, "logout")
+    assert "post_logout_redirect_uri_not_registered" in diagnosis_ids(report)

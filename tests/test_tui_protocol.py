@@ -1,0 +1,61 @@
+"""The optional protocol steps in the debugger, against the real sandbox over HTTP: a profile
+that asks for them runs them on F5, and the follow-ups pane shows each with its result."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import replace
+
+import pytest
+from rich.console import Console
+from textual.widgets import Static
+
+from pkce_tui.core import profiles
+from pkce_tui.core.flow import FlowConfig
+from pkce_tui.sandbox import Sandbox
+from pkce_tui.tui.app import PkceTuiApp
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with Sandbox() as running:
+        yield running
+
+
+def make_app(sandbox: Sandbox, name: str, **changes) -> PkceTuiApp:
+    profile = profiles.builtin_profiles()[name]
+    config = replace(FlowConfig(**profile.config_fields(sandbox.base_url)), **changes)
+    return PkceTuiApp(config, profile_name=name, sandbox_base_url=sandbox.base_url)
+
+
+def text_of(app: PkceTuiApp, pane: str) -> str:
+    console = Console(width=4000, record=True, file=io.StringIO())
+    console.print(app.query_one(f"#{pane} .body", Static).content)
+    return console.export_text()
+
+
+async def test_f5_runs_introspection_revocation_and_logout(sandbox):
+    app = make_app(sandbox, "sandbox-pingone-confidential", introspect=True, revoke=True,
+                   logout=True, post_logout_redirect_uri="http://127.0.0.1:9/logged-out",
+                   scope="openid profile offline_access")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f5")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.flow.ok, [(r.name, r.summary) for r in app.flow.results.values()]
+        shown = text_of(app, "followups")
+        for step in ("introspection", "revocation", "logout"):
+            assert step in shown
+        assert "refresh_token revoked" in shown
+        assert "ok" in app.query_one("#followups").border_title
+
+
+async def test_a_flow_without_them_shows_no_follow_up_sections(sandbox):
+    app = make_app(sandbox, "sandbox-generic-public")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f5")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.flow.ok
+        assert "introspection" not in text_of(app, "followups")
+        assert "ok" in app.query_one("#followups").border_title
