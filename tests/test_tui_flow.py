@@ -34,7 +34,7 @@ from pkce_tui.tui.screens import CompareScreen, CopyPicker
 WRONG_VERIFIER = "wrong-verifier-" + "x" * 40
 LATER_PANES = ("challenge", "authorize", "redirect", "token", "claims", "followups")
 SLOW_TOKEN = (("sandbox_fault", "slow_token"), ("sandbox_delay", "60"))
-GENEROUS_TIMEOUT = 60.0  # never reached by a step that works, however loaded the machine
+GENEROUS_TIMEOUT = 60.0  # past any held step: only a real hang reaches it, however loaded
 TOKEN_TIMEOUT = 0.2
 
 
@@ -416,7 +416,7 @@ async def wait_until_running(pilot, step: str) -> None:
 
 
 async def test_an_edit_made_while_a_step_runs_is_kept_and_stales_that_step(sandbox, held_token):
-    app = make_app(sandbox, extra_params=SLOW_TOKEN)
+    app = make_app(sandbox, extra_params=SLOW_TOKEN, timeout=GENEROUS_TIMEOUT)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("f5")
         await wait_until_running(pilot, "token")
@@ -434,7 +434,7 @@ async def test_an_edit_made_while_a_step_runs_is_kept_and_stales_that_step(sandb
 
 async def test_opening_another_profile_while_a_step_runs_cancels_the_old_run(sandbox,
                                                                             held_token):
-    app = make_app(sandbox, extra_params=SLOW_TOKEN)
+    app = make_app(sandbox, extra_params=SLOW_TOKEN, timeout=GENEROUS_TIMEOUT)
     pingone = sandbox_config(sandbox, "sandbox-pingone-public")
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("f5")
