@@ -31,6 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--profile", help="open the TUI on this saved profile")
     parser.add_argument("--insecure", action="store_true",
                         help="TUI: do not verify TLS certificates (a warning stays on screen)")
+    parser.add_argument("--open", metavar="FILE", dest="open_path",
+                        help="TUI: open a browser's HAR export, read-only until replayed")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     sub.add_parser("demo", help="start the sandbox and open the TUI on it, ready to run")
     _add_sandbox(sub)
@@ -82,7 +84,9 @@ def _add_parse_redirect(sub) -> None:
 
 def _add_jwt(sub) -> None:
     p = sub.add_parser("jwt", help="decode and validate a JWT")
-    p.add_argument("token", nargs="?", default="-", help="the token, or - for stdin")
+    p.add_argument("token", nargs="?", default="-",
+                   help="the token, or - for stdin (tokens up to 1 MiB; an argument is limited "
+                        "by the system to about 128 KiB)")
     p.add_argument("--jwks", help="JWKS URL or file, to verify the signature")
     p.add_argument("--issuer")
     p.add_argument("--audience")
@@ -90,6 +94,8 @@ def _add_jwt(sub) -> None:
     p.add_argument("--access-token", help="to check at_hash")
     p.add_argument("--leeway", type=int, default=60, help="clock leeway in seconds")
     p.add_argument("--insecure", action="store_true", help="do not verify TLS for --jwks")
+    p.add_argument("--timeout", type=_positive_seconds, default=10.0,
+                   help="HTTP timeout in seconds for a --jwks URL")
     p.add_argument("--json", action="store_true")
 
 
@@ -124,6 +130,9 @@ def _add_flow(sub) -> None:
                        help="read the redirect (URL, response or page) instead of listening")
     login.add_argument("--username")
     login.add_argument("--password")
+    login.add_argument("--allow-cross-origin-login", action="store_true",
+                       help="let a login form send the password to another origin than the "
+                            "authorize URL's, or over plain http to a non-loopback host")
     _add_protocol_options(p)
     p.add_argument("--timeout", type=_positive_seconds, default=10.0,
                    help="HTTP timeout in seconds")
@@ -153,6 +162,8 @@ def _flow_index(text: str) -> int:
 def _add_protocol_options(p: argparse.ArgumentParser) -> None:
     """The optional protocol steps (DESIGN.md §3), each off unless asked for."""
     extras = p.add_argument_group("protocol options (off by default)")
+    extras.add_argument("--par", action="store_true",
+                        help="push the authorization request first (RFC 9126)")
     extras.add_argument("--introspect", action="store_true",
                         help="introspect the access token (RFC 7662)")
     extras.add_argument("--revoke", action="store_true",
@@ -220,7 +231,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         if args.command == "demo":
             return tui.run_demo()
-        return tui.run_app(args.profile, insecure=args.insecure)
+        return tui.run_app(args.profile, insecure=args.insecure, open_path=args.open_path)
     if args.command == "sandbox":
         from pkce_tui.sandbox import run_foreground
 

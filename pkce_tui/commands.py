@@ -13,12 +13,13 @@ from urllib.parse import SplitResult, urlsplit
 from pkce_tui.core import jwt as jwt_core
 from pkce_tui.core.checks import Check
 from pkce_tui.core.errors import InputError, NetworkError, ProtocolError
-from pkce_tui.core.pkce import generate_verifier, make_challenge
+from pkce_tui.core.pkce import entropy_text, generate_verifier, make_challenge, verifier_strength
 from pkce_tui.core.redirect import RedirectResult
 from pkce_tui.core.redirect import parse_redirect as parse_redirect_text
 from pkce_tui.output import emit_json, finite, one_line, print_checks, print_error
 
 MAX_INPUT_BYTES = 64 * 1024 * 1024  # a HAR export can be large; pages are bounded again
+_TOKEN_SLACK = 4096  # whitespace around a token read from stdin (a pasted line, a newline)
 #: RFC 3986 §3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
 
@@ -27,13 +28,16 @@ def pkce(args: argparse.Namespace) -> int:
     """Print a verifier and its challenge with the intermediate values."""
     verifier = args.verifier if args.verifier is not None else generate_verifier(args.length)
     derived = make_challenge(verifier, args.method)
+    strength = verifier_strength(verifier)
     if args.json:
-        emit_json(derived.to_json())
+        emit_json({**derived.to_json(), "entropy": strength.to_json()})
     else:
         lines = [("code_verifier", derived.code_verifier),
                  ("verifier bytes", derived.verifier_bytes_hex),
                  ("sha256 (hex)", derived.sha256_hex or "(plain: no hash)"),
-                 ("code_challenge", derived.code_challenge), ("method", derived.method)]
+                 ("code_challenge", derived.code_challenge), ("method", derived.method),
+                 ("entropy", entropy_text(strength)),
+                 *(("warning", warning) for warning in strength.warnings)]
         for label, value in lines:
             print(f"{label:<15} {one_line(value)}")
     if derived.problems:
@@ -115,13 +119,13 @@ def _is_file(source: str) -> bool:
 
 def jwt(args: argparse.Namespace) -> int:
     """Decode a JWT and validate it: signature via the JWKS, and the OIDC claim checks."""
-    token = read_input(args.token, "token").strip() if args.token == "-" else args.token.strip()
+    token = _read_token(args.token)
     options = {"issuer": args.issuer, "audience": args.audience, "nonce": args.nonce,
                "access_token": args.access_token, "leeway": args.leeway}
     insecure_warning = _insecure_warning() if args.insecure else None
     if insecure_warning:
         print_error(f"warning: {insecure_warning}")
-    report = _jwt_report(token, args.jwks, args.insecure, options)
+    report = _jwt_report(token, args.jwks, args.insecure, options, args.timeout)
     if args.json:
         warnings = {"warnings": [insecure_warning]} if insecure_warning else {}
         emit_json({**report.to_json(), **warnings})
@@ -132,14 +136,23 @@ def jwt(args: argparse.Namespace) -> int:
     return _jwt_exit_code(report)
 
 
+def _read_token(source: str) -> str:
+    """The token given as the argument, or read from stdin for `-` (an argument is bounded by
+    the system, about 128 KiB; stdin takes tokens up to jwt.MAX_TOKEN_CHARS, 1 MiB). A little
+    more is read so a longer token is refused by its length, not cut."""
+    if source != "-":
+        return source.strip()
+    return read_input("-", "token", limit=jwt_core.MAX_TOKEN_CHARS + _TOKEN_SLACK).strip()
+
+
 def _insecure_warning() -> str:
     from pkce_tui.core.flow import INSECURE_WARNING
 
     return INSECURE_WARNING
 
 
-def _jwt_report(token: str, jwks: str | None, insecure: bool,
-                options: dict) -> jwt_core.JwtReport:
+def _jwt_report(token: str, jwks: str | None, insecure: bool, options: dict,
+                timeout: float) -> jwt_core.JwtReport:
     """Validate against a JWKS URL, a JWKS file, or (without `--jwks`) no key at all.
 
     asyncio and httpx are loaded only for a JWKS URL: decoding alone starts fast.
@@ -147,7 +160,7 @@ def _jwt_report(token: str, jwks: str | None, insecure: bool,
     if jwks and "://" in jwks:
         import asyncio
 
-        return asyncio.run(_validate_remote(token, _jwks_url(jwks), insecure, options))
+        return asyncio.run(_validate_remote(token, _jwks_url(jwks), insecure, options, timeout))
     return jwt_core.validate(token, jwks=_load_json(jwks, "JWKS") if jwks else None, **options)
 
 
@@ -167,13 +180,13 @@ def _jwks_url(url: str) -> str:
     return url
 
 
-async def _validate_remote(token: str, jwks_uri: str, insecure: bool,
-                           options: dict) -> jwt_core.JwtReport:
+async def _validate_remote(token: str, jwks_uri: str, insecure: bool, options: dict,
+                           timeout: float) -> jwt_core.JwtReport:
     """Validate with the keys at `jwks_uri`; when they cannot be had, the claims are still
     checked and the signature check fails with the reason."""
     from pkce_tui.core.client import new_client  # httpx: loaded only to fetch a JWKS
 
-    async with new_client(insecure=insecure) as client:
+    async with new_client(insecure=insecure, timeout=timeout) as client:
         try:
             return await jwt_core.validate_with_jwks_uri(token, client, jwks_uri, **options)
         except (NetworkError, ProtocolError) as exc:
@@ -181,18 +194,19 @@ async def _validate_remote(token: str, jwks_uri: str, insecure: bool,
             return jwt_core.validate_without_jwks(token, str(exc), **options)
 
 
-def read_input(source: str, what: str) -> str:
-    """Read a file or stdin (`-`), bounded; an unreadable one is an InputError."""
+def read_input(source: str, what: str, *, limit: int = MAX_INPUT_BYTES) -> str:
+    """Read a file or stdin (`-`), at most `limit` characters; an unreadable or longer one is
+    an InputError."""
     try:
         if source == "-":
-            text = sys.stdin.read(MAX_INPUT_BYTES + 1)
+            text = sys.stdin.read(limit + 1)
         else:
             with Path(source).open(encoding="utf-8", errors="replace") as handle:
-                text = handle.read(MAX_INPUT_BYTES + 1)
+                text = handle.read(limit + 1)
     except OSError as exc:
         raise InputError(f"cannot read the {what} from {source}: {exc.strerror}") from exc
-    if len(text) > MAX_INPUT_BYTES:
-        raise InputError(f"the {what} in {source} is larger than {MAX_INPUT_BYTES} bytes")
+    if len(text) > limit:
+        raise InputError(f"the {what} in {source} is larger than {limit} bytes")
     return text
 
 

@@ -13,9 +13,9 @@ import contextlib
 import sys
 import threading
 import webbrowser
+from urllib.parse import parse_qsl, urlsplit
 
 from pkce_tui.commands import key_values, read_input, require_absolute_uri
-from pkce_tui.core.authorize import parse_authorize_url
 from pkce_tui.core.client import new_client
 from pkce_tui.core.errors import InputError, PkceTuiError
 from pkce_tui.core.flow import INSECURE_WARNING, FlowConfig, FlowState, new_flow
@@ -94,7 +94,9 @@ def config_from_args(args: argparse.Namespace) -> FlowConfig:
         extra_params=key_values(args.param, "--param"),
         token_params=key_values(args.token_param, "--token-param"),
         username=args.username, password=args.password, timeout=args.timeout,
-        insecure=args.insecure, **protocol_options(args))
+        insecure=args.insecure,
+        allow_cross_origin_login=args.allow_cross_origin_login,
+        **protocol_options(args))
 
 
 def protocol_options(args: argparse.Namespace) -> dict:
@@ -103,7 +105,7 @@ def protocol_options(args: argparse.Namespace) -> dict:
     uri = args.post_logout_redirect_uri
     if uri is not None:
         require_absolute_uri(uri, "--post-logout-redirect-uri")
-    return {"introspect": args.introspect, "revoke": args.revoke,
+    return {"par": args.par, "introspect": args.introspect, "revoke": args.revoke,
             "logout": args.logout or uri is not None, "post_logout_redirect_uri": uri}
 
 
@@ -137,7 +139,7 @@ def _constant_source(text: str) -> RedirectSource:
 
 def _listener_source(redirect_uri: str, *, open_browser: bool) -> RedirectSource:
     async def source(authorize_url: str) -> str:
-        expected_state = parse_authorize_url(authorize_url).state
+        expected_state = _state_in(authorize_url)
         async with LoopbackListener(redirect_uri, expected_state=expected_state,
                                     timeout=LOGIN_TIMEOUT_S) as listener:
             print(f"Log in at: {one_line(authorize_url)}", file=sys.stderr)
@@ -146,6 +148,12 @@ def _listener_source(redirect_uri: str, *, open_browser: bool) -> RedirectSource
                 await _unless_the_browser_fails(open_in_background(authorize_url), callback)
             return await callback
     return source
+
+
+def _state_in(authorize_url: str) -> str | None:
+    """The URL's `state`; a pushed request's URL (RFC 9126 §4) carries none, so the listener
+    takes any, and the redirect step checks it against the state that was pushed."""
+    return dict(parse_qsl(urlsplit(authorize_url).query)).get("state")
 
 
 async def _unless_the_browser_fails(opened: asyncio.Future, callback: asyncio.Future) -> None:

@@ -44,8 +44,18 @@ def test_pkce_json_has_the_contract_keys_and_the_rfc_vector():
     assert result.returncode == 0
     document = json.loads(result.stdout)
     assert set(document) == {"code_verifier", "method", "code_challenge", "verifier_bytes_hex",
-                             "sha256_hex", "valid", "problems"}
+                             "sha256_hex", "valid", "problems", "entropy"}
     assert document["code_challenge"] == "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+    assert document["entropy"] == {"max_bits": 259.9, "recommended_bits": 256, "warnings": []}
+
+
+def test_pkce_warns_about_a_verifier_that_is_not_random():
+    """43 × `a` passes the grammar (exit 0) but the entropy says it holds none (RFC 7636 §7.1)."""
+    result = cli("pkce", "--verifier", "a" * 43)
+    assert result.returncode == 0
+    assert "but it is not" in result.stdout and "repeated characters 'aaaaa'" in result.stdout
+    entropy = json.loads(cli("pkce", "--verifier", "a" * 43, "--json").stdout)["entropy"]
+    assert len(entropy["warnings"]) == 2
 
 
 def test_pkce_generates_a_verifier_of_the_asked_length():
@@ -168,7 +178,8 @@ def test_no_subcommand_opens_the_tui(monkeypatch):
     from pkce_tui import tui
 
     opened = []
-    monkeypatch.setattr(tui, "run_app", lambda profile, insecure: opened.append(profile) or 0)
+    monkeypatch.setattr(tui, "run_app",
+                        lambda profile, insecure, open_path: opened.append(profile) or 0)
     assert cli_main([]) == 0
     assert opened == [None]
 
@@ -305,6 +316,33 @@ def raw_token(payload_text: str) -> str:
 
 
 TOKEN = raw_token('{"iss": "https://op.test", "sub": "alice", "exp": 4102444800, "iat": 1}')
+
+
+def token_of_length(length: int) -> str:
+    """A token exactly `length` characters long: a claim padded to size."""
+    base = len(raw_token('{"iss": "x", "pad": ""}'))
+    padding = "a" * ((length - base) * 3 // 4 + 3)
+    token = raw_token(json.dumps({"iss": "x", "pad": padding}))
+    while len(token) > length:
+        padding = padding[:-1]
+        token = raw_token(json.dumps({"iss": "x", "pad": padding}))
+    return token
+
+
+def test_jwt_reads_a_token_of_up_to_1_mib_from_stdin():
+    token = token_of_length(1024 * 1024 - 2)
+    result = cli("jwt", "-", "--json", stdin=f"  {token}\n")
+    document = json.loads(result.stdout)
+    assert result.returncode != 2, result.stderr
+    assert {c["name"]: c["ok"] for c in document["checks"]}["format"] is True
+    assert len(document["payload"]["pad"]) > 700_000
+
+
+def test_jwt_refuses_a_token_over_1_mib_in_one_line():
+    result = cli("jwt", "-", "--json", stdin=token_of_length(1024 * 1024 + 100))
+    assert result.returncode == 2
+    assert_one_line_error(result)
+    assert "limit of 1048576 (1 MiB)" in result.stderr
 
 
 def refuse_constant(name: str) -> None:

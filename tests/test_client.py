@@ -163,3 +163,35 @@ async def test_a_header_that_cannot_be_encoded_is_a_network_error_not_a_tracebac
     async with new_client(transport=httpx.MockTransport(lambda _: httpx.Response(204))) as client:
         with pytest.raises(NetworkError, match=f"^GET {URL}: cannot be sent: "):
             await send(client, HttpRequest("GET", URL, (("Cookie", "name=café"),)))
+
+
+def test_body_decoder_makes_bounded_pieces_and_stops_at_the_limit():
+    from pkce_tui.core.content_coding import PIECE_BYTES, BodyDecoder
+
+    packer = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+    bomb = packer.compress(bytes(50_000_000)) + packer.flush()
+    decoder = BodyDecoder("gzip", 1_000_000)
+    pieces = list(decoder.feed(bomb))
+    assert max(map(len, pieces)) <= PIECE_BYTES and sum(map(len, pieces)) == 1_000_000
+    assert decoder.full
+
+
+@pytest.mark.parametrize("wbits", [zlib.MAX_WBITS, -zlib.MAX_WBITS])
+def test_body_decoder_reads_deflate_wrapped_or_raw(wbits):
+    from pkce_tui.core.content_coding import BodyDecoder
+
+    packer = zlib.compressobj(6, zlib.DEFLATED, wbits)
+    data = packer.compress(b'{"a": 1}') + packer.flush()
+    assert b"".join(BodyDecoder("deflate", 100).feed(data)) == b'{"a": 1}'
+
+
+@pytest.mark.parametrize("encoding, body, message", [
+    ("gzip, gzip, gzip", b"x", "3 content codings"),
+    ("gzip", b"\x1f\x8bnot gzip at all", "does not decode as gzip"),
+])
+def test_body_decoder_refuses_stacks_and_corrupt_bodies(encoding, body, message):
+    from pkce_tui.core.content_coding import BodyDecoder
+    from pkce_tui.core.errors import ProtocolError
+
+    with pytest.raises(ProtocolError, match=message):
+        list(BodyDecoder(encoding, 100).feed(body))

@@ -149,10 +149,14 @@ def test_invalid_grant_with_another_redirect_uri_is_the_redirect_uri():
     assert ids(state_with(results)) == ["redirect_uri_mismatch"]
 
 
-@pytest.mark.parametrize("verifier", ["W" * 43, None])
-def test_invalid_grant_with_another_or_no_verifier_is_the_verifier(verifier):
-    results = {**authorized(), "token": token_failure("invalid_grant", code_verifier=verifier)}
+def test_invalid_grant_with_another_verifier_is_the_verifier():
+    results = {**authorized(), "token": token_failure("invalid_grant", code_verifier="W" * 43)}
     assert ids(state_with(results)) == ["verifier_mismatch"]
+
+
+def test_invalid_grant_without_a_verifier_is_pkce_required_not_a_mismatch():
+    results = {**authorized(), "token": token_failure("invalid_grant", code_verifier=None)}
+    assert ids(state_with(results)) == ["pkce_required"]
 
 
 def test_invalid_grant_after_a_successful_exchange_of_the_code_is_a_reused_code():
@@ -236,5 +240,7 @@ def test_a_discovered_issuer_other_than_the_configured_one_is_named():
     assert "writes it, 'https://op.test' (trailing slash included" in diagnosis[0].fix
 
 
-def test_a_discovery_document_that_is_not_json_has_no_diagnosis():
-    assert ids(state_with({"discovery": discovery_failure(404, "<html>not found")})) == []
+def test_a_discovery_document_that_is_not_found_is_the_tenant():
+    diagnosis = diagnose(state_with({"discovery": discovery_failure(404, "<html>not found")}))
+    assert [(d.id, d.step) for d in diagnosis] == [("tenant_not_found", "discovery")]
+    assert "--issuer" in diagnosis[0].fix

@@ -175,3 +175,46 @@ async def test_oidc_provider_declined_login_is_access_denied(oidc_provider):
                                     **provider_plan(decline=True)))
     assert ids(flow)["access_denied"] == "redirect"
     assert flow.flows[0].outcome == "error access_denied"
+
+
+async def test_no_secret_of_the_har_reaches_the_output_unless_revealed(sandbox, tmp_path, capsys):
+    from pkce_tui.cli import main as cli_main
+
+    text = await recorded(sandbox_target(sandbox.base_url, "cyberark"))
+    flow = load_flow(text)
+    tokens = flow.state.result("token").value.tokens
+    secrets = [tokens["access_token"], tokens["id_token"], tokens["refresh_token"],
+               flow.state.config.verifier, flow.state.value("redirect").code,
+               '"Answer": "pass"']  # CyberArk's password field, as the JSON would show it
+    path = tmp_path / "flow.har"
+    path.write_text(text)
+    for args in (["--json"], []):
+        cli_main(["har", str(path), *args])
+        out, err = capsys.readouterr()
+        assert not [s for s in secrets if s in out + err], args
+    cli_main(["har", str(path), "--json", "--reveal"])
+    assert tokens["access_token"] in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("fault", "diagnosis", "step"), [
+    ("expired_id_token", "id_token_expired", "id_token"),
+    ("bad_signature", "signature_invalid", "id_token"),
+    ("wrong_aud", "aud_mismatch", "id_token"),
+    ("token_500", "server_error", "token"),
+])
+async def test_sandbox_faults_are_named_from_the_har(sandbox, fault, diagnosis, step):
+    flow = load_flow(await recorded(sandbox_target(sandbox.base_url, "generic"),
+                                    extra={"sandbox_fault": fault}))
+    assert ids(flow)[diagnosis] == step
+
+
+async def test_the_servers_own_words_come_with_a_refused_login(sandbox):
+    flow = load_flow(await recorded(sandbox_target(sandbox.base_url, "pingone"), password="no"))
+    says = flow.to_json()["steps"][4]["server_says"]
+    assert says is not None and "Invalid username and/or password" in json.dumps(says)
+
+
+async def test_oidc_provider_unknown_client_is_named_at_authorize(oidc_provider):
+    flow = load_flow(await recorded(provider_target(oidc_provider),
+                                    **provider_plan(client_id="nobody")))
+    assert ids(flow)["unknown_client"] == "authorize"

@@ -188,7 +188,7 @@ def test_a_rotated_key_refetches_the_jwks_once_and_the_access_token_reuses_it(sa
 
 
 @pytest.mark.parametrize(("fault", "diagnosis"), [
-    ("token_500", "server_error"), ("invalid_grant_once", "invalid_grant_unexplained")])
+    ("token_500", "server_error"), ("invalid_grant_once", "temporarily_unavailable")])
 def test_token_endpoint_faults_fail_the_token_step(sandbox, fault, diagnosis):
     code, document = flow(sandbox.base_url, "cyberark", "--param", f"sandbox_fault={fault}")
     assert code == 1

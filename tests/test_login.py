@@ -291,3 +291,56 @@ async def test_a_cookie_goes_only_where_its_attributes_allow(set_cookie, next_ur
     })
     assert received[next_url] == sent
     assert recorded_cookies(result) == [None, sent]
+
+
+# --- Where a password may go (DESIGN.md §7) ------------------------------------------------
+
+LOGIN_PAGE = ('<html><body><form method="post" action="{action}"><input name="username">'
+              '<input type="password" name="password"></form></body></html>')
+
+
+async def login_at(authorize_url: str, action: str, **options):
+    """`form_login` on a page whose form posts to `action`; the result and the URLs asked."""
+    asked: list[str] = []
+
+    def server(request: httpx.Request) -> httpx.Response:
+        asked.append(str(request.url.copy_with(query=None)))
+        if request.method == "POST":
+            return httpx.Response(302, headers=[("Location", f"{CALLBACK}?code=c&state=s")])
+        return httpx.Response(200, headers=[("Content-Type", "text/html")],
+                              text=LOGIN_PAGE.format(action=action))
+
+    async with new_client(transport=httpx.MockTransport(server)) as client:
+        result = await form_login(client, authorize_url=authorize_url, redirect_uri=CALLBACK,
+                                  username="alice", password="pass", **options)
+    return result, asked
+
+
+@pytest.mark.parametrize("authorize_url, action, reason", [
+    ("https://idp.example.test/authorize", "https://evil.example.test/steal", "another origin"),
+    ("https://idp.example.test/authorize", "http://idp.example.test/login", "another origin"),
+    ("http://idp.example.test/authorize", "/login", "plain http"),
+])
+async def test_the_password_is_not_sent_elsewhere_unless_allowed(authorize_url, action, reason):
+    result, asked = await login_at(authorize_url, action)
+    assert not result.ok and reason in result.error
+    assert asked == [authorize_url]  # the form was never posted
+    allowed, asked = await login_at(authorize_url, action, allow_cross_origin=True)
+    assert allowed.ok and len(asked) == 2
+
+
+async def test_a_same_origin_form_on_loopback_http_is_posted():
+    result, asked = await login_at("http://127.0.0.1:8080/authorize", "/login")
+    assert result.ok and asked[-1] == "http://127.0.0.1:8080/login"
+
+
+@pytest.mark.parametrize("location", ["http://127.0.0.1:99999/next", "http://[::1/next",
+                                      "http://127.0.0.1:-1/next"])
+async def test_a_redirect_to_an_unreadable_url_stops_the_login(location):
+    def server(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(302, headers=[("Location", location)])
+
+    async with new_client(transport=httpx.MockTransport(server)) as client:
+        result = await form_login(client, authorize_url="https://idp.example.test/authorize",
+                                  redirect_uri=CALLBACK, username="alice", password="pass")
+    assert not result.ok and "URL" in result.error  # one line, whoever noticed first

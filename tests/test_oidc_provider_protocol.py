@@ -60,3 +60,24 @@ def test_an_unregistered_post_logout_uri_is_diagnosed(oidc_provider, standin_bro
     assert result.returncode == 1
     assert step(report, "logout")["status"] == "error", step(report, "logout")
     assert "post_logout_redirect_uri_not_registered" in diagnosis_ids(report)
+
+
+def test_a_pushed_request_runs_the_whole_flow(oidc_provider, standin_browser_env):
+    report, result = run_flow(oidc_provider, standin_browser_env, *PROTOCOL_CLIENT, "--par")
+    assert (result.returncode, report["ok"]) == (0, True), report["diagnosis"]
+    par = step(report, "par")
+    assert par["request"]["url"] == f"{oidc_provider.issuer}/request"
+    assert par["response"]["status"] == 201
+    assert par["request_uri"].startswith("urn:ietf:params:oauth:request_uri:")
+    assert set(step(report, "authorize")["params"]) == {"client_id", "request_uri"}
+
+
+def test_a_client_that_must_push_is_diagnosed_par_required(oidc_provider,
+                                                           standin_browser_env):
+    report, result = run_flow(oidc_provider, standin_browser_env, "test-par-required",
+                              "--client-secret", "test-protocol-secret")
+    assert result.returncode == 1
+    assert "par_required" in diagnosis_ids(report), report["diagnosis"]
+    report, result = run_flow(oidc_provider, standin_browser_env, "test-par-required",
+                              "--client-secret", "test-protocol-secret", "--par")
+    assert (result.returncode, report["ok"]) == (0, True), report["diagnosis"]

@@ -35,6 +35,7 @@ def test_cyberark_template_matches_the_sandbox_layout():
         "revocation_endpoint": f"{SANDBOX}/cyberark/OAuth2/Revoke/demo-app",
         "end_session_endpoint": f"{SANDBOX}/cyberark/OAuth2/EndSession/demo-app",
         "introspection_endpoint": None,
+        "pushed_authorization_request_endpoint": None,
         "whoami_endpoint": f"{SANDBOX}/cyberark/Security/Whoami",
         "dialect": "cyberark",
         "code_challenge_methods_supported": ["plain", "S256"],

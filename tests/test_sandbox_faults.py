@@ -115,5 +115,20 @@ def test_slow_token_delay_is_bounded(sandbox):
     assert "sandbox_delay" in response.headers["location"]
 
 
+def test_request_uri_expired_refuses_the_pushed_request_at_authorize(sandbox):
+    par = f"{sandbox.issuer('generic')}/par"
+    pushed = httpx.post(par, auth=("demo-par", "demo-secret"), data={
+        "client_id": "demo-par", "response_type": "code", "scope": "openid",
+        "redirect_uri": "http://127.0.0.1:9/callback", "code_challenge": "c" * 43,
+        "code_challenge_method": "S256", "sandbox_fault": "request_uri_expired"})
+    assert pushed.status_code == 201
+    answer = httpx.get(f"{sandbox.issuer('generic')}/authorize", params={
+        "client_id": "demo-par", "request_uri": pushed.json()["request_uri"]})
+    assert answer.status_code == 400
+    assert answer.json()["error"] == "invalid_request_uri"
+    assert "expired" in answer.json()["error_description"]
+
+
 def test_every_fault_has_a_test_here():
-    assert set(FAULTS) == {*ID_TOKEN_FAULTS, "slow_token", "token_500", "invalid_grant_once"}
+    assert set(FAULTS) == {*ID_TOKEN_FAULTS, "slow_token", "token_500", "invalid_grant_once",
+                           "request_uri_expired"}

@@ -23,6 +23,7 @@ from textual.widgets import Input, TextArea
 
 from pkce_tui.core import profiles
 from pkce_tui.core.flow import FlowConfig, FlowState, new_flow, override_token
+from pkce_tui.core.har import load_flow
 from pkce_tui.core.runner import FlowRunner
 from pkce_tui.tui.app import PkceTuiApp
 
@@ -204,3 +205,17 @@ def test_refused_token_exchange_with_its_diagnosis(snap_compare):
     wrong = fixed_flow_state(code_verifier="wrong-verifier-" + "x" * 40)
     assert snap_compare(fixed_app(FULL_TARGET), run_before=showing(wrong, "token"),
                         terminal_size=SIZE)
+
+
+def test_har_opened_read_only_with_its_diagnosis(snap_compare):
+    """A customer's HAR (Chrome, CyberArk SPA) opened read-only: the "from HAR" marker, the
+    token pane's refusal and the redirect_uri mismatch named, the edit fields disabled."""
+    har = Path(__file__).parent / "data" / "har" / "chrome-cyberark-spa.har"
+
+    async def focus_token(pilot) -> None:
+        pilot.app.query_one("#token").focus()
+        await no_blink(pilot)
+
+    flow = load_flow(har.read_text())
+    app = PkceTuiApp(flow.state.config, har=flow, har_source=har.name)
+    assert snap_compare(app, terminal_size=SIZE, run_before=focus_token)

@@ -6,8 +6,10 @@ The flow against the sandbox is in tests/test_tui_flow.py.
 
 from __future__ import annotations
 
+import base64
 import io
 import itertools
+import json
 
 import pyperclip
 import pytest
@@ -15,7 +17,8 @@ from rich.console import Console
 from textual.widgets import DataTable, Input, Select, Static
 from textual.widgets._footer import FooterKey
 
-from pkce_tui.core.flow import FlowConfig
+from pkce_tui.core import jwt
+from pkce_tui.core.flow import FlowConfig, record
 from pkce_tui.core.http import HttpResponse
 from pkce_tui.core.redaction import mask
 from pkce_tui.core.redirect import parse_http_response
@@ -139,6 +142,33 @@ async def test_authorize_table_previews_every_parameter_with_the_live_challenge(
         assert param_rows(app)["code_challenge"] != RFC_CHALLENGE
 
 
+async def test_a_key_in_the_verifier_repaints_the_challenge_cell_and_no_whole_pane():
+    """Typing stays cheap: the table repaints the one cell that changed, and a pane whose
+    title did not change is not repainted whole (setting a border title repaints the pane)."""
+    app = PkceTuiApp(OFFLINE, verifier=RFC_VERIFIER)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        table = app.query_one("#params", DataTable)
+        panes = [app.query_one(f"#{name}") for name in ("verifier", "challenge", "authorize")]
+        whole: list[str] = []
+        regions: list[object] = []
+
+        def spy(widget, name: str):
+            real = widget.refresh
+
+            def refresh(*regions_given, **kw):
+                (regions.extend(regions_given) if regions_given else whole.append(name))
+                return real(*regions_given, **kw)
+            return refresh
+
+        table.refresh = spy(table, "params")
+        for pane in panes:
+            pane.refresh = spy(pane, pane.id)
+        await pilot.press("end", "Z")
+        assert param_rows(app)["code_challenge"] != RFC_CHALLENGE
+        assert whole == [] and regions
+
+
 async def test_scope_edit_in_the_table_goes_to_the_config():
     app = PkceTuiApp(OFFLINE)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -257,3 +287,38 @@ def test_redirect_shows_the_object_moved_link_the_core_found(page_code, verdict)
                                                  parsed.to_json())))
     assert f'anchor found in the page <a href="{link}">' in shown and verdict in shown
     assert "code c0de" in shown and "✔ state" in shown
+
+
+def id_token_result(payload: dict) -> StepResult:
+    """The id_token step's result for a token carrying `payload` (no JWKS: decoded only)."""
+    header = base64.urlsafe_b64encode(b'{"alg":"RS256"}').rstrip(b"=").decode()
+    body = base64.urlsafe_b64encode(json.dumps(payload).encode()).rstrip(b"=").decode()
+    report = jwt.validate(f"{header}.{body}.c2ln")
+    return StepResult("id_token", "ok", "decoded", report.to_json(), value=report)
+
+
+async def test_a_100_kb_claim_is_shown_cut_and_copied_whole(clipboard):
+    """The pane lists a huge claim's start and says how much is left out; F3 copies it all."""
+    groups = [f"group-{index:05d}" for index in range(8_000)]
+    app = PkceTuiApp(OFFLINE)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.flow = record(app.flow, "id_token", id_token_result({"sub": "alice",
+                                                                  "groups": groups}))
+        await pilot.pause()
+        shown = text_of(app, "#claims .body")
+        assert "group-00000" in shown and "group-07999" not in shown
+        assert "more characters (F3 copies the claims)" in shown and "alice" in shown
+        copies = {value.label: value.text for value in app.query_one("#claims").copy_values(
+            app.flow)}
+        assert json.loads(copies["the ID token claims"])["groups"] == groups
+
+
+async def test_a_token_of_thousands_of_claims_lists_the_first_ones():
+    claims = {f"claim{index}": index for index in range(1_000)}
+    app = PkceTuiApp(OFFLINE)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.flow = record(app.flow, "id_token", id_token_result(claims))
+        await pilot.pause()
+        shown = text_of(app, "#claims .body")
+        assert "claim199 " in shown and "claim200 " not in shown
+        assert "800 more claims" in shown

@@ -59,3 +59,21 @@ async def test_a_flow_without_them_shows_no_follow_up_sections(sandbox):
         assert app.flow.ok
         assert "introspection" not in text_of(app, "followups")
         assert "ok" in app.query_one("#followups").border_title
+
+
+async def test_a_pushed_request_shows_in_the_authorize_pane_and_replays(sandbox):
+    app = make_app(sandbox, "sandbox-generic-confidential", client_id="demo-par", par=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f5")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.flow.ok, [(r.name, r.summary) for r in app.flow.results.values()]
+        first_uri = app.flow.result("par").data["request_uri"]
+        shown = text_of(app, "authorize")
+        assert "par" in shown and first_uri in shown
+        app.query_one("#authorize").focus()
+        await pilot.press("ctrl+r")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.flow.ok
+        assert app.flow.result("par").data["request_uri"] != first_uri

@@ -1,8 +1,9 @@
 """The one place that sends: an httpx client set up for debugging, and `send`.
 
 Redirects are never followed: every 302 is a step the user wants to see. The client's timeout
-bounds each exchange as a whole and a body is read only up to MAX_BODY_BYTES, so a slow or
-endless server can neither hold a step nor fill memory. Tests inject `httpx.MockTransport` here
+bounds each exchange as a whole and a body is read only up to MAX_BODY_BYTES, raw and decoded
+(whatever its Content-Encoding), so a slow, endless or compressed-bomb answer can neither hold
+a step nor fill memory. Tests inject `httpx.MockTransport` here
 for units and use real servers on loopback for integration.
 """
 
@@ -14,8 +15,9 @@ from collections.abc import AsyncIterator
 
 import httpx
 
-from pkce_tui.core.errors import NetworkError
-from pkce_tui.core.http import MAX_BODY_BYTES, HttpRequest, HttpResponse
+from pkce_tui.core.content_coding import BodyDecoder
+from pkce_tui.core.errors import NetworkError, ProtocolError
+from pkce_tui.core.http import MAX_BODY_BYTES, HttpRequest, HttpResponse, decode_body
 
 DEFAULT_TIMEOUT = 10.0
 #: A response extension: called with the body `send` read, so a response hook that records the
@@ -59,13 +61,15 @@ async def send(client: httpx.AsyncClient, request: HttpRequest) -> HttpResponse:
     except httpx.HTTPError as exc:
         reason = str(exc) or type(exc).__name__
         raise NetworkError(f"{request.method} {request.url}: {reason}", request) from exc
+    except ProtocolError as exc:
+        raise NetworkError(f"{request.method} {request.url}: {exc}", request) from exc
     except UnicodeEncodeError as exc:
         raise NetworkError(f"{request.method} {request.url}: cannot be sent: a header or the "
                            f"body holds text {exc.encoding} cannot encode", request) from exc
     return HttpResponse(
         status=response.status_code,
         headers=tuple(response.headers.multi_items()),
-        body=body.decode(response.encoding or "utf-8", "replace"),
+        body=decode_body(body, response.encoding),
         elapsed_ms=round((time.perf_counter() - started) * 1000, 1),
         url=str(response.url),
     )
@@ -91,13 +95,22 @@ async def _exchange(client: httpx.AsyncClient,
 
 
 async def _read_body(response: httpx.Response) -> bytes:
-    """The decoded body up to MAX_BODY_BYTES; what lies past it is cut, and never read."""
+    """The decoded body up to MAX_BODY_BYTES, decoded a bounded piece at a time.
+
+    The cap counts decoded bytes, whatever the Content-Encoding, and the loop yields to the
+    event loop between pieces, so the exchange's timeout can stop a body that decodes slowly.
+    """
+    if response.is_stream_consumed:  # made whole in memory (httpx.MockTransport in unit tests)
+        return response.content[:MAX_BODY_BYTES]
+    decoder = BodyDecoder(response.headers.get("Content-Encoding"), MAX_BODY_BYTES)
     body = bytearray()
-    async for chunk in response.aiter_bytes():
-        body += chunk
-        if len(body) >= MAX_BODY_BYTES:
+    async for raw in response.aiter_raw():
+        for piece in decoder.feed(raw):
+            body += piece
+            await asyncio.sleep(0)
+        if decoder.full:
             break
-    return bytes(body[:MAX_BODY_BYTES])
+    return bytes(body)
 
 
 def _deadline(client: httpx.AsyncClient) -> float | None:

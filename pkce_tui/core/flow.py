@@ -18,12 +18,12 @@ from pkce_tui.core.step_result import StepResult
 INSECURE_WARNING = "TLS certificate verification is off (--insecure)"
 
 STEPS = (
-    "discovery", "verifier", "challenge", "authorize", "login", "redirect",
+    "discovery", "verifier", "challenge", "par", "authorize", "login", "redirect",
     "token", "id_token", "access_token", "userinfo", "refresh",
     "introspection", "revocation", "logout",
 )
 #: Steps a flow runs only when asked for, each with the configuration switch that asks.
-OPTIONAL_STEPS = {"introspection": "introspect", "revocation": "revoke",
+OPTIONAL_STEPS = {"par": "par", "introspection": "introspect", "revocation": "revoke",
                   "logout": "logout"}
 
 #: Which step first reads each configuration field; editing the field stales it and later ones.
@@ -33,8 +33,10 @@ _FIELD_STEP = {
     "client_id": "authorize", "redirect_uri": "authorize", "scope": "authorize",
     "state": "authorize", "nonce": "authorize", "extra_params": "authorize",
     "login": "login", "username": "login", "password": "login",
+    "allow_cross_origin_login": "login",
     "client_secret": "token", "auth_method": "token", "token_params": "token",
     "leeway": "id_token",
+    "par": "par",
     "introspect": "introspection", "revoke": "revocation",
     "logout": "logout", "post_logout_redirect_uri": "logout",
 }
@@ -67,6 +69,7 @@ class ClientSettings:
     login: str = "auto"
     username: str | None = None
     password: str | None = None
+    par: bool = False
     introspect: bool = False
     revoke: bool = False
     logout: bool = False
@@ -88,6 +91,8 @@ class FlowConfig(ClientSettings):
     timeout: float = 10.0
     insecure: bool = False
     leeway: int = 60
+    #: post a login form's password to another origin, or over http to a non-loopback host
+    allow_cross_origin_login: bool = False
 
 
 @dataclass(frozen=True)
@@ -219,6 +224,8 @@ def edit(state: FlowState, **config_changes: Any) -> FlowState:
         return state
     earliest = min((first_affected_step(name) for name in config_changes), key=STEPS.index)
     edited = replace(state, config=replace(state.config, **config_changes))
+    if earliest == "authorize" and edited.config.par:
+        earliest = "par"  # with PAR, the request's parameters are first read by the push
     return mark_stale(edited, earliest)
 
 

@@ -8,8 +8,8 @@ failures are results. They use the newest tokens: the refresh step's when it ran
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
+from pkce_tui.core import urls
 from pkce_tui.core.authorize import new_state
 from pkce_tui.core.client import send
 from pkce_tui.core.errors import ProtocolError
@@ -182,6 +182,5 @@ def _auto_submit(url: str, response: HttpResponse) -> HttpRequest | None:
 
 
 def _same_origin(url: str, other: str) -> bool:
-    first, second = urlsplit(url), urlsplit(other)
-    return (first.scheme, first.hostname, first.port) == (second.scheme, second.hostname,
-                                                          second.port)
+    first = urls.origin(url)
+    return first is not None and first == urls.origin(other)

@@ -8,8 +8,9 @@ client authentication is reused, since both RFC 7662 §2.1 and RFC 7009 §2.1 as
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
+from urllib.parse import parse_qsl, urlencode
 
+from pkce_tui.core import urls
 from pkce_tui.core.http import HttpRequest, HttpResponse
 from pkce_tui.core.token import ClientAuth, form_request
 
@@ -70,7 +71,7 @@ def logout_request(endpoint: str, *, id_token_hint: str | None, client_id: str |
               ("post_logout_redirect_uri", post_logout_redirect_uri),
               ("state", state if post_logout_redirect_uri else None)]
     query = urlencode([(name, value) for name, value in params if value])
-    separator = "&" if urlsplit(endpoint).query else "?"
+    separator = "&" if urls.parts(endpoint).query else "?"
     return HttpRequest("GET", f"{endpoint}{separator}{query}" if query else endpoint,
                        headers=(("Accept", "text/html,application/json"),))
 
@@ -91,7 +92,10 @@ def judge_logout(response: HttpResponse, url: str, post_logout_redirect_uri: str
     shows the user; a 4xx or 5xx, or a wrong `state`, is a failure."""
     location = response.header("Location")
     if response.status in REDIRECT_STATUSES and location:
-        target = urljoin(url, location)
+        target = urls.join(url, location)
+        if target is None:
+            return LogoutOutcome("error", f"the provider redirected to {location!r}, not a "
+                                 "valid URL")
         return _judge_redirect(target, post_logout_redirect_uri, state)
     if response.status >= 400:
         return LogoutOutcome("error", f"HTTP {response.status}: the provider refused the logout")
@@ -103,8 +107,8 @@ def judge_logout(response: HttpResponse, url: str, post_logout_redirect_uri: str
 
 
 def _judge_redirect(target: str, expected: str | None, state: str | None) -> LogoutOutcome:
-    params = dict(parse_qsl(urlsplit(target).query))
-    if expected and _same_endpoint(target, expected):
+    params = dict(parse_qsl(urls.parts(target).query))
+    if expected and urls.same_endpoint(target, expected):
         if "error" in params:
             return LogoutOutcome("error", f"{params['error']}: "
                                  f"{params.get('error_description', 'no description')}", target)
@@ -117,9 +121,3 @@ def _judge_redirect(target: str, expected: str | None, state: str | None) -> Log
                              "post-logout redirect URI", target)
     return LogoutOutcome("ok", f"signed out; the provider sends the browser to {target}", target)
 
-
-def _same_endpoint(url: str, other: str) -> bool:
-    def endpoint(value: str) -> tuple:
-        parts = urlsplit(value)
-        return parts.scheme, parts.hostname, parts.port, parts.path
-    return endpoint(url) == endpoint(other)

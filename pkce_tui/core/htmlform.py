@@ -7,8 +7,9 @@ HTML is only parsed, never rendered or executed (DESIGN.md §7).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
+from pkce_tui.core import urls
 from pkce_tui.core.errors import ProtocolError
 from pkce_tui.core.html_page import parse_html
 from pkce_tui.core.http import HttpRequest
@@ -116,5 +117,8 @@ def parse_form(html: str, page_url: str) -> Form | None:
     if form_element is None:
         return None
     method = "post" if (form_element.get("method") or "get").lower() == "post" else "get"
-    action = urljoin(page_url, form_element.get("action") or page_url)
+    action = urls.join(page_url, form_element.get("action") or page_url)
+    if action is None:
+        raise ProtocolError(f"the login form's action {form_element.get('action')!r} is not a "
+                            "valid URL")
     return Form(method, action, _form_fields(form_element), _password_field(form_element))

@@ -17,6 +17,15 @@ MAX_JSON_DEPTH = 100  # far past any real answer, far below Python's recursion l
 _NOT_JSON = object()
 
 
+def decode_body(body: bytes, charset: str | None) -> str:
+    """A body as text in its declared charset (RFC 9110 §8.3.2); a charset that is no text
+    encoding (a server may name `rot13` or `base64`) is read as UTF-8."""
+    try:
+        return body.decode(charset or "utf-8", "replace")
+    except LookupError:
+        return body.decode("utf-8", "replace")
+
+
 @dataclass(frozen=True)
 class HttpRequest:
     """One request as it will be sent; `form` becomes an urlencoded body, `json_body` JSON."""

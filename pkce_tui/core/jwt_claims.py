@@ -1,4 +1,4 @@
-"""The JWT claim checks: iss, aud, azp, exp, nbf, iat, nonce, at_hash, c_hash.
+"""The JWT claim checks: iss, sub, aud, azp, exp, nbf, iat, nonce, at_hash, c_hash.
 
 The rules are OIDC Core §3.1.3.7 for an ID token and RFC 7519 §4.1 for the registered claims.
 Each check is one `Check` saying what passed, what failed and why; an ID token's required claims
@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from pkce_tui.core.checks import Check
-from pkce_tui.core.jwt_times import is_number, relative, span, utc
+from pkce_tui.core.jwt_times import is_number, span, utc
 
 _HASH_BY_SIZE = {"256": hashlib.sha256, "384": hashlib.sha384, "512": hashlib.sha512}
 
@@ -35,7 +35,8 @@ class Expected:
 
 def claim_checks(payload: dict, expected: Expected) -> list[Check]:
     """The claim checks in report order; azp, nonce and the hashes for an ID token only."""
-    checks = [_check_iss(payload.get("iss"), expected), _check_aud(payload.get("aud"), expected)]
+    checks = [_check_iss(payload.get("iss"), expected), _check_sub(payload.get("sub"), expected),
+              _check_aud(payload.get("aud"), expected)]
     if expected.id_token:
         checks.append(_check_azp(payload, expected.audience))
     checks += [_check_exp(payload, expected), _check_nbf(payload, expected),
@@ -63,6 +64,20 @@ def _check_iss(iss: object, expected: Expected) -> Check:
         return Check("iss", False, f"{iss!r} differs only by a trailing slash "
                                    f"from the expected {expected.issuer!r}")
     return Check("iss", False, f"{iss!r} is not the expected issuer {expected.issuer!r}")
+
+
+def _check_sub(sub: object, expected: Expected) -> Check:
+    """OIDC Core §2: sub is REQUIRED in an ID token, a string of at most 255 ASCII characters.
+    A JWT access token's profile is not known here (RFC 9068 §2.2 requires it too)."""
+    if sub is None:
+        if expected.id_token:
+            return Check("sub", False, "no sub claim (required in an ID token, OIDC Core §2)")
+        return Check("sub", None, "no sub claim")
+    if not isinstance(sub, str) or not sub:
+        return Check("sub", False, f"sub is not a non-empty string: {sub!r}")
+    if len(sub) > 255 or not sub.isascii():
+        return Check("sub", False, "sub exceeds 255 ASCII characters (OIDC Core §2)")
+    return Check("sub", True, f"{sub!r} names the user")
 
 
 def _check_aud(aud: object, expected: Expected) -> Check:
@@ -105,7 +120,7 @@ def _check_exp(payload: dict, expected: Expected) -> Check:
         return Check("exp", False, f"expired {span(-delta)} ago ({when})")
     if delta <= 0:
         return Check("exp", True, f"expired {span(-delta)} ago, within the leeway ({when})")
-    return Check("exp", True, f"expires in {span(delta)} ({utc(exp)})")
+    return Check("exp", True, f"not expired: exp {utc(exp)}")
 
 
 def _check_nbf(payload: dict, expected: Expected) -> Check:
@@ -129,7 +144,7 @@ def _check_iat(payload: dict, expected: Expected) -> Check:
     if delta > expected.leeway:
         return Check("iat", False, f"issued {span(delta)} in the future (iat {utc(iat)}, "
                                    f"leeway {expected.leeway} s){_skew_hint(delta)}")
-    return Check("iat", True, f"issued {relative(delta)} ({utc(iat)})")
+    return Check("iat", True, f"issued {utc(iat)}, not in the future")
 
 
 def _skew_hint(delta: float) -> str:
@@ -154,6 +169,9 @@ def _numeric_date(payload: dict, name: str,
     if isinstance(value, float) and not is_number(value):
         return None, Check(name, False,
                            f"{name} is not a finite number ({value}): no date can hold it")
+    if isinstance(value, int) and not isinstance(value, bool) and not is_number(value):
+        return None, Check(name, False, f"{name} is an integer of {value.bit_length()} bits: "
+                                        "no date can hold it")
     if not is_number(value) or utc(value) is None:
         return None, Check(name, False, f"{name} is not a NumericDate: {value!r}")
     return float(value), None

@@ -28,8 +28,15 @@ def times_for_display(payload: dict, now: float | None = None) -> dict[str, str]
 
 
 def is_number(value: object) -> bool:
-    """A finite int or float; a bool is not a number here, though Python says it is."""
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    """A finite int or float that a float can hold; a bool is not a number here, though
+    Python says it is, and neither is an integer past any float (10**400): no date holds it
+    and arithmetic on it overflows."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 def utc(seconds: float) -> str | None:

@@ -11,17 +11,20 @@ are added to each request by hand so the recorded request shows what it sent.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Awaitable
 from dataclasses import dataclass, field, replace
 from http.cookiejar import Cookie, CookieJar, DefaultCookiePolicy, eff_request_host
-from urllib.parse import parse_qs, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlunsplit
 
 import httpx
 
+from pkce_tui.core import urls
 from pkce_tui.core.client import send
 from pkce_tui.core.errors import NetworkError
 from pkce_tui.core.htmlform import Form, parse_form
 from pkce_tui.core.http import Exchange, HttpRequest, HttpResponse
+from pkce_tui.core.server_says import from_response
 
 NATIVE_CLIENT = ("X-IDAP-NATIVE-CLIENT", "true")
 PINGONE_CHECK_TYPE = "application/vnd.pingidentity.usernamePassword.check+json"
@@ -240,7 +243,7 @@ def _returns_to_client(response: HttpResponse) -> bool:
     """Authorize already answered the client (an error such as a refused PKCE method, or a
     code from an existing session): that redirect is the login's result, not a failure."""
     location = response.header("Location") or ""
-    params = parse_qs(urlsplit(location).query)
+    params = parse_qs(urls.parts(location).query)
     return response.status in REDIRECT_STATUSES and ("error" in params or "code" in params)
 
 
@@ -253,7 +256,7 @@ async def _open_flow(session: _Session, authorize_url: str, response: HttpRespon
         raise LoginStopped(f"PingOne answered authorize with HTTP {response.status}: "
                            f"{_server_words(response)}")
     location = response.header("Location") or ""
-    flow_id = parse_qs(urlsplit(location).query).get("flowId", [None])[0]
+    flow_id = parse_qs(urls.parts(location).query).get("flowId", [None])[0]
     if not flow_id:
         raise LoginStopped(f"PingOne's authorize redirect has no flowId: {location}")
     flow = await session.send(HttpRequest("GET", _flows_url(authorize_url, flow_id)), "flow")
@@ -262,7 +265,7 @@ async def _open_flow(session: _Session, authorize_url: str, response: HttpRespon
 
 def _flows_url(authorize_url: str, flow_id: str) -> str:
     """`{authPath}/{env}/as/authorize` -> `{authPath}/{env}/flows/{flowId}`."""
-    parts = urlsplit(authorize_url)
+    parts = urls.parts(authorize_url)
     if not parts.path.endswith("/as/authorize"):
         raise LoginStopped("cannot find PingOne's flows API: the authorize URL does not end "
                            "in /as/authorize")
@@ -293,18 +296,12 @@ def _flow_json(response: HttpResponse) -> dict:
 
 
 def _server_words(response: HttpResponse) -> str:
-    """The most specific message of an error body, on one line: PingOne's platform shape, an
-    OAuth error (RFC 6749 §5.2) with Cloudentity's hint, or the start of the text."""
-    data = response.json() or {}
-    details = data.get("details")
-    if isinstance(details, list) and details and isinstance(details[0], dict):
-        return _one_line(details[0].get("message") or data.get("message"))
-    if data.get("error"):
-        described = f"{data['error']}: {data.get('error_description') or 'no description'}"
-        hint = data.get("error_hint")  # Cloudentity's specific reason
-        return _one_line(f"{described} ({hint})" if hint else described)
-    text = data.get("message")
-    return _one_line(text if text else (response.body or "no body"))
+    """The most specific words of an answer, on one line (`core/server_says.py`): PingOne's
+    detail messages, Cloudentity's hint, CyberArk's Message, an error page's text."""
+    words = from_response(response)
+    if words is not None:
+        return _one_line(words.summary())
+    return _one_line(response.body or "no body")
 
 
 # --- Shapes of server JSON -----------------------------------------------------------------
@@ -346,27 +343,57 @@ MAX_FORM_HOPS = 12
 
 
 async def form_login(client: httpx.AsyncClient, *, authorize_url: str, redirect_uri: str,
-                     username: str, password: str) -> LoginResult:
+                     username: str, password: str,
+                     allow_cross_origin: bool = False) -> LoginResult:
     """Log in through the provider's HTML login page, as a browser would without scripts.
 
     Redirects are followed one hop at a time, the form that asks for a password is filled,
     other forms (consent) are submitted as the page set them, and the walk stops at the answer
     that redirects back to `redirect_uri`: that answer carries the code (RFC 6749 §4.1.2).
+    The password goes only to the origin the login started from, and over plain http only to
+    a loopback host, unless `allow_cross_origin` (DESIGN.md §7): a page may name any action.
     """
     session = _Session(client)
     return await _run(session, _walk_to_client(session, authorize_url, redirect_uri, username,
-                                                password))
+                                                password, allow_cross_origin))
+
+
+def password_destination_problem(action: str, authorize_url: str) -> str | None:
+    """Why a password must not be posted to `action`, or None: another origin than the
+    login's (RFC 6454), or plain http to a host that is not loopback (RFC 8252 §8.3)."""
+    target = urls.origin(action)
+    if target is None:
+        return f"the login form posts to {action!r}, not a valid URL"
+    if target != urls.origin(authorize_url):
+        return (f"the login form would send the password to {target[0]}://{target[1]}, another "
+                "origin than the authorize URL's (--allow-cross-origin-login sends it anyway)")
+    if target[0] != "https" and not _is_loopback(target[1]):
+        return (f"the login form would send the password over plain {target[0]} to {target[1]} "
+                "(--allow-cross-origin-login sends it anyway)")
+    return None
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 async def _walk_to_client(session: _Session, authorize_url: str, redirect_uri: str,
-                          username: str, password: str) -> HttpResponse:
+                          username: str, password: str,
+                          allow_cross_origin: bool) -> HttpResponse:
     request, signed_in = HttpRequest("GET", authorize_url), False
     for hop in range(MAX_FORM_HOPS):
         response = await session.send(request, f"hop {hop + 1}")
         location = response.header("Location")
         if response.status in REDIRECT_STATUSES and location:
-            target = urljoin(request.url, location)
-            if _same_endpoint(target, redirect_uri):
+            target = urls.join(request.url, location)
+            if target is None:
+                raise LoginStopped(f"the server redirected to {location!r}, not a valid URL")
+            if urls.same_endpoint(target, redirect_uri):
                 return response
             request = HttpRequest("GET", target)
             continue
@@ -375,26 +402,24 @@ async def _walk_to_client(session: _Session, authorize_url: str, redirect_uri: s
             if signed_in:
                 raise LoginStopped("the login form came back after signing in: wrong username "
                                    "or password?")
+            problem = password_destination_problem(form.action, authorize_url)
+            if problem and not allow_cross_origin:
+                raise LoginStopped(problem)
             form, signed_in = form.filled(username, password), True
         request = form.request()
     raise LoginStopped(f"no redirect back to {redirect_uri} within {MAX_FORM_HOPS} hops")
 
 
 def _page_form(url: str, response: HttpResponse) -> Form:
-    where = f"{urlunsplit(urlsplit(url)._replace(query='', fragment=''))} answered HTTP " \
+    where = f"{urlunsplit(urls.parts(url)._replace(query='', fragment=''))} answered HTTP " \
             f"{response.status}"
     if "html" not in (response.header("Content-Type") or ""):
         raise LoginStopped(f"{where}, neither a redirect nor an HTML page: "
                            f"{_server_words(response)}")
     form = parse_form(response.body, url)
+    if form is None and response.status >= 400:
+        raise LoginStopped(f"{where}, an error page: {_server_words(response)}")
     if form is None:
         raise LoginStopped(f"{where}, an HTML page with no form to fill")
     return form
 
-
-def _same_endpoint(url: str, redirect_uri: str) -> bool:
-    """True when `url` goes to the redirect URI: same scheme, host, port and path."""
-    def endpoint(value: str) -> tuple:
-        parts = urlsplit(value)
-        return parts.scheme, parts.hostname, parts.port, parts.path
-    return endpoint(url) == endpoint(redirect_uri)

@@ -27,7 +27,7 @@ SECRET_FIELDS = ("client_secret", "password")
 DIALECTS = ("generic", "cyberark", "pingone", "cloudentity")
 AUTH_METHODS = ("none", "client_secret_basic", "client_secret_post")
 #: Profile settings that are on/off switches (the optional protocol steps).
-SWITCHES = frozenset({"introspect", "revoke", "logout"})
+SWITCHES = frozenset({"par", "introspect", "revoke", "logout"})
 SANDBOX_DIALECTS = ("cyberark", "pingone", "generic", "cloudentity")
 
 

@@ -33,10 +33,14 @@ class Endpoints:
     dialect: str = "generic"
     code_challenge_methods_supported: tuple[str, ...] = ()
     introspection_endpoint: str | None = None
+    pushed_authorization_request_endpoint: str | None = None
+    require_pushed_authorization_requests: bool = False
 
     def to_json(self) -> dict:
         data = asdict(self)
         data["code_challenge_methods_supported"] = list(self.code_challenge_methods_supported)
+        if not self.require_pushed_authorization_requests:
+            del data["require_pushed_authorization_requests"]  # shown only when it matters
         return data
 
 
@@ -95,6 +99,7 @@ def pingone_endpoints(base_url: str, env_id: str) -> Endpoints:
         userinfo_endpoint=f"{issuer}/userinfo",
         revocation_endpoint=f"{issuer}/revoke",
         introspection_endpoint=f"{issuer}/introspect",
+        pushed_authorization_request_endpoint=f"{issuer}/par",
         end_session_endpoint=f"{issuer}/signoff",
         dialect="pingone",
         code_challenge_methods_supported=_BOTH_METHODS,
@@ -113,6 +118,7 @@ def cloudentity_endpoints(base_url: str, tenant: str, workspace: str) -> Endpoin
         userinfo_endpoint=f"{issuer}/userinfo",
         revocation_endpoint=f"{issuer}/oauth2/revoke",
         introspection_endpoint=f"{issuer}/oauth2/introspect",
+        pushed_authorization_request_endpoint=f"{issuer}/par",
         end_session_endpoint=f"{issuer}/oidc/logout",
         dialect="cloudentity",
         code_challenge_methods_supported=_BOTH_METHODS,
@@ -210,6 +216,10 @@ def parse_discovery(issuer: str, response: HttpResponse, dialect: str = "generic
         userinfo_endpoint=_endpoint(document, "userinfo_endpoint", where),
         revocation_endpoint=_endpoint(document, "revocation_endpoint", where),
         introspection_endpoint=_endpoint(document, "introspection_endpoint", where),
+        pushed_authorization_request_endpoint=_endpoint(
+            document, "pushed_authorization_request_endpoint", where),
+        require_pushed_authorization_requests=document.get(
+            "require_pushed_authorization_requests") is True,
         end_session_endpoint=_endpoint(document, "end_session_endpoint", where),
         whoami_endpoint=_whoami(issuer) if dialect == "cyberark" else None,
         dialect=dialect,

@@ -115,7 +115,7 @@ def _state_check(state: str | None, expected: str | None) -> Check:
     if state is None:
         return Check("state", False, f"no state returned; {expected!r} was sent (RFC 6749 §4.1.2)")
     if secrets.compare_digest(utf8(state), utf8(expected)):
-        return Check("state", True, "state matches the one sent")
+        return Check("state", True, "same as the one sent (RFC 6749 §10.12)")
     return Check(
         "state", False,
         f"state {state!r} differs from the {expected!r} sent: possible CSRF (RFC 6749 §10.12)",
@@ -129,7 +129,7 @@ def _iss_check(iss: str | None, expected: str | None) -> Check:
     if expected is None:
         return Check("iss", None, f"iss {iss!r} returned; no expected issuer given to compare")
     if iss == expected:
-        return Check("iss", True, "iss matches the expected issuer (RFC 9207 §2.4)")
+        return Check("iss", True, "the expected issuer (RFC 9207 §2.4)")
     return Check(
         "iss", False,
         f"iss {iss!r} differs from the expected issuer {expected!r}: possible mix-up "

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pkce_tui.core.http import Exchange, HttpRequest, HttpResponse
 from pkce_tui.core.redaction import exchange_json, request_json, response_json
+
+if TYPE_CHECKING:
+    from pkce_tui.core.server_says import ServerSays
 
 
 @dataclass(frozen=True)
@@ -14,7 +17,8 @@ class StepResult:
     """A status, a one-line summary, the step's JSON fields and its HTTP traffic.
 
     `value` holds the typed output (Endpoints, Challenge, RedirectResult, TokenResponse,
-    JwtReport, ...) that later steps read; it is not part of the JSON.
+    JwtReport, ...) that later steps read; it is not part of the JSON. `server_says` is the
+    server's own words about a refusal, by field (`core/server_says.py`).
     """
 
     name: str
@@ -27,6 +31,7 @@ class StepResult:
     exchanges: tuple[Exchange, ...] = ()
     value: Any = None
     at: float = 0.0
+    server_says: ServerSays | None = None
 
     @property
     def failed(self) -> bool:
@@ -43,6 +48,8 @@ class StepResult:
             document["response"] = response_json(self.response)
         if self.exchanges:
             document["exchanges"] = [_exchange_json(e) for e in self.exchanges]
+        if self.server_says is not None or self.request or self.response or self.exchanges:
+            document["server_says"] = self.server_says.to_json() if self.server_says else None
         # The redirect step's own `error` is the OAuth error code (parse-redirect's shape);
         # every other step's `error` is its one-line failure reason.
         document.setdefault("error", self.error)

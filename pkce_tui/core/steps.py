@@ -10,13 +10,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from pkce_tui.core import followup_steps, jwt, login, providers
+from pkce_tui.core import followup_steps, jwt, login, par_steps, preflight, providers
 from pkce_tui.core.authorize import AuthorizeRequest, leaked_secrets, new_nonce, new_state
 from pkce_tui.core.client import send
 from pkce_tui.core.errors import InputError, NetworkError, PkceTuiError
 from pkce_tui.core.http import HttpRequest, HttpResponse
 from pkce_tui.core.pkce import generate_verifier, make_challenge, verifier_entropy_bits
 from pkce_tui.core.redirect import parse_http_response, parse_redirect
+from pkce_tui.core.server_says import from_params, from_response, last_words
 from pkce_tui.core.step_result import StepResult
 from pkce_tui.core.token import (
     ClientAuth,
@@ -73,8 +74,15 @@ async def discovery(state: FlowState, runner: FlowRunner) -> StepResult:
         endpoints = providers.parse_discovery(c.issuer, response, c.dialect)
     except PkceTuiError as exc:
         return StepResult("discovery", "error", str(exc), request=request, response=response,
-                          error=str(exc))
-    return StepResult("discovery", "ok", f"discovered {endpoints.issuer}", endpoints.to_json(),
+                          error=str(exc), server_says=from_response(response))
+    checks = preflight.metadata_checks(c, response.json() or {})
+    data = {**endpoints.to_json(), "checks": [check.to_json() for check in checks]}
+    failed_checks = [check.name for check in checks if check.ok is False]
+    if failed_checks:
+        return StepResult("discovery", "warning", f"discovered {endpoints.issuer}; the "
+                          f"configuration disagrees on {', '.join(failed_checks)}", data,
+                          request=request, response=response, value=endpoints)
+    return StepResult("discovery", "ok", f"discovered {endpoints.issuer}", data,
                       request=request, response=response, value=endpoints)
 
 
@@ -108,14 +116,9 @@ async def authorize(state: FlowState, runner: FlowRunner) -> StepResult:
     endpoints = state.value("discovery")
     if endpoints is None:
         return _skipped("authorize", "no endpoints: the discovery step failed")
-    c = state.config
-    derived = state.value("challenge")
-    request = AuthorizeRequest(
-        endpoint=endpoints.authorization_endpoint, client_id=c.client_id,
-        redirect_uri=c.redirect_uri, scope=c.scope, state=c.state or new_state(),
-        nonce=c.nonce or (new_nonce() if "openid" in c.scope.split() else None),
-        code_challenge=derived.code_challenge if derived else None,
-        code_challenge_method=derived.method if derived else None, extra=c.extra_params)
+    if state.config.par:
+        return par_steps.pushed_authorize(state)
+    request = build_authorize_request(state, endpoints)
     url = request.url()
     data = {"url": url, "params": dict(request.params()), "state": request.state,
             "nonce": request.nonce}
@@ -124,6 +127,19 @@ async def authorize(state: FlowState, runner: FlowRunner) -> StepResult:
         return StepResult("authorize", "warning", f"{', '.join(leaks)} in the URL: the browser, "
                           "logs and Referer headers will see it", data, value=request)
     return StepResult("authorize", "ok", url, data, value=request)
+
+
+def build_authorize_request(state: FlowState, endpoints) -> AuthorizeRequest:
+    """The authorization request the configuration and the challenge make (RFC 6749 §4.1.1);
+    a fresh state and nonce unless configured."""
+    c = state.config
+    derived = state.value("challenge")
+    return AuthorizeRequest(
+        endpoint=endpoints.authorization_endpoint, client_id=c.client_id,
+        redirect_uri=c.redirect_uri, scope=c.scope, state=c.state or new_state(),
+        nonce=c.nonce or (new_nonce() if "openid" in c.scope.split() else None),
+        code_challenge=derived.code_challenge if derived else None,
+        code_challenge_method=derived.method if derived else None, extra=c.extra_params)
 
 
 async def login_step(state: FlowState, runner: FlowRunner) -> StepResult:
@@ -167,12 +183,15 @@ async def _api_login(state: FlowState, runner: FlowRunner, authorize_url: str) -
         mode = "api"
     else:
         result = await login.form_login(runner.client, authorize_url=authorize_url,
-                                        redirect_uri=c.redirect_uri, **credentials)
+                                        redirect_uri=c.redirect_uri,
+                                        allow_cross_origin=c.allow_cross_origin_login,
+                                        **credentials)
         mode = "form"
     data = {"mode": mode, "raw": result.redirect.body if result.redirect else None}
     if not result.ok:
         return StepResult("login", "error", result.error or "login failed", data,
-                          error=result.error, exchanges=result.exchanges)
+                          error=result.error, exchanges=result.exchanges,
+                          server_says=last_words(result.exchanges))
     how = "API" if mode == "api" else "login form"
     return StepResult("login", "ok", f"{c.dialect} {how} as {c.username}", data,
                       response=result.redirect, exchanges=result.exchanges, value=result.redirect)
@@ -200,11 +219,18 @@ def redirect_result(state: FlowState, raw: str | HttpResponse) -> StepResult:
     failed_checks = [c for c in parsed.checks if c.ok is False]
     if parsed.kind != "code":
         why = _redirect_failure(parsed)
-        return StepResult("redirect", "error", why, data, error=why, value=parsed)
+        words = from_params(parsed.params, _where(parsed.redirect_url))
+        return StepResult("redirect", "error", why, data, error=why, value=parsed,
+                          server_says=words)
     if failed_checks:
         why = "; ".join(f"{c.name}: {c.detail}" for c in failed_checks)
         return StepResult("redirect", "error", why, data, error=why, value=parsed)
     return StepResult("redirect", "ok", f"code {parsed.code}", data, value=parsed)
+
+
+def _where(url: str | None) -> str:
+    """Where an authorization response's parameters were: the query, or the fragment."""
+    return "fragment" if url and "#" in url and "?" not in url.split("#")[0] else "query"
 
 
 def _redirect_failure(parsed) -> str:
@@ -256,7 +282,8 @@ def token_exchange_result(step: str, request: HttpRequest, response: HttpRespons
             else str(parsed.error)
         return StepResult(step, "error", why, {**data, "error_code": parsed.error,
                           "error_description": parsed.error_description},
-                          request=request, response=response, error=why, value=parsed)
+                          request=request, response=response, error=why, value=parsed,
+                          server_says=from_response(response))
     issued = [k for k in ("access_token", "id_token", "refresh_token") if k in parsed.tokens]
     return StepResult(step, "ok", f"HTTP {response.status}: {', '.join(issued)}", data,
                       request=request, response=response, value=parsed)
@@ -341,7 +368,8 @@ async def userinfo(state: FlowState, runner: FlowRunner) -> StepResult:
     if response.status != 200 or claims is None:
         reason = response.header("WWW-Authenticate") or response.body[:200]
         why = f"HTTP {response.status}: {reason}"
-        return StepResult("userinfo", "error", why, request=request, response=response, error=why)
+        return StepResult("userinfo", "error", why, request=request, response=response,
+                          error=why, server_says=from_response(response))
     data = {"claims": claims}
     if endpoints.whoami_endpoint:
         data["whoami"] = await _whoami(runner, endpoints.whoami_endpoint, access)
@@ -382,7 +410,8 @@ async def refresh(state: FlowState, runner: FlowRunner) -> StepResult:
 
 _STEPS: dict[str, StepFunction] = {
     "discovery": discovery, "verifier": verifier, "challenge": challenge,
-    "authorize": authorize, "login": login_step, "redirect": redirect, "token": token,
+    "par": par_steps.par, "authorize": authorize, "login": login_step, "redirect": redirect,
+    "token": token,
     "id_token": id_token, "access_token": access_token, "userinfo": userinfo,
     "refresh": refresh, "introspection": followup_steps.introspection,
     "revocation": followup_steps.revocation, "logout": followup_steps.logout,

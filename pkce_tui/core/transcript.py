@@ -15,7 +15,7 @@ import httpx
 
 from pkce_tui.core import client
 from pkce_tui.core.errors import NetworkError
-from pkce_tui.core.http import Exchange, HttpRequest, HttpResponse
+from pkce_tui.core.http import Exchange, HttpRequest, HttpResponse, decode_body
 from pkce_tui.core.redaction import redacted_exchange
 
 
@@ -45,7 +45,7 @@ def _response_value(response: httpx.Response, body: bytes, elapsed_ms: float) ->
     """An httpx response kept verbatim, with the body `client.send` read."""
     return HttpResponse(
         status=response.status_code, headers=tuple(response.headers.multi_items()),
-        body=body.decode(response.encoding or "utf-8", "replace"),
+        body=decode_body(body, response.encoding),
         elapsed_ms=round(elapsed_ms, 1), url=str(response.url),
     )
 

@@ -26,6 +26,7 @@ class Client:
     auth_method: str  # none | client_secret_basic | client_secret_post (RFC 7591 §2)
     pkce_required: bool
     s256_required: bool = False
+    par_required: bool = False  # require_pushed_authorization_requests (RFC 9126 §6)
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,14 @@ def clients_for(dialect: str) -> dict[str, Client]:
         Client("demo-confidential", DEMO_SECRET, "client_secret_basic", pkce_required=False),
         Client("demo-post", DEMO_SECRET, "client_secret_post", pkce_required=pingone),
     )
+    if dialect in PAR_DIALECTS:
+        clients += (Client("demo-par", DEMO_SECRET, "client_secret_basic", pkce_required=True,
+                           par_required=True),)
     return {client.client_id: client for client in clients}
+
+
+#: The dialects whose provider offers pushed authorization requests (RFC 9126).
+PAR_DIALECTS = ("pingone", "cloudentity", "generic")
 
 
 #: Every dialect registers the same client ids.

@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from pkce_tui.sandbox import logout, token_endpoint
+from pkce_tui.sandbox import logout, pushed, token_endpoint
 from pkce_tui.sandbox.context import SandboxContext
 from pkce_tui.sandbox.dialects import Dialect
 from pkce_tui.sandbox.oauth import SUPPORTED_SCOPES, OAuthError
@@ -33,6 +33,8 @@ def discovery_document(ctx: SandboxContext, dialect: Dialect) -> dict:
         "scopes_supported": list(SUPPORTED_SCOPES),
         "claims_supported": ["sub", "name", "preferred_username", "email", "email_verified"],
         "authorization_response_iss_parameter_supported": ctx.sends_iss(dialect),
+        **({"require_pushed_authorization_requests": False}
+           if dialect.offers("pushed_authorization_request_endpoint") else {}),
     }
 
 
@@ -69,6 +71,11 @@ class CommonRoutes:
                                          request.headers.get("authorization"))
         return JSONResponse(body, headers=NO_STORE)
 
+    async def par(self, request: Request) -> Response:
+        form = await read_form(request)
+        body = pushed.push(self.ctx, self.dialect, form, request.headers.get("authorization"))
+        return JSONResponse(body, status_code=201, headers=NO_STORE)
+
     async def logout(self, request: Request) -> Response:
         return await logout.logout(self.ctx, self.dialect, request)
 
@@ -87,6 +94,9 @@ class CommonRoutes:
         if dialect.offers("introspection_endpoint"):
             routes.append(Route(dialect.path("introspection_endpoint"),
                                 oauth_errors(dialect, self.introspect), methods=["POST"]))
+        if dialect.offers("pushed_authorization_request_endpoint"):
+            routes.append(Route(dialect.path("pushed_authorization_request_endpoint"),
+                                oauth_errors(dialect, self.par), methods=["POST"]))
         if dialect.offers("end_session_endpoint") and dialect.name != "cyberark":
             routes.append(Route(dialect.path("end_session_endpoint"),
                                 oauth_errors(dialect, self.logout), methods=["GET", "POST"]))

@@ -19,6 +19,7 @@ FAULTS: dict[str, str] = {
     "slow_token": "the token endpoint waits 15 s (or sandbox_delay=SECONDS) before answering",
     "token_500": "the token endpoint answers 500 with a server_error body",
     "invalid_grant_once": "the grant's first token request is refused with invalid_grant",
+    "request_uri_expired": "a pushed request's request_uri has expired when authorize sees it",
 }
 DEFAULT_SLOW_SECONDS = 15.0
 MAX_DELAY_SECONDS = 60.0

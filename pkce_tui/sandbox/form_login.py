@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from pkce_tui.sandbox import pushed
 from pkce_tui.sandbox.context import SandboxContext
 from pkce_tui.sandbox.dialects import Dialect
 from pkce_tui.sandbox.directory import check_password
@@ -44,6 +45,7 @@ class FormLoginRoutes:
         """Check the request, then ask who is signing in; prompt=none cannot be answered."""
         params = query_params(request)
         try:
+            params = pushed.resolve(self.ctx, self.dialect, params)
             grant = authorize_request(self.ctx, self.dialect, params)
             if params.get("prompt") == "none":
                 raise OAuthError("login_required", "prompt=none, but nobody is signed in")

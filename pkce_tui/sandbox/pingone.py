@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from pkce_tui.sandbox import pushed
 from pkce_tui.sandbox.context import SandboxContext
 from pkce_tui.sandbox.dialects import PINGONE
 from pkce_tui.sandbox.directory import User, check_password
@@ -148,6 +149,7 @@ class PingOneRoutes:
         """Open a flow for a valid request and hand the browser its interactionToken."""
         params = await authorize_params(request)
         try:
+            params = pushed.resolve(self.ctx, PINGONE, params)
             grant = self.ctx.store.add_grant(authorize_request(self.ctx, PINGONE, params))
         except OAuthError as err:
             return _authorize_error(self.ctx, err, params)

@@ -60,6 +60,7 @@ class Store:
         self.refresh_tokens: dict[str, str] = {}
         self.sessions: dict[str, tuple[str, str]] = {}
         self.logins: dict[str, object] = {}
+        self.pushed: dict[str, object] = {}
 
     def add_grant(self, grant: Grant) -> Grant:
         """Remember a new authorization request; the oldest are dropped past `MAX_ENTRIES`."""
@@ -139,6 +140,11 @@ class Store:
         """Forget `session` if it is a login session at `dialect` (a sign-out)."""
         if self.session_user(dialect, session) is not None:
             del self.sessions[session or ""]
+
+    def add_pushed(self, request_uri: str, pushed: object) -> None:
+        """Keep a pushed authorization request under its request_uri (RFC 9126 §2.2)."""
+        _bound(self.pushed)
+        self.pushed[request_uri] = pushed
 
     def add_login(self, login_id: str, login: object) -> None:
         """Keep a dialect's login in progress (a CyberArk auth session, a PingOne flow)."""

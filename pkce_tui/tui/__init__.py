@@ -16,14 +16,20 @@ if TYPE_CHECKING:
 DEMO_PROFILE = "sandbox-cyberark-public"
 
 
-def run_app(profile: str | None = None, *, insecure: bool = False) -> int:
+def run_app(profile: str | None = None, *, insecure: bool = False,
+            open_path: str | None = None) -> int:
     """`pkce-tui`: open `profile`, else the last used one, else the profile picker.
 
     `insecure` (`--insecure`): no TLS certificate verification for any profile opened in this
-    session; a warning stays on screen.
+    session; a warning stays on screen. `open_path` (`--open FILE`): a browser's HAR export,
+    rebuilt and shown read-only until replayed; a file that is no readable HAR is an
+    InputError before the screen opens.
     """
     from pkce_tui.tui.app import PkceTuiApp
 
+    if open_path is not None:
+        PkceTuiApp.for_har(open_path, insecure=insecure).run()
+        return 0
     known = profiles.load_profiles()
     if profile is not None and profile not in known:
         raise InputError(f"no profile named {profile!r}; known: {', '.join(known)}")

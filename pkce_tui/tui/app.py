@@ -15,6 +15,7 @@ from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING
 
+from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
@@ -24,6 +25,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 from textual.worker import Worker, WorkerState
 
+from pkce_tui.core.errors import InputError
 from pkce_tui.core.flow import FlowConfig, FlowState, edit, mark_stale, new_flow, record
 from pkce_tui.core.flow import override_token as override_token_inputs
 from pkce_tui.core.inert import visible
@@ -35,6 +37,8 @@ from pkce_tui.tui.panes import PANE_IDS, PANES, Copyable, RedirectPane, StepPane
 
 if TYPE_CHECKING:
     import httpx
+
+    from pkce_tui.core.har import HarFlow
 
 ClientFactory = Callable[[FlowConfig], "httpx.AsyncClient"]
 LISTEN_TIMEOUT_S = 300.0
@@ -79,7 +83,8 @@ class PkceTuiApp(App):
                  profile_name: str | None = None, redirect_mode: str | None = None,
                  sandbox_base_url: str | None = None,
                  open_browser: Callable[[str], object] = webbrowser.open,
-                 pick_profile: bool = False, insecure: bool = False) -> None:
+                 pick_profile: bool = False, insecure: bool = False,
+                 har: HarFlow | None = None, har_source: str = "") -> None:
         super().__init__()
         self.insecure = insecure
         fixed = {k: v for k, v in (("verifier", verifier), ("state", state), ("nonce", nonce)) if v}
@@ -95,6 +100,9 @@ class PkceTuiApp(App):
         self.pick_profile = pick_profile
         self.paste_waiter: asyncio.Future[str] | None = None
         self.jwks_cache = None  # the flow's JWKS, kept from one run of steps to the next
+        self.har, self.har_source = har, har_source
+        if har is not None:
+            self.set_reactive(PkceTuiApp.flow, har.state)
 
     def notify(self, message: str, *, title: str = "", markup: bool = False, **kwargs) -> None:
         """Every notification as inert text: messages quote servers, pages and files, so
@@ -113,6 +121,7 @@ class PkceTuiApp(App):
         yield Header()
         yield Static("⚠ TLS certificate verification is OFF (--insecure): anyone on the path "
                      "can read and change this traffic", id="insecure")
+        yield Static(id="har-marker")
         pane_classes = dict(zip(PANE_IDS, PANES, strict=True))
         with Vertical(id="panes"):  # rows of panes; the focused one's row and column grow (CSS)
             for row in PANE_ROWS:
@@ -124,10 +133,12 @@ class PkceTuiApp(App):
     def on_mount(self) -> None:
         self.panes = list(self.query(StepPane))  # queried once: show_flow runs per keystroke
         self.query_one(RedirectPane).set_mode(self.redirect_mode)
-        self.query_one("#verifier-input").focus()
+        self.show_read_only()
         self.show_flow()
         if self.pick_profile:
             self.action_profiles()
+        if self.har is not None:
+            self.notify(har_opened(self.har, self.har_source), timeout=10)
 
     @classmethod
     def for_profile(cls, profile: Profile | None, *, insecure: bool = False) -> PkceTuiApp:
@@ -143,6 +154,18 @@ class PkceTuiApp(App):
         app.set_reactive(PkceTuiApp.flow, new_flow(config))
         app.redirect_mode = "api" if config.login == "api" else "loopback"
         return app
+
+    @classmethod
+    def for_har(cls, path: str, *, insecure: bool = False) -> PkceTuiApp:
+        """The app on the flow rebuilt from the HAR file at `path`, read-only until replayed."""
+        from pkce_tui.core.har import load_flow, looks_like_har
+
+        text = read_text(path)
+        if not looks_like_har(text):
+            raise InputError(f"--open {path}: not a HAR file (a browser's HAR 1.2 export is a "
+                             "JSON object with a log)")
+        har = load_flow(text)
+        return cls(har.state.config, insecure=insecure, har=har, har_source=path)
 
     def session_config(self, config: FlowConfig) -> FlowConfig:
         """`config` with this session's command-line choices (`--insecure`) applied."""
@@ -163,7 +186,9 @@ class PkceTuiApp(App):
     def show_flow(self) -> None:
         """Every pane re-renders from the current state; header and warning follow it."""
         config = self.flow.config
-        self.sub_title = visible(f"{self.profile_name or config.dialect} · {target_of(config)}")
+        source = " · from HAR, read-only" if self.read_only else ""
+        self.sub_title = visible(f"{self.profile_name or config.dialect} · {target_of(config)}"
+                                 f"{source}")
         self.query_one("#insecure").display = config.insecure
         for pane in self.panes:
             pane.show(self.flow, reveal=self.reveal, running=self.running)
@@ -179,24 +204,105 @@ class PkceTuiApp(App):
             self._offered = offered
             self.refresh_bindings()
 
+    # -- a flow opened from a HAR: read-only until replayed ----------------------------
+
+    @property
+    def read_only(self) -> bool:
+        """A flow rebuilt from a HAR shows what the browser recorded; it is not edited."""
+        return self.har is not None
+
+    def show_read_only(self) -> None:
+        """The "from HAR" marker, and every input of the panes disabled while read-only."""
+        marker = self.query_one("#har-marker", Static)
+        marker.display = self.read_only
+        if self.har is not None:
+            marker.update(Text(visible(har_marker(self.har, self.har_source))))
+        for widget in self.query("#panes Input, #panes Select, #panes TextArea, #panes Button"):
+            widget.disabled = self.read_only
+        focus = "#verifier" if self.read_only else "#verifier-input"
+        self.query_one(focus).focus()
+
+    def open_har(self, har: HarFlow, source: str) -> None:
+        """Show a flow rebuilt from a HAR, read-only; the current run stays for F8."""
+        self.action_cancel()
+        self.remember(self.flow)
+        self.har, self.har_source, self.profile_name = har, source, None
+        self.flow = har.state
+        self.show_read_only()
+        self.refresh_bindings_if_changed()
+        self.notify(har_opened(har, source), timeout=10)
+
+    def replay_from_har(self) -> None:
+        """Copy the HAR flow's configuration into an editable flow for the live tenant."""
+        from pkce_tui.core.har import replay_config
+
+        self.remember(self.flow)
+        config = replay_config(self.flow)
+        self.har, self.har_source = None, ""
+        self.redirect_mode = "api" if config.login == "api" else "loopback"
+        self.query_one(RedirectPane).set_mode(self.redirect_mode)
+        self.flow = new_flow(self.session_config(config))
+        self.show_read_only()
+        self.refresh_bindings_if_changed()
+        self.notify("the HAR's configuration is copied into an editable flow: F10 or F5 runs it "
+                    "against the live tenant; F8 compares with the HAR")
+
+    def refuse_edit(self, changes: dict | None = None) -> bool:
+        """True when the flow is read-only; said unless the edit changes nothing (a widget
+        reporting the value it was given)."""
+        unchanged = changes is not None and all(
+            getattr(self.flow.config, name, None) == value for name, value in changes.items())
+        if self.read_only and not unchanged:
+            self.notify("read-only: this flow comes from a HAR; ctrl+r replays it against the "
+                        "live tenant as an editable flow", severity="warning")
+        return self.read_only
+
+    def action_open_har(self) -> None:
+        from pkce_tui.tui.screens import HarPathDialog
+
+        self.push_screen(HarPathDialog(), self.load_har_file)
+
+    def load_har_file(self, path: str | None) -> None:
+        if path:
+            self.run_worker(partial(self.read_har_file, path), thread=True, group="har",
+                            exclusive=True, exit_on_error=False)
+
+    def read_har_file(self, path: str) -> None:
+        """Read and rebuild off the event loop: a HAR can be large."""
+        from pkce_tui.core.errors import PkceTuiError
+        from pkce_tui.core.har import load_flow
+
+        try:
+            har = load_flow(read_text(path))
+        except PkceTuiError as exc:
+            self.call_from_thread(self.notify, str(exc), severity="error")
+            return
+        self.call_from_thread(self.open_har, har, path)
+
     @on(StepPane.Edited)
     def apply_edit(self, event: StepPane.Edited) -> None:
+        if self.refuse_edit(event.changes):
+            return
         self.flow = edit(self.flow, **event.changes)
 
     @on(StepPane.Overridden)
     def apply_override(self, event: StepPane.Overridden) -> None:
+        if self.refuse_edit():
+            return
         self.flow = override_token_inputs(self.flow, **event.overrides)
         self.notify(f"token step input overridden: {', '.join(event.overrides)}")
 
     @on(RedirectPane.ModeChosen)
     def choose_redirect_mode(self, event: RedirectPane.ModeChosen) -> None:
-        if event.mode == self.redirect_mode:
+        if event.mode == self.redirect_mode or self.refuse_edit():
             return
         self.redirect_mode = event.mode
         self.flow = edit(self.flow, login="api" if event.mode == "api" else "browser")
 
     @on(RedirectPane.PasteUsed)
     def use_paste(self, event: RedirectPane.PasteUsed) -> None:
+        if self.refuse_edit():
+            return
         if self.paste_waiter is not None and not self.paste_waiter.done():
             self.paste_waiter.set_result(event.text)
             return
@@ -207,6 +313,9 @@ class PkceTuiApp(App):
         """Start over on another target; the old run stays in the history for comparing."""
         self.action_cancel()  # a step still running belongs to the old target
         self.remember(self.flow)
+        if self.har is not None:
+            self.har, self.har_source = None, ""
+            self.show_read_only()
         self.profile_name = profile_name
         self.redirect_mode = "api" if config.login == "api" else "loopback"
         self.query_one(RedirectPane).set_mode(self.redirect_mode)
@@ -306,9 +415,12 @@ class PkceTuiApp(App):
         self.run_flow()
 
     def action_replay(self) -> None:
+        if self.read_only:
+            self.replay_from_har()
+            return
         pane = self.focused_pane()
         if pane is not None:
-            self.run_flow(start=pane.STEPS[0])
+            self.run_flow(start=pane.shown_steps(self.flow)[0])
 
     def action_cancel(self) -> None:
         self.workers.cancel_group(self, "flow")
@@ -376,9 +488,9 @@ class PkceTuiApp(App):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Footer and palette show only what applies now; greyed while a step runs."""
         if action in ("run_next", "run_all"):
-            return None if self.running or self.flow.done else True
+            return None if self.running or self.flow.done or self.read_only else True
         if action == "replay":
-            return True if self.replayable(self.screen) else None
+            return True if self.read_only or self.replayable(self.screen) else None
         if action == "cancel":
             return self.running is not None
         if action == "compare":
@@ -391,7 +503,7 @@ class PkceTuiApp(App):
         """Whether ctrl+r applies: nothing running, and the pane focused on `screen` has run."""
         pane = self.focused_pane(screen)
         return (self.running is None and pane is not None
-                and self.flow.result(pane.STEPS[0]) is not None)
+                and self.flow.result(pane.shown_steps(self.flow)[0]) is not None)
 
     def focused_pane(self, screen: Screen | None = None) -> StepPane | None:
         """The pane holding the focus on `screen` (default: the active one)."""
@@ -411,11 +523,19 @@ class PkceTuiApp(App):
         the active screen, and holds no pane.
         """
         yield from super().get_system_commands(screen)
+        yield SystemCommand("Open HAR file", "Rebuild a flow from a browser's HAR export and "
+                            "show it read-only", self.action_open_har)
+        if self.read_only:
+            yield SystemCommand("Replay from here", "Copy the HAR flow's configuration into an "
+                                "editable flow for the live tenant", self.replay_from_har)
         for binding in self.BINDINGS:
             if binding.action == "replay":
+                if self.read_only:
+                    continue
                 if (pane := self.focused_pane(screen)) is not None and self.replayable(screen):
                     yield SystemCommand(binding.description, binding.tooltip,
-                                        partial(self.run_flow, start=pane.STEPS[0]))
+                                        partial(self.run_flow,
+                                                start=pane.shown_steps(self.flow)[0]))
             elif self.check_action(binding.action, ()):
                 yield SystemCommand(binding.description, binding.tooltip,
                                     partial(self.run_action, binding.action))
@@ -448,6 +568,26 @@ class KeysFooter(Footer):
     async def recompose(self) -> None:
         if self.offered_keys() != self._offered:
             await super().recompose()
+
+
+def har_marker(har: HarFlow, source: str) -> str:
+    """The one-line banner over a flow opened from a HAR: where from, which flow, what to do."""
+    return (f"⛁ from HAR {source} · flow {har.index} of {len(har.flows)} · read-only: ctrl+r "
+            "replays it against the live tenant")
+
+
+def har_opened(har: HarFlow, source: str) -> str:
+    """What opening a HAR says once: which flow was chosen, and what the HAR cannot show."""
+    lacking = "; ".join(gap.split(":", 1)[0] for gap in har.missing)
+    gaps = f"; not in the HAR: {lacking} (pkce-tui har FILE says why)" if lacking else ""
+    return f"opened {source}: {har.chosen}{gaps}"
+
+
+def read_text(path: str) -> str:
+    """A file's text for the TUI, bounded like every input; unreadable is an InputError."""
+    from pkce_tui.commands import read_input
+
+    return read_input(path, "HAR file")
 
 
 def target_of(config: FlowConfig) -> str:

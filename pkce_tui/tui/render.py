@@ -105,6 +105,15 @@ def error_view(result: StepResult) -> Text:
     return inert(f"✘ {result.error}", "bold red")
 
 
+def server_says_view(result: StepResult) -> RenderableType:
+    """The server's own words about a refusal, field by field (`core/server_says.py`)."""
+    words = result.server_says.to_json() if result.server_says else {}
+    rows = [(name, value) for name, value in words.items() if name not in ("source", "success")]
+    if not rows:
+        return Group()
+    return Group(Text(f"server says ({words['source']})", style="bold"), fields_table(rows))
+
+
 def section(title: str) -> Text:
     return Text(f"── {title}", style="bold cyan")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import fields, replace
+from pathlib import Path
 
 from rich.text import Text
 from textual import on
@@ -270,3 +271,28 @@ def copy_line(value: Copyable) -> Text:
 
 
 COPY_LINE_WIDTH = 100
+
+
+class HarPathDialog(ModalScreen[str | None]):
+    """Ask for the path of a HAR file to open; Enter opens it, escape closes."""
+
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", tooltip="Open nothing")]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog", classes="wide"):
+            yield Label("Open a HAR file (a browser's network export)", classes="dialog-title")
+            yield Input(placeholder="path to the .har file, Enter opens it", id="har-path")
+            with Horizontal(classes="buttons"):
+                yield Button("Open", id="open", variant="primary")
+                yield Button("Cancel", id="cancel")
+
+    @on(Input.Submitted, "#har-path")
+    @on(Button.Pressed, "#open")
+    def chosen(self) -> None:
+        path = self.query_one("#har-path", Input).value.strip()
+        if path:
+            self.dismiss(str(Path(path).expanduser()))
+
+    @on(Button.Pressed, "#cancel")
+    def cancel(self) -> None:
+        self.dismiss(None)

@@ -3,8 +3,9 @@ from one (`pkce-tui har FILE`, the TUI's `--open FILE`).
 
 Public names: `looks_like_har`, `authorization_response` (the redirect a HAR carries),
 `load_flow(text, *, flow_index=None, jwks=None) -> HarFlow` (a flow rebuilt as the live flow's
-`FlowState`, with `missing` and `checks`), `list_flows`. The rebuild loads the flow model and its
-parsers only when called, so reading a redirect out of a HAR stays light.
+`FlowState`, with `missing` and `checks`), `list_flows`, and `replay_config(state)` (the
+rebuilt flow's configuration, to run again against the live tenant). The rebuild loads the
+flow model and its parsers only when called, so reading a redirect out of a HAR stays light.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
     from pkce_tui.core.har.load import FlowSummary, HarFlow
 
 __all__ = ["FlowSummary", "HarFlow", "authorization_response", "list_flows", "load_flow",
-           "looks_like_har"]
+           "looks_like_har", "replay_config"]
 
 
 def load_flow(text: str, *, flow_index: int | None = None, jwks: dict | None = None) -> HarFlow:
@@ -35,7 +36,7 @@ def list_flows(text: str) -> tuple[FlowSummary, ...]:
 
 
 def __getattr__(name: str):
-    if name in ("HarFlow", "FlowSummary"):
+    if name in ("HarFlow", "FlowSummary", "replay_config"):
         from pkce_tui.core.har import load
 
         return getattr(load, name)

@@ -92,14 +92,14 @@ def split_flows(entries: list[HarEntry]) -> list[FlowEntries]:
 
 def _place(split: _Split, entry: HarEntry) -> None:
     params = classify.authorize_params(entry)
-    if params is not None:
+    if classify.par_request_uri(entry) is not None:
+        split.pars.append(entry)
+    elif params is not None:
         _authorize(split, entry, params)
     elif classify.discovery_document(entry) is not None:
         split.discoveries.append(entry)
     elif classify.jwks_document(entry) is not None:
         split.jwks.append(entry)
-    elif classify.par_request_uri(entry) is not None:
-        split.pars.append(entry)
     elif (grant := classify.grant_type(entry)) is not None:
         _grant(split, entry, grant)
     elif split.current is not None:
@@ -113,7 +113,7 @@ def _authorize(split: _Split, entry: HarEntry, params: dict[str, str]) -> None:
         split.flows.append(flow)
     flow.authorize.append(entry)
     flow.hops.append(entry)
-    if classify.redirect_params(entry):
+    if classify.redirect_params(entry) or _is_form_post_page(flow, entry):
         flow.response = entry
 
 

@@ -6,12 +6,12 @@ which one was chosen and why, the cross-step checks, and what the HAR cannot sho
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from pkce_tui.core.checks import Check
 from pkce_tui.core.errors import InputError
-from pkce_tui.core.flow import FlowState
+from pkce_tui.core.flow import FlowConfig, FlowState
 from pkce_tui.core.har import classify
 from pkce_tui.core.har.document import read_entries
 from pkce_tui.core.har.flows import FlowEntries, split_flows
@@ -51,11 +51,13 @@ class HarFlow:
     missing: tuple[str, ...]
     checks: tuple[Check, ...]
 
-    def to_json(self, *, reveal: bool = False) -> dict:
-        """The `flow --json` document plus `source`, the flows found, `checks` and `missing`."""
-        return {**self.state.to_json(reveal=reveal), "source": "har", "flow_index": self.index,
-                "chosen": self.chosen, "flows": [f.to_json() for f in self.flows],
-                "checks": [c.to_json() for c in self.checks], "missing": list(self.missing)}
+    def to_json(self, *, reveal: bool = False, personal: bool = False) -> dict:
+        """The `flow --json` document plus `source`, the flows found, `checks` and `missing`;
+        secrets masked by the flow's own redactor unless `reveal`."""
+        document = {**self.state.raw_json(), "source": "har", "flow_index": self.index,
+                    "chosen": self.chosen, "flows": [f.to_json() for f in self.flows],
+                    "checks": [c.to_json() for c in self.checks], "missing": list(self.missing)}
+        return document if reveal else self.state.redactor(personal=personal).redact(document)
 
 
 def load_flow(text: str, *, flow_index: int | None = None, jwks: dict | None = None) -> HarFlow:
@@ -151,3 +153,21 @@ def _redirect_checks(state: FlowState) -> list[Check]:
     found = {c["name"]: Check(c["name"], c["ok"], c["detail"]) for c in checks}
     return [found.get(name) or Check(name, None, "no authorization response in the HAR")
             for name in ("state", "iss")]
+
+
+def replay_config(state: FlowState) -> FlowConfig:
+    """The rebuilt flow's configuration, ready to run again against the live tenant: the same
+    client, redirect URI, scopes, PKCE method and extra parameters, with a fresh verifier,
+    state and nonce (the HAR's are spent), and the endpoints the HAR showed when no issuer
+    or dialect template can find them."""
+    config = state.config
+    extra = tuple((k, v) for k, v in config.extra_params if k != "request_uri")  # RFC 9126: once
+    fresh = replace(config, verifier=None, state=None, nonce=None, login="auto",
+                    extra_params=extra)
+    endpoints = state.value("discovery")
+    if config.dialect != "generic" or config.issuer or endpoints is None:
+        return fresh
+    return replace(fresh, issuer=endpoints.issuer or None,
+                   authorize_endpoint=endpoints.authorization_endpoint,
+                   token_endpoint=endpoints.token_endpoint or None,
+                   jwks_uri=endpoints.jwks_uri, userinfo_endpoint=endpoints.userinfo_endpoint)

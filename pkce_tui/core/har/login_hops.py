@@ -53,8 +53,8 @@ def kind(hops: list[Hop]) -> str:
     return "html_form" if any(_posts_password(entry) for entry, _ in hops) else "session"
 
 
-def failure(hops: list[Hop]) -> str | None:
-    """Why no code came back, in the server's own words, when a hop says so."""
+def failure(hops: list[Hop]) -> tuple[str, HarEntry] | None:
+    """Why no code came back, in the server's own words, and the hop that said so."""
     posted_password = False
     for entry, label in hops:
         response = entry.response
@@ -63,15 +63,16 @@ def failure(hops: list[Hop]) -> str | None:
         if label in ("StartAuthentication", "AdvanceAuthentication"):
             data = response.json() or {}
             if data.get("success") is False:
-                return f"CyberArk {label} refused the login: {words(response)}"
+                return f"CyberArk {label} refused the login: {words(response)}", entry
         elif label in ("flow", "usernamePassword.check") and response.status >= 400:
-            return f"PingOne's flows API answered HTTP {response.status}: {words(response)}"
+            return (f"PingOne's flows API answered HTTP {response.status}: {words(response)}",
+                    entry)
         elif label == "authorize" and response.status >= 400:
             return (f"the server refused the authorize request with HTTP {response.status}: "
-                    f"{words(response)}")
+                    f"{words(response)}"), entry
         elif posted_password and _asks_password(response):
             return ("the login form came back after the password was posted: wrong username "
-                    f"or password? ({words(response)})")
+                    f"or password? ({words(response)})"), entry
         posted_password = posted_password or label == "login form"
     return None
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import time
 from dataclasses import dataclass, field, replace
 from urllib.parse import unquote_plus, urlencode
 
@@ -24,6 +25,7 @@ from pkce_tui.core.har.flows import FlowEntries
 from pkce_tui.core.http import Exchange, HttpResponse
 from pkce_tui.core.pkce import Challenge, make_challenge, verifier_entropy_bits
 from pkce_tui.core.providers import Endpoints
+from pkce_tui.core.server_says import from_response
 from pkce_tui.core.step_result import StepResult
 from pkce_tui.core.steps import (
     NO_TOKENS,
@@ -44,8 +46,15 @@ class Rebuild:
     results: dict[str, StepResult] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
     config: FlowConfig = field(default_factory=FlowConfig)
+    #: the endpoints later steps read when the discovery document was refused
+    standin: StepResult | None = None
 
     def state(self, **extra) -> FlowState:
+        """The flow so far, as later steps read it (a refused discovery stood in for)."""
+        results = {**self.results, **({"discovery": self.standin} if self.standin else {})}
+        return FlowState(config=self.config, results=results, **extra)
+
+    def final_state(self, **extra) -> FlowState:
         return FlowState(config=self.config, results=dict(self.results), **extra)
 
     def add(self, result: StepResult, at: float | None = None) -> None:
@@ -70,7 +79,7 @@ def rebuild(flow: FlowEntries, *, jwks: dict | None = None) -> tuple[FlowState, 
     for step in (_id_token, _access_token, _userinfo, _refresh):
         step(work)
     _cookies(work)
-    state = work.state(token_attempts=attempts)
+    state = work.final_state(token_attempts=attempts)
     return FlowState(config=state.config, results=state.results,
                      token_attempts=attempts, diagnosis=diagnose(state)), work.missing
 
@@ -129,16 +138,22 @@ def _discovery(work: Rebuild) -> None:
     entry = flow.discovery
     if entry is not None and config.issuer:
         work.add(_discovered(entry, config), entry.started)
-        return
-    work.lacks("discovery: the HAR has no discovery request; the endpoints are inferred from "
-               "the URLs the browser visited")
+        if work.results["discovery"].status == "ok":
+            return
+    else:
+        work.lacks("discovery: the HAR has no discovery request; the endpoints are inferred "
+                   "from the URLs the browser visited")
     iss = _returned_iss(flow)
     tenant = {k: getattr(config, k) for k in ("dialect", "tenant_url", "app_id", "base_url",
                                               "env_id", "tenant", "workspace")}
     endpoints = settings.inferred_endpoints(flow, {k: v for k, v in tenant.items() if v}, iss)
-    work.add(StepResult("discovery", "ok", f"{endpoints.dialect} endpoints inferred from the "
-                        "HAR's URLs (no discovery request recorded)", endpoints.to_json(),
-                        value=endpoints))
+    inferred = StepResult("discovery", "ok", f"{endpoints.dialect} endpoints inferred from the "
+                          "HAR's URLs (no discovery request recorded)", endpoints.to_json(),
+                          value=endpoints)
+    if "discovery" in work.results:  # refused: later steps read the inferred endpoints
+        work.standin = inferred
+    else:
+        work.add(inferred)
 
 
 def _discovered(entry: HarEntry, config: FlowConfig) -> StepResult:
@@ -148,7 +163,8 @@ def _discovered(entry: HarEntry, config: FlowConfig) -> StepResult:
                                               config.dialect)
     except PkceTuiError as exc:
         return StepResult("discovery", "error", str(exc), request=request,
-                          response=entry.response, error=str(exc))
+                          response=entry.response, error=str(exc),
+                          server_says=from_response(entry.response))
     return StepResult("discovery", "ok", f"discovered {endpoints.issuer}", endpoints.to_json(),
                       request=request, response=entry.response, value=endpoints)
 
@@ -256,14 +272,16 @@ def _login(work: Rebuild) -> None:
         work.add(StepResult("login", "ok", summary, data, response=response,
                             exchanges=exchanges, value=raw), flow.authorize[0].started)
         return
-    failure = login_hops.failure(hops) or (
-        "the HAR ends before the authorization response came back: the user did not finish "
-        "logging in, or the recording stopped")
-    if login_hops.failure(hops) is None:
+    refusal = login_hops.failure(hops)
+    if refusal is None:
         work.lacks("authorization response: the HAR ends before the browser came back to the "
                    "redirect URI")
-    work.add(StepResult("login", "error", failure, data, error=failure, exchanges=exchanges),
-             flow.authorize[0].started)
+    why = refusal[0] if refusal else ("the HAR ends before the authorization response came "
+                                      "back: the user did not finish logging in, or the "
+                                      "recording stopped")
+    says = from_response(refusal[1].response) if refusal else None
+    work.add(StepResult("login", "error", why, data, error=why, exchanges=exchanges,
+                        server_says=says), flow.authorize[0].started)
 
 
 def _raw_response(flow: FlowEntries) -> str | HttpResponse | None:
@@ -336,7 +354,7 @@ def _id_token(work: Rebuild) -> None:
         return
     report = _validate(work, value, entry, id_token=True, nonce=work.config.nonce,
                        audience=work.config.client_id, access_token=tokens.get("access_token"))
-    work.add(report_result("id_token", report, _moment(entry), "error"))
+    work.add(report_result("id_token", report, _moment(work, entry), "error"))
 
 
 def _access_token(work: Rebuild) -> None:
@@ -352,7 +370,7 @@ def _access_token(work: Rebuild) -> None:
                             "opaque access token: only the resource server reads it"))
     else:
         report = _validate(work, value, entry, id_token=False)
-        work.add(report_result("access_token", report, _moment(entry), "warning"))
+        work.add(report_result("access_token", report, _moment(work, entry), "warning"))
 
 
 def _validate(work: Rebuild, token: str, entry: HarEntry | None, *, id_token: bool,
@@ -363,14 +381,19 @@ def _validate(work: Rebuild, token: str, entry: HarEntry | None, *, id_token: bo
     if jwks is None:
         work.lacks("JWKS: the HAR holds no JWKS response, so token signatures are not "
                    "verified; give --jwks URL|FILE")
-    return jwt.validate(token, jwks=jwks, issuer=endpoints.issuer if endpoints else None,
-                        leeway=work.config.leeway, now=_moment(entry), id_token=id_token,
+    return jwt.validate(token, jwks=jwks, issuer=(endpoints.issuer or None) if endpoints else None,
+                        leeway=work.config.leeway, now=_moment(work, entry), id_token=id_token,
                         **expected)
 
 
-def _moment(entry: HarEntry | None) -> float:
-    """When the answer arrived; a HAR without times is judged at the epoch of its entries."""
-    return (entry.ended if entry is not None else None) or 0.0
+def _moment(work: Rebuild, entry: HarEntry | None) -> float:
+    """When the answer arrived: token times are judged as of then, not now. A HAR without
+    times leaves only the current clock, and says so."""
+    if entry is not None and entry.ended is not None:
+        return entry.ended
+    work.lacks("times: the token response has no startedDateTime, so the tokens' exp, iat and "
+               "nbf are judged against this machine's clock, not the moment of the recording")
+    return time.time()
 
 
 def _userinfo(work: Rebuild) -> None:
@@ -386,7 +409,7 @@ def _userinfo(work: Rebuild) -> None:
             else "the browser recorded no answer"
         why = f"HTTP {status}: {reason}"
         work.add(StepResult("userinfo", "error", why, request=entry.request, response=response,
-                            error=why), entry.started)
+                            error=why, server_says=from_response(response)), entry.started)
         return
     work.add(StepResult("userinfo", "ok", f"sub {claims.get('sub')}", {"claims": claims},
                         request=entry.request, response=response, value=claims), entry.started)

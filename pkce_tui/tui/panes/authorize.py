@@ -7,7 +7,9 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
+from textual.coordinate import Coordinate
 from textual.widgets import Button, DataTable, Input
+from textual.widgets.data_table import ColumnKey, RowKey
 
 from pkce_tui.core.authorize import NAMED_PARAMS, AuthorizeRequest
 from pkce_tui.core.errors import PkceTuiError
@@ -15,7 +17,29 @@ from pkce_tui.core.flow import FlowState
 from pkce_tui.core.pkce import make_challenge
 from pkce_tui.core.step_result import StepResult
 from pkce_tui.tui import render
-from pkce_tui.tui.panes.base import Copyable, StepPane, fresh_result, live_verifier
+from pkce_tui.tui.panes.base import (
+    Copyable,
+    StepPane,
+    fresh_result,
+    http_details,
+    live_verifier,
+)
+
+
+class ParamsTable(DataTable):
+    """The parameters table, whose changed value repaints its own cell only.
+
+    `DataTable.update_cell` repaints the whole table, and typing a verifier changes the
+    challenge cell on every key. This sets the cell as `update_cell` does (Textual is pinned)
+    and refreshes the region of that one cell.
+    """
+
+    def set_value(self, name: str, value: Text) -> None:
+        row_key, column_key = RowKey(name), ColumnKey("value")
+        self._data[row_key][column_key] = value
+        self._update_count += 1  # the render caches are keyed on it
+        self.refresh_coordinate(Coordinate(self.get_row_index(row_key),
+                                           self.get_column_index(column_key)))
 
 
 class AuthorizePane(StepPane):
@@ -25,10 +49,10 @@ class AuthorizePane(StepPane):
     now, made by the core from the config and the live challenge; after, what was sent.
     """
 
-    STEPS = ("authorize",)
+    STEPS = ("par", "authorize")  # the push (RFC 9126) only when the flow asks for it
     LABEL = "4 authorize"
     CONFIG_FIELDS = ("client_id", "redirect_uri", "scope", "state", "nonce", "extra_params",
-                     "verifier", "method", "authorize_endpoint")
+                     "verifier", "method", "authorize_endpoint", "par")
     #: Table rows that are configuration fields; the others are derived or extra.
     FIELD_OF_PARAM = {"client_id": "client_id", "redirect_uri": "redirect_uri",
                       "scope": "scope", "state": "state", "nonce": "nonce"}
@@ -39,7 +63,7 @@ class AuthorizePane(StepPane):
                         id="param-edit", compact=True)
             yield Button("Remove", id="remove-param", compact=True)
             yield Button("Open", id="open-browser", compact=True)
-        yield DataTable(id="params", cursor_type="row", zebra_stripes=True)
+        yield ParamsTable(id="params", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
         self.query_one("#params", DataTable).add_columns(("parameter", "name"),
@@ -51,7 +75,7 @@ class AuthorizePane(StepPane):
 
     def show_params(self, params: list[tuple[str, Text]]) -> None:
         """Change only the cells that changed: typing a verifier rewrites one challenge cell."""
-        table = self.query_one("#params", DataTable)
+        table = self.query_one("#params", ParamsTable)
         names = [name for name, _ in params]
         if [key.value for key in table.rows] != names:
             table.clear()
@@ -60,9 +84,13 @@ class AuthorizePane(StepPane):
             return
         for name, value in params:
             if str(table.get_cell(name, "value")) != str(value):
-                table.update_cell(name, "value", value)
+                table.set_value(name, value)
 
     def details(self, state: FlowState, result: StepResult, *, reveal: bool) -> list:
+        if result.name == "par":
+            rows = [(k, result.data.get(k)) for k in ("request_uri", "expires_in")]
+            return [render.fields_table([(k, v) for k, v in rows if v is not None]),
+                    *http_details(result, reveal=reveal)]
         url = result.data.get("url", "")
         return [render.inert(url, "underline")] if url and url != result.summary else []
 

@@ -12,6 +12,12 @@ from pkce_tui.core.step_result import StepResult
 from pkce_tui.tui import render
 from pkce_tui.tui.panes.base import Copyable, StepPane
 
+#: A claim's value is shown up to this many characters, and a token's first MAX_SHOWN_CLAIMS
+#: claims: a pane cannot usefully show more, and laying out 100 KB of text takes many frames
+#: (every keystroke that stales the pane would pay it again). F3 copies the whole claims.
+MAX_SHOWN_CHARS = 2_000
+MAX_SHOWN_CLAIMS = 200
+
 
 class ClaimsPane(StepPane):
     """ID token and access token: header, payload, times, and every validation check."""
@@ -25,7 +31,7 @@ class ClaimsPane(StepPane):
         for name in ("header", "payload"):
             if data.get(name):
                 parts += [Text(name, style="bold underline"),
-                          render.fields_table(data[name].items())]
+                          render.fields_table(shown_claims(data[name]))]
         if data.get("times"):
             parts += [Text("times", style="bold underline"), times_view(data["times"])]
         if data.get("checks"):
@@ -42,6 +48,25 @@ class ClaimsPane(StepPane):
                     name = "claims" if part == "payload" else "header"
                     values.append(Copyable(f"the {token} {name}", json.dumps(decoded, indent=2)))
         return values
+
+
+def shown_claims(claims: dict) -> list[tuple[str, object]]:
+    """The claims as the pane lists them: a long value cut at MAX_SHOWN_CHARS, at most
+    MAX_SHOWN_CLAIMS of them, each cut saying how much is left out."""
+    rows: list[tuple[str, object]] = []
+    for name, value in list(claims.items())[:MAX_SHOWN_CLAIMS]:
+        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        if len(text) > MAX_SHOWN_CHARS:
+            value = Text.assemble(render.inert(text[:MAX_SHOWN_CHARS]), left_out(
+                f"{len(text) - MAX_SHOWN_CHARS:,} more characters"))
+        rows.append((name, value))
+    if len(claims) > MAX_SHOWN_CLAIMS:
+        rows.append(("…", left_out(f"{len(claims) - MAX_SHOWN_CLAIMS:,} more claims")))
+    return rows
+
+
+def left_out(what: str) -> Text:
+    return Text(f" … {what} (F3 copies the claims)", style="dim italic")
 
 
 def times_view(times) -> RenderableType:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from rich.console import Group, RenderableType
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -55,7 +56,14 @@ class DiscoveryPane(StepPane):
         return Group(render.fields_table(rows), super().body(state, reveal=reveal))
 
     def details(self, state: FlowState, result: StepResult, *, reveal: bool) -> list:
-        return [render.fields_table(present(result.data)), *http_details(result, reveal=reveal)]
+        """The endpoints, the pre-flight checks the core made against the published
+        metadata, then the HTTP exchange."""
+        endpoints = {k: v for k, v in result.data.items() if k != "checks"}
+        checks = result.data.get("checks") or []
+        shown = [Text("pre-flight checks", style="bold underline"),
+                 render.checks_view(checks)] if checks else []
+        return [render.fields_table(present(endpoints)), *shown,
+                *http_details(result, reveal=reveal)]
 
     def own_values(self, state: FlowState) -> list[Copyable]:
         endpoints = state.value("discovery")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from pkce_tui.core.diagnose import Diagnosis
+from pkce_tui.core.diagnosis.model import Diagnosis
 
 if TYPE_CHECKING:
     from pkce_tui.core.flow import FlowState
@@ -26,6 +26,9 @@ _NOT_OFFERED = {
 
 def followup_rules(state: FlowState) -> Iterator[Diagnosis]:
     """Every diagnosis the follow-up steps' results support."""
+    par = state.result("par")
+    if par is not None and par.status == "error" and par.response is not None:
+        yield from _refused("par", par)
     for step in ("introspection", "revocation", "logout"):
         result = state.result(step)
         if result is None or step in state.stale:

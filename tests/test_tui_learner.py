@@ -1,0 +1,127 @@
+"""What a learner tries first in the debugger: clearing and retyping the verifier, typing at any
+pace, pasting, the entropy shown, the keys that help (F1, F4, quit), replaying a spent code.
+
+The flow runs against the real sandbox over loopback (fixture `sandbox` in conftest.py).
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import replace
+
+from rich.console import Console
+from textual import events
+from textual.widgets import Input, Static
+
+from pkce_tui.core import profiles
+from pkce_tui.core.flow import FlowConfig
+from pkce_tui.tui.app import PkceTuiApp
+
+RFC_VERIFIER = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+RFC_CHALLENGE = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"  # RFC 7636 Appendix B
+OFFLINE = FlowConfig(issuer="http://127.0.0.1:9/generic", client_id="demo-public")
+
+
+def make_app(sandbox, name: str = "sandbox-cyberark-public", **changes) -> PkceTuiApp:
+    profile = profiles.builtin_profiles()[name]
+    config = replace(FlowConfig(**profile.config_fields(sandbox.base_url)), **changes)
+    return PkceTuiApp(config, profile_name=name, sandbox_base_url=sandbox.base_url)
+
+
+def shown(app: PkceTuiApp, selector: str) -> str:
+    """The plain text a Static shows."""
+    console = Console(width=400, record=True, file=io.StringIO())
+    console.print(app.query_one(selector, Static).content)
+    return console.export_text()
+
+
+def verifier_field(app: PkceTuiApp) -> Input:
+    return app.query_one("#verifier-input", Input)
+
+
+async def settle(pilot) -> None:
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def test_cleared_verifier_stays_empty_and_takes_a_new_one_from_scratch(sandbox):
+    """After a run generated a verifier, clearing the field leaves it empty (the old one does
+    not come back) and typing the RFC's example gives exactly that verifier."""
+    app = make_app(sandbox)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f10", "f10")  # discovery, then the verifier step generates one
+        await settle(pilot)
+        generated = app.flow.result("verifier").data["code_verifier"]
+        field = verifier_field(app)
+        assert field.value == generated
+        field.focus()
+        await pilot.press("ctrl+u", "end", *["backspace"] * (len(generated) + 1))
+        assert field.value == ""
+        assert app.flow.config.verifier is None
+        assert "waiting for a verifier" in shown(app, "#challenge .body")
+        for key in RFC_VERIFIER:
+            await pilot.press(key)
+        assert field.value == RFC_VERIFIER
+        assert app.flow.config.verifier == RFC_VERIFIER
+        assert RFC_CHALLENGE in shown(app, "#challenge .body")
+        assert "43 chars" in shown(app, "#verifier-check")
+
+
+async def test_keys_arriving_before_the_state_catches_up_keep_their_order():
+    """Keys that reach the field while the app still handles earlier ones (a fast burst) are
+    never overwritten by the state's older echo."""
+    app = PkceTuiApp(OFFLINE)
+    async with app.run_test(size=(120, 40)) as pilot:
+        field = verifier_field(app)
+        for key in RFC_VERIFIER:  # every key queued before any is handled
+            app.post_message(events.Key(key, key))
+        await pilot.pause()
+        await pilot.pause()
+        assert field.value == RFC_VERIFIER
+        assert app.flow.config.verifier == RFC_VERIFIER
+        assert field.cursor_position == len(RFC_VERIFIER)
+
+
+async def test_typing_one_key_at_a_time_matches_the_field_after_every_key():
+    app = PkceTuiApp(OFFLINE)
+    async with app.run_test(size=(120, 40)) as pilot:
+        field = verifier_field(app)
+        for count, key in enumerate(RFC_VERIFIER, start=1):
+            await pilot.press(key)
+            assert field.value == RFC_VERIFIER[:count]
+        assert app.flow.config.verifier == RFC_VERIFIER
+
+
+async def test_a_paste_into_the_verifier_is_taken_whole():
+    app = PkceTuiApp(OFFLINE, verifier="x" * 50)
+    async with app.run_test(size=(120, 40)) as pilot:
+        field = verifier_field(app)
+        await pilot.press("ctrl+u", *["backspace"] * 50)
+        app.post_message(events.Paste(RFC_VERIFIER))
+        await pilot.press("end")
+        assert field.value == RFC_VERIFIER
+        assert app.flow.config.verifier == RFC_VERIFIER
+        assert RFC_CHALLENGE in shown(app, "#challenge .body")
+
+
+async def test_regenerate_while_the_field_has_focus_shows_the_new_verifier():
+    app = PkceTuiApp(OFFLINE, verifier=RFC_VERIFIER)
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert verifier_field(app).has_focus
+        app.query_one("#regenerate").press()
+        await pilot.pause()
+        assert verifier_field(app).value == app.flow.config.verifier != RFC_VERIFIER
+
+
+async def test_a_visibly_non_random_verifier_is_warned_about():
+    """43 × `a` is valid by the grammar but holds no entropy: the pane says so and cites
+    RFC 7636 §7.1's 256 bits, instead of crediting it with 259.9 bits."""
+    app = PkceTuiApp(OFFLINE)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press(*"a" * 43)
+        check = shown(app, "#verifier-check")
+        assert "but it is not" in check and "256" in check and "repeated" in check
+        assert "✔" not in check
+        await pilot.press("ctrl+u", *["backspace"] * 43, *RFC_VERIFIER)
+        check = shown(app, "#verifier-check")
+        assert "✔ valid: 43 chars, 259.9 bits if random" in check
