@@ -15,6 +15,8 @@ from pkce_tui.sandbox.oauth import SUPPORTED_SCOPES, OAuthError
 from pkce_tui.sandbox.web import NO_STORE, oauth_error, read_form
 
 Handler = Callable[[Request], Awaitable[Response]]
+#: The client authentication methods of the demo clients, at token and revocation alike.
+AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
 
 
 def discovery_document(ctx: SandboxContext, dialect: Dialect) -> dict:
@@ -26,8 +28,8 @@ def discovery_document(ctx: SandboxContext, dialect: Dialect) -> dict:
         "response_modes_supported": ["query", *(["pi.flow"] if dialect.name == "pingone" else [])],
         "grant_types_supported": ["authorization_code", "refresh_token"],
         "code_challenge_methods_supported": list(dialect.pkce_methods),
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post",
-                                                  "none"],
+        "token_endpoint_auth_methods_supported": list(AUTH_METHODS),
+        "revocation_endpoint_auth_methods_supported": list(AUTH_METHODS),
         "id_token_signing_alg_values_supported": ["RS256"],
         "subject_types_supported": ["public"],
         "scopes_supported": list(SUPPORTED_SCOPES),
