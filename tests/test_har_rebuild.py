@@ -86,6 +86,7 @@ def test_a_pushed_request_made_by_a_back_end_is_said_missing():
     flow = load_flow(text)
     assert flow.state.result("authorize").data["par"] == {"request_uri": "urn:par:1",
                                                           "seen": False}
+    assert flow.state.status("par") == "skipped" and flow.state.ok
     assert any(m.startswith("pushed authorization request") for m in flow.missing)
     assert "request_uri" not in dict(replay_config(flow.state).extra_params)
 
@@ -98,6 +99,9 @@ def test_a_pushed_request_the_browser_sent_gives_the_parameters():
     flow = load_flow(text)
     assert flow.state.config.redirect_uri == APP and flow.state.config.method == "S256"
     assert flow.state.result("authorize").data["par"]["seen"] is True
+    par_step = flow.state.result("par")
+    assert par_step.status == "warning" or par_step.status == "ok"
+    assert par_step.data["request_uri"] == "urn:par:2" and replay_config(flow.state).par
     assert flow.state.status("redirect") == "ok"
 
 
