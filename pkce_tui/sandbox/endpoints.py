@@ -26,8 +26,9 @@ def discovery_document(ctx: SandboxContext, dialect: Dialect) -> dict:
         "response_modes_supported": ["query", *(["pi.flow"] if dialect.name == "pingone" else [])],
         "grant_types_supported": ["authorization_code", "refresh_token"],
         "code_challenge_methods_supported": list(dialect.pkce_methods),
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post",
-                                                  "none"],
+        "token_endpoint_auth_methods_supported": [
+            "client_secret_basic", "client_secret_post", "none",
+            *(["private_key_jwt"] if dialect.name != "cyberark" else [])],
         "id_token_signing_alg_values_supported": ["RS256"],
         "subject_types_supported": ["public"],
         "scopes_supported": list(SUPPORTED_SCOPES),
