@@ -11,18 +11,32 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from pkce_tui import __version__, commands
-from pkce_tui.core.errors import InputError, PkceTuiError
-from pkce_tui.output import one_line, print_error, silence_stdout
+from pkce_tui import __version__, commands, output
+from pkce_tui.core.errors import InputError, NetworkError, PkceTuiError, ProtocolError
+from pkce_tui.output import emit_json, one_line, print_error, silence_stdout
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+#: Options whose value may well begin with "-": verifiers, states and nonces are unreserved
+#: characters (RFC 7636 §4.1, RFC 3986 §2.3), and secrets and passwords are anything.
+DASH_VALUES = frozenset({"--verifier", "--state", "--nonce", "--client-secret", "--password",
+                         "--username", "--access-token", "--audience"})
+
+
+class UsageError(Exception):
+    """A command line argparse refused; `line` is what argparse would print, on one line."""
+
+    def __init__(self, line: str, message: str) -> None:
+        super().__init__(line)
+        self.line = line
+        self.message = message
 
 
 class _Parser(argparse.ArgumentParser):
-    """Usage errors exit 2 with one line, as argparse does, but name the command."""
+    """Usage errors exit 2 with one line, as argparse does, but name the command (and are
+    JSON too with `--json`: `_run` reports them)."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {one_line(message)}\n")
+        raise UsageError(f"{self.prog}: error: {one_line(message)}", message)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -211,18 +225,60 @@ def _run(argv: Sequence[str] | None) -> int:
     Output is flushed here, so a reader that went away (`| head -1`) shows up as a
     BrokenPipeError here, not as a traceback at interpreter exit.
     """
+    args = list(sys.argv[1:] if argv is None else argv)
+    as_json, emitted_before = "--json" in args, output.emitted_count()
     try:
-        return _dispatch(build_parser().parse_args(argv))
+        parser = build_parser()
+        return _dispatch(parser.parse_args(with_dash_values(args, _option_names(parser))))
+    except UsageError as exc:
+        print(exc.line, file=sys.stderr)
+        return _json_error(as_json, emitted_before, "usage", exc.message, EXIT_USAGE)
     except InputError as exc:
         print_error(str(exc))
-        return EXIT_USAGE
+        return _json_error(as_json, emitted_before, "input", str(exc), EXIT_USAGE)
     except PkceTuiError as exc:
         print_error(str(exc))
-        return EXIT_FAILED
+        return _json_error(as_json, emitted_before, _kind(exc), str(exc), EXIT_FAILED)
     except KeyboardInterrupt:
         return 130
     finally:
         sys.stdout.flush()
+
+
+def with_dash_values(args: list[str], options: set[str]) -> list[str]:
+    """`--verifier -abc` as `--verifier=-abc`: argparse takes a value that begins with "-"
+    for an option and refuses the command line; a value that names an option stays one."""
+    glued: list[str] = []
+    for arg in args:
+        previous = glued[-1] if glued else None
+        if previous in DASH_VALUES and arg.startswith("-") and arg not in options | {"-"}:
+            glued[-1] = f"{previous}={arg}"
+        else:
+            glued.append(arg)
+    return glued
+
+
+def _option_names(parser: argparse.ArgumentParser) -> set[str]:
+    """Every option string of `parser` and of its subcommands."""
+    names = set(parser._option_string_actions)
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                names |= _option_names(sub)
+    return names
+
+
+def _json_error(as_json: bool, emitted_before: int, kind: str, message: str, code: int) -> int:
+    """With `--json`, an error is a JSON document on stdout too (DESIGN.md §3), unless the
+    command already wrote its document."""
+    if as_json and output.emitted_count() == emitted_before:
+        emit_json({"ok": False, "error": {"kind": kind, "message": message}})
+    return code
+
+
+def _kind(exc: PkceTuiError) -> str:
+    """The `error.kind` of a failure that is not bad input: network, protocol, or error."""
+    return {NetworkError: "network", ProtocolError: "protocol"}.get(type(exc), "error")
 
 
 def _stdout_closed() -> int:

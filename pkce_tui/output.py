@@ -18,12 +18,23 @@ _JSON_CANDIDATE = re.compile(r"[^\x00-\x7e]")
 _NON_FINITE_NAMES = {math.inf: "Infinity", -math.inf: "-Infinity"}
 
 
+_emitted = 0
+
+
+def emitted_count() -> int:
+    """How many JSON documents this process has written: a command that failed after writing
+    its own need not write an error document too."""
+    return _emitted
+
+
 def emit_json(document: dict) -> None:
     """Print `document` as one strict JSON text (RFC 8259), strings kept verbatim except
     control, C1, bidi and other format characters and lone surrogates, written as `\\uXXXX`
     escapes (RFC 8259 §7) so the text is valid UTF-8 and inert in a terminal."""
     text = json.dumps(finite(document), indent=2, ensure_ascii=False, allow_nan=False)
     sys.stdout.write(json_inert(text) + "\n")
+    global _emitted
+    _emitted += 1
 
 
 def json_inert(text: str) -> str:

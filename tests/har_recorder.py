@@ -178,6 +178,7 @@ class Plan:
     token_redirect_uri: str | None = None
     redeem_twice: bool = False
     refresh: bool = True
+    par: bool = False  # push the request first (RFC 9126), as an SPA may
     origin: str | None = "http://127.0.0.1:8765"  # the SPA's page, sent by fetch (CORS)
     state: str = "state-from-har"
     nonce: str = "nonce-from-har"
@@ -202,7 +203,12 @@ async def record_flow(recorder: HarRecorder, target: Target, plan: Plan) -> None
                                      headers={"Accept": "application/json"})).json()
         await client.get(urljoin(target.issuer, "/favicon.ico"))
         recorder.noise()
-        url = metadata["authorization_endpoint"] + "?" + urlencode(plan.authorize_params())
+        params = plan.authorize_params()
+        if plan.par:
+            pushed = await client.post(metadata["pushed_authorization_request_endpoint"],
+                                       data=params, headers={"Accept": "application/json"})
+            params = {"client_id": plan.client_id, "request_uri": pushed.json()["request_uri"]}
+        url = metadata["authorization_endpoint"] + "?" + urlencode(params)
         redirect = await _log_in(client, target, plan, url)
         if redirect is None:
             return

@@ -438,3 +438,40 @@ def test_json_escapes_c1_bidi_and_lone_surrogates_and_stays_utf8():
         assert escape in text
     assert not any(char in text for char in "\x9b\u202e\u2066\x7f")
     assert json.loads(text)["payload"]["name"] == claim
+
+
+@pytest.mark.parametrize("args, kind", [
+    (["jwt", "e30.e30.c2ln", "--jwks", "/nonexistent/jwks.json"], "input"),
+    (["jwt", "e30.e30.c2ln", "--jwks", "ftp://x"], "input"),
+    (["flow", "--client-id", "c", "--redirect-uri", "::bad"], "input"),
+    (["flow", "--client-id", "c", "--issuer", "http://127.0.0.1:9/x", "--param", "k"], "input"),
+    (["flow", "--client-id", "c", "--issuer", "http://127.0.0.1:9/x",
+      "--redirect-from", "/nonexistent/redirect.txt"], "input"),
+    (["flow", "--issuer", "http://127.0.0.1:9/x"], "usage"),  # --client-id is required
+    (["pkce", "--bogus"], "usage"),
+    (["pkce", "--length", "x"], "usage"),
+    (["nonsense"], "usage"),
+])
+def test_json_usage_and_input_errors_are_json_on_stdout_too(args, kind, capsys):
+    assert cli_main([*args, "--json"]) == 2
+    captured = capsys.readouterr()
+    document = json.loads(captured.out)
+    assert document["ok"] is False and document["error"]["kind"] == kind
+    assert document["error"]["message"]
+    assert len(captured.err.splitlines()) == 1 and "Traceback" not in captured.err
+
+
+def test_demo_without_a_terminal_is_one_line_exit_2():
+    """No terminal on stdin or stdout: the TUI would wait for keys forever; say so at once."""
+    result = subprocess.run([sys.executable, "-m", "pkce_tui.cli", "demo"],
+                            stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert_one_line_error(result)
+    assert "needs a terminal" in result.stderr
+
+
+def test_a_verifier_may_begin_with_a_dash(capsys):
+    verifier = "-" + RFC_VERIFIER[1:]
+    assert cli_main(["pkce", "--verifier", verifier, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["code_verifier"] == verifier
+    assert cli_main(["pkce", "--verifier", "--json"]) == 2  # an option name is no value

@@ -212,3 +212,19 @@ async def test_the_servers_own_words_come_with_a_refused_login(sandbox):
     flow = load_flow(await recorded(sandbox_target(sandbox.base_url, "pingone"), password="no"))
     says = flow.to_json()["steps"][4]["server_says"]
     assert says is not None and "Invalid username and/or password" in json.dumps(says)
+
+
+async def test_oidc_provider_unknown_client_is_named_at_authorize(oidc_provider):
+    flow = load_flow(await recorded(provider_target(oidc_provider),
+                                    **provider_plan(client_id="nobody")))
+    assert ids(flow)["unknown_client"] == "authorize"
+
+
+@pytest.mark.parametrize("dialect", ["pingone", "generic"])
+async def test_a_pushed_request_in_the_har_is_the_par_step(sandbox, dialect):
+    flow = load_flow(await recorded(sandbox_target(sandbox.base_url, dialect), par=True))
+    assert flow.state.ok, flow.state.diagnosis
+    assert flow.state.result("par").data["request_uri"]
+    assert flow.state.config.redirect_uri == "http://127.0.0.1:8765/callback"
+    assert [s["step"] for s in flow.to_json()["steps"]][:5] == [
+        "discovery", "verifier", "challenge", "par", "authorize"]

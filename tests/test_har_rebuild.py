@@ -6,6 +6,10 @@ from __future__ import annotations
 import json
 from urllib.parse import urlencode
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pkce_tui.core.errors import InputError
 from pkce_tui.core.har import load_flow, replay_config
 
 IDP = "https://idp.example.test"
@@ -82,6 +86,7 @@ def test_a_pushed_request_made_by_a_back_end_is_said_missing():
     flow = load_flow(text)
     assert flow.state.result("authorize").data["par"] == {"request_uri": "urn:par:1",
                                                           "seen": False}
+    assert flow.state.status("par") == "skipped" and flow.state.ok
     assert any(m.startswith("pushed authorization request") for m in flow.missing)
     assert "request_uri" not in dict(replay_config(flow.state).extra_params)
 
@@ -94,6 +99,9 @@ def test_a_pushed_request_the_browser_sent_gives_the_parameters():
     flow = load_flow(text)
     assert flow.state.config.redirect_uri == APP and flow.state.config.method == "S256"
     assert flow.state.result("authorize").data["par"]["seen"] is True
+    par_step = flow.state.result("par")
+    assert par_step.status == "warning" or par_step.status == "ok"
+    assert par_step.data["request_uri"] == "urn:par:2" and replay_config(flow.state).par
     assert flow.state.status("redirect") == "ok"
 
 
@@ -152,3 +160,40 @@ def test_a_basic_authenticated_token_request_names_the_client_auth():
     assert flow.state.config.auth_method == "client_secret_basic"
     assert flow.state.config.client_secret == "wrong"
     assert {d.id for d in flow.state.diagnosis} == {"invalid_client_secret"}
+
+
+_fields = st.sampled_from(["log", "entries", "request", "response", "url", "method", "status",
+                           "headers", "content", "text", "encoding", "name", "value",
+                           "postData", "mimeType", "params", "redirectURL",
+                           "startedDateTime", "time"])
+_leaves = (st.none() | st.booleans() | st.integers(-5, 600) | st.floats(allow_nan=True)
+           | st.sampled_from([f"{IDP}/authorize?{urlencode(AUTHORIZE)}", callback(code="c"),
+                              f"{IDP}/token", "base64", "application/json",
+                              "2026-11-20T10:00:00Z", "grant_type=authorization_code&code=c",
+                              '{"keys": []}', "Location", "not a url"])
+           | st.text(max_size=12))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.recursive(_leaves, lambda children: st.lists(children, max_size=4)
+                             | st.dictionaries(_fields, children, max_size=6), max_leaves=25),
+                max_size=6))
+def test_any_entries_raise_nothing_but_input_error(entries):
+    try:
+        load_flow(json.dumps({"log": {"entries": entries}}))
+    except InputError:
+        pass
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.sampled_from(list(AUTHORIZE) + ["request_uri", "response_mode"]),
+                       st.text(max_size=8), max_size=9),
+       st.dictionaries(st.sampled_from(["code", "state", "error", "iss"]), st.text(max_size=8)),
+       st.integers(100, 599))
+def test_any_authorize_and_answer_raise_nothing_but_input_error(params, back, status):
+    answer = entry(1, "GET", f"{IDP}/authorize?{urlencode(params)}", status,
+                   location=callback(**back))
+    try:
+        load_flow(har(discovery(), answer))
+    except InputError:
+        pass

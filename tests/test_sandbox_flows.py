@@ -232,7 +232,8 @@ async def test_public_client_without_challenge_is_refused(sandbox, client, diale
     response = await client.get(authorization(method=None).url(sandbox, dialect))
     error = redirected_error(response)
     assert error["error"] == "invalid_request"
-    assert "code_challenge" in error["error_description"]
+    said = error["error_hint"] if dialect == "cloudentity" else error["error_description"]
+    assert "code_challenge" in said
     assert error["state"] == "state-123"
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+import threading
 from dataclasses import replace
 
 import pyperclip
@@ -431,6 +432,32 @@ async def test_the_demo_runs_the_whole_cyberark_flow_on_f5(sandbox):
         assert app.flow.ok, app.flow.to_json()
         assert "Object moved" in text_of(app, "redirect")
         assert app.flow.result("id_token").status == "ok"
+
+
+async def test_the_demo_shows_its_first_frame_then_starts_the_sandbox(monkeypatch):
+    """`pkce-tui demo`: the screen is up while the sandbox starts; steps wait for it."""
+    gate = threading.Event()
+    real_start = Sandbox.start
+
+    def start_when_let(self):
+        assert gate.wait(30)
+        return real_start(self)
+
+    monkeypatch.setattr(Sandbox, "start", start_when_let)
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert "starting sandbox…" in app.sub_title
+        assert app.check_action("run_all", ()) is None
+        gate.set()
+        await settle(pilot)
+        base_url = app.owned_sandbox.base_url
+        assert app.flow.config.issuer.startswith(base_url)
+        assert base_url in app.sub_title
+        await pilot.press("f5")
+        await settle(pilot)
+        assert app.flow.ok, app.flow.to_json()
+    assert not app.owned_sandbox.running
 
 
 async def test_editing_the_issuer_in_the_discovery_pane_replays_against_it(sandbox):

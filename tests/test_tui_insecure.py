@@ -70,6 +70,7 @@ def test_run_app_passes_insecure_to_the_opened_flow(monkeypatch, profile):
     """`run_app(profile, insecure=True)`, as `pkce-tui --insecure` calls it; None: the picker."""
     started: list[PkceTuiApp] = []
     monkeypatch.setattr(PkceTuiApp, "run", lambda app: started.append(app))
+    monkeypatch.setattr(tui, "require_terminal", lambda: None)  # pytest has no terminal
     assert tui.run_app(profile, insecure=True) == 0
     (app,) = started
     assert app.insecure and app.flow.config.insecure

@@ -16,6 +16,7 @@ from pkce_tui.sandbox.context import SandboxContext
 from pkce_tui.sandbox.cyberark import CyberArkRoutes
 from pkce_tui.sandbox.dialects import DIALECTS
 from pkce_tui.sandbox.form_login import FormLoginRoutes
+from pkce_tui.sandbox.not_found import not_found_route
 from pkce_tui.sandbox.pingone import PingOneRoutes
 
 #: Each dialect's routes, built from the context: `ROUTES[name](ctx).routes()`.
@@ -45,6 +46,7 @@ def build_app(ctx: SandboxContext, dialects: tuple[str, ...],
     """The Starlette app for `dialects`, wrapped in CyberArk's path folding, the answer to
     requests cut off by a stop, and the log."""
     routes = [route for name in check_dialects(dialects) for route in ROUTES[name](ctx).routes()]
+    routes += [not_found_route(name) for name in dialects]  # after every served path
     app: ASGIApp = AnswerWhenStopped(CyberArkPathCase(Starlette(routes=routes)))
     return RequestLog(app, log) if log else app
 

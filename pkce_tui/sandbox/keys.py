@@ -87,11 +87,12 @@ class SigningKeys:
         """The JWK Set (RFC 7517 §5) with the public half of the current key only."""
         return {"keys": [self.current.as_dict(private=False)]}
 
-    def sign(self, claims: dict, faults: frozenset[str] = frozenset()) -> str:
-        """A compact RS256 JWT of `claims`, signed by the key the faults call for."""
+    def sign(self, claims: dict, faults: frozenset[str] = frozenset(), typ: str = "JWT") -> str:
+        """A compact RS256 JWT of `claims`, signed by the key the faults call for; `typ`
+        is `at+jwt` for access tokens (RFC 9068 §2.1)."""
         key = self.current
         if "rotated_key" in faults:
             key = self.rotated
         elif "bad_signature" in faults:
             key = self.impostor
-        return jwt.encode({"alg": "RS256", "typ": "JWT", "kid": key.kid}, claims, key)
+        return jwt.encode({"alg": "RS256", "typ": typ, "kid": key.kid}, claims, key)

@@ -53,7 +53,10 @@ def authorize_request(ctx: SandboxContext, dialect: Dialect, params: Mapping[str
         raise OAuthError("invalid_request", f"redirect_uri {redirect_uri!r} is not registered "
                          "for this client", redirect=False, cause="invalid_redirect_uri",
                          target="redirect_uri")
-    if params.get("response_type") != "code":
+    response_type = params.get("response_type")
+    if not response_type:
+        raise OAuthError("invalid_request", "response_type is missing (RFC 6749 §4.1.1)")
+    if response_type != "code":
         raise OAuthError("unsupported_response_type", "response_type must be 'code'")
     method, challenge = _pkce_parameters(dialect, client, params)
     return Grant(
@@ -197,6 +200,21 @@ def _basic_credentials(authorization: str | None) -> tuple[str, str] | None:
     if not colon:
         raise OAuthError("invalid_client", "the Basic credentials have no ':'", status=401)
     return unquote(client_id), unquote(secret)
+
+
+#: How each provider refuses a code_verifier that breaks RFC 7636 §4.1 (43-128 unreserved
+#: characters): oidc-provider-like servers call the request malformed, the others the grant.
+MALFORMED_VERIFIER_ERROR = {"generic": "invalid_request"}
+
+
+def check_verifier_format(dialect: Dialect, verifier: str | None) -> None:
+    """Refuse a verifier that is not 43-128 characters of [A-Za-z0-9-._~] (RFC 7636 §4.1), as
+    every real provider does, before it is compared with the challenge."""
+    if verifier is None or CHALLENGE_PATTERN.fullmatch(verifier):
+        return
+    error = MALFORMED_VERIFIER_ERROR.get(dialect.name, "invalid_grant")
+    raise OAuthError(error, f"code_verifier must be 43-128 characters of [A-Za-z0-9-._~] "
+                     f"(RFC 7636 §4.1); this one has {len(verifier)}", cause="invalid_pkce")
 
 
 def verify_pkce(grant: Grant, verifier: str | None) -> None:

@@ -6,6 +6,7 @@ so a script or a stand-in browser can fill them as a person would.
 
 from __future__ import annotations
 
+import json
 from html import escape
 from urllib.parse import quote
 
@@ -46,6 +47,26 @@ def message_page(title: str, message: str, status: int) -> HTMLResponse:
     body = (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>"
             f"{escape(title)}</title></head>\n<body><h1>{escape(title)}</h1>\n"
             f"<p>{escape(message)}</p></body></html>\n")
+    return HTMLResponse(body, status_code=status)
+
+
+def oidc_error_page(error: str, description: str, status: int) -> HTMLResponse:
+    """The page an OpenID provider shows when it will not redirect (RFC 6749 §4.1.2.1), in
+    the shape of panva's oidc-provider: the error and its description, labelled."""
+    body = ("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>oops! something went "
+            "wrong</title></head>\n<body><div><h1>oops! something went wrong</h1>\n<pre>"
+            f"<strong>error</strong>: {escape(error)}\n<strong>error_description</strong>: "
+            f"{escape(description)}</pre></div></body></html>\n")
+    return HTMLResponse(body, status_code=status)
+
+
+def json_error_page(title: str, error: dict, status: int) -> HTMLResponse:
+    """An error page that carries the error object as JSON in a `<pre>` (Cloudentity's hosted
+    error page shows it so a support ticket can quote it)."""
+    shown = escape(json.dumps(error, indent=2))
+    body = (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>"
+            f"{escape(title)}</title></head>\n<body><h1>{escape(title)}</h1>\n"
+            f"<p>The request could not be processed.</p>\n<pre>{shown}</pre></body></html>\n")
     return HTMLResponse(body, status_code=status)
 
 

@@ -8,7 +8,12 @@ from collections.abc import Mapping
 from pkce_tui.sandbox.context import SandboxContext
 from pkce_tui.sandbox.dialects import Dialect
 from pkce_tui.sandbox.directory import Client
-from pkce_tui.sandbox.oauth import OAuthError, authenticate_client, verify_pkce
+from pkce_tui.sandbox.oauth import (
+    OAuthError,
+    authenticate_client,
+    check_verifier_format,
+    verify_pkce,
+)
 from pkce_tui.sandbox.store import Grant
 from pkce_tui.sandbox.tokens import access_token, id_token, user_claims
 
@@ -88,6 +93,7 @@ def _redeem_code(ctx: SandboxContext, dialect: Dialect, grant: Grant,
                          "issued from it are now revoked (RFC 6749 §4.1.2)", cause="code_reused")
     if ctx.store.code_expired(grant):
         raise OAuthError("invalid_grant", "the authorization code expired (codes live 60 s)")
+    check_verifier_format(dialect, form.get("code_verifier"))
     if form.get("redirect_uri") != grant.redirect_uri:
         raise OAuthError("invalid_grant", "redirect_uri differs from the one in the "
                          "authorization request (RFC 6749 §4.1.3)", cause="invalid_redirect_uri")

@@ -35,14 +35,14 @@ def user_claims(grant: Grant) -> dict:
 
 
 def access_token(ctx: SandboxContext, dialect: Dialect, grant: Grant) -> str:
-    """A signed JWT access token (RFC 9068 shape) whose audience is the client."""
+    """A signed JWT access token (RFC 9068: `typ` at+jwt) whose audience is the client."""
     now = int(ctx.store.clock())
     claims = {
         "iss": ctx.issuer(dialect), "sub": grant.user, "aud": grant.client_id,
         "client_id": grant.client_id, "scope": grant.scope,
         "iat": now, "exp": now + dialect.expires_in, "jti": new_id(16),
     }
-    return ctx.keys.sign(claims)
+    return ctx.keys.sign(claims, typ="at+jwt")
 
 
 def id_token(ctx: SandboxContext, dialect: Dialect, grant: Grant, access: str,

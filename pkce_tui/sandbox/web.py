@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from pkce_tui.sandbox.context import SandboxContext
 from pkce_tui.sandbox.dialects import Dialect
 from pkce_tui.sandbox.oauth import OAuthError
+from pkce_tui.sandbox.pages import json_error_page, message_page, oidc_error_page
 from pkce_tui.sandbox.store import new_id
 
 MAX_BODY_BYTES = 64 * 1024
@@ -123,9 +124,25 @@ def authorize_error(ctx: SandboxContext, dialect: Dialect, err: OAuthError,
     """Send the error to the client through `moved` (RFC 6749 §4.1.2.1), unless the client or
     its redirect_uri is unproven: then it is answered here, since redirecting is unsafe."""
     if not err.redirect:
-        return oauth_error(dialect, err)
+        return error_page(dialect, err)
     return moved(error_redirect_url(ctx, dialect, err, params["redirect_uri"],
                                     params.get("state")))
+
+
+def error_page(dialect: Dialect, err: OAuthError) -> Response:
+    """The page a provider shows instead of redirecting to an unproven client or redirect URI:
+    Cloudentity's carries the error object in a `<pre>`, CyberArk's only words, the others
+    (oidc-provider's shape) the labelled error and description."""
+    if dialect.name == "cloudentity":
+        return json_error_page("Something went wrong", {
+            "error": err.error,
+            "error_description": STANDARD_DESCRIPTIONS.get(err.error, err.description),
+            "error_hint": err.description, "status_code": err.status,
+            "cause": err.cause or err.error, "trace_id": new_id(12)}, err.status)
+    if dialect.name == "cyberark":
+        return message_page("Error", f"There was an error processing your request: "
+                            f"{err.description}.", err.status)
+    return oidc_error_page(err.error, err.description, err.status)
 
 
 def with_query(uri: str, params: Iterable[tuple[str, str]]) -> str:
@@ -138,9 +155,11 @@ def error_redirect_url(ctx: SandboxContext, dialect: Dialect, err: OAuthError,
                        redirect_uri: str, state: str | None) -> str:
     """The client's redirect URI carrying an authorization error (RFC 6749 §4.1.2.1)."""
     params = [("error", err.error), ("error_description", err.description)]
-    if dialect.name == "cloudentity":
-        params += [("error_hint", err.description), ("error_cause", err.cause or err.error),
-                   ("trace_id", new_id(12))]
+    if dialect.name == "cloudentity":  # the detail only in the hint, as at its token endpoint
+        params = [("error", err.error),
+                  ("error_description", STANDARD_DESCRIPTIONS.get(err.error, err.description)),
+                  ("error_hint", err.description), ("error_cause", err.cause or err.error),
+                  ("trace_id", new_id(12))]
     return with_query(redirect_uri, params + _state_and_iss(ctx, dialect, state))
 
 

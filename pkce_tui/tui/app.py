@@ -76,6 +76,7 @@ class PkceTuiApp(App):
     flow: var[FlowState] = var(new_flow(FlowConfig()), init=False)
     running: var[str | None] = var(None, bindings=True, init=False)
     reveal: var[bool] = var(False, init=False)
+    sandbox_pending: var[bool] = var(False, bindings=True, init=False)
 
     def __init__(self, config: FlowConfig, *, client_factory: ClientFactory = default_client,
                  clock: Callable[[], float] = time.time, verifier: str | None = None,
@@ -139,6 +140,8 @@ class PkceTuiApp(App):
             self.action_profiles()
         if self.har is not None:
             self.notify(har_opened(self.har, self.har_source), timeout=10)
+        if self.sandbox_pending:
+            self.call_after_refresh(self.start_sandbox)
 
     @classmethod
     def for_profile(cls, profile: Profile | None, *, insecure: bool = False) -> PkceTuiApp:
@@ -183,12 +186,15 @@ class PkceTuiApp(App):
     def watch_reveal(self) -> None:
         self.show_flow()
 
+    def watch_sandbox_pending(self) -> None:
+        self.show_flow()
+
     def show_flow(self) -> None:
         """Every pane re-renders from the current state; header and warning follow it."""
         config = self.flow.config
         source = " · from HAR, read-only" if self.read_only else ""
-        self.sub_title = visible(f"{self.profile_name or config.dialect} · {target_of(config)}"
-                                 f"{source}")
+        target = "starting sandbox…" if self.sandbox_pending else target_of(config)
+        self.sub_title = visible(f"{self.profile_name or config.dialect} · {target}{source}")
         self.query_one("#insecure").display = config.insecure
         for pane in self.panes:
             pane.show(self.flow, reveal=self.reveal, running=self.running)
@@ -320,6 +326,32 @@ class PkceTuiApp(App):
         self.redirect_mode = "api" if config.login == "api" else "loopback"
         self.query_one(RedirectPane).set_mode(self.redirect_mode)
         self.flow = new_flow(self.session_config(config))
+
+    def start_sandbox_then(self, configure: Callable[[str], FlowConfig]) -> None:
+        """Start the embedded sandbox after the first frame, then run on `configure(base URL)`.
+
+        Making its RSA key and starting its server take longer than the app's first frame:
+        meanwhile the header says "starting sandbox…" and no step can run.
+        """
+        self.set_reactive(PkceTuiApp.sandbox_pending, True)  # before mounting: no watcher
+        self._configure_for_sandbox = configure
+
+    @work(thread=True, exclusive=True, group="sandbox", exit_on_error=False)
+    def start_sandbox(self) -> None:
+        try:
+            config = self._configure_for_sandbox(self.ensure_sandbox())
+        except (OSError, InputError) as exc:
+            self.call_from_thread(self.sandbox_failed, str(exc))
+            return
+        self.call_from_thread(self.sandbox_ready, config)
+
+    def sandbox_ready(self, config: FlowConfig) -> None:
+        self.sandbox_pending = False
+        self.flow = new_flow(self.session_config(config))
+
+    def sandbox_failed(self, reason: str) -> None:
+        self.sandbox_pending = False
+        self.notify(f"the sandbox did not start: {reason}", severity="error", timeout=30)
 
     def ensure_sandbox(self) -> str:
         """The embedded sandbox's base URL, started on first use of a built-in profile."""
@@ -488,7 +520,8 @@ class PkceTuiApp(App):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Footer and palette show only what applies now; greyed while a step runs."""
         if action in ("run_next", "run_all"):
-            return None if self.running or self.flow.done or self.read_only else True
+            blocked = self.running or self.flow.done or self.read_only or self.sandbox_pending
+            return None if blocked else True
         if action == "replay":
             return True if self.read_only or self.replayable(self.screen) else None
         if action == "cancel":

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-from dataclasses import dataclass, field, replace
+import time
+from dataclasses import asdict, dataclass, field, replace
 from urllib.parse import unquote_plus, urlencode
 
 from pkce_tui.core import jwt, providers
@@ -22,6 +23,7 @@ from pkce_tui.core.har import classify, login_hops, settings
 from pkce_tui.core.har.document import HarEntry
 from pkce_tui.core.har.flows import FlowEntries
 from pkce_tui.core.http import Exchange, HttpResponse
+from pkce_tui.core.par import PushedAuthorizeRequest, parse_par_response
 from pkce_tui.core.pkce import Challenge, make_challenge, verifier_entropy_bits
 from pkce_tui.core.providers import Endpoints
 from pkce_tui.core.server_says import from_response
@@ -72,7 +74,7 @@ def rebuild(flow: FlowEntries, *, jwks: dict | None = None) -> tuple[FlowState, 
     named in the returned `missing` list), and its diagnosis."""
     work = Rebuild(flow, jwks)
     work.config = _config(flow)
-    for step in (_discovery, _verifier, _challenge, _authorize, _login, _redirect):
+    for step in (_discovery, _verifier, _challenge, _par, _authorize, _login, _redirect):
         step(work)
     attempts = _token(work)
     for step in (_id_token, _access_token, _userinfo, _refresh):
@@ -100,7 +102,7 @@ def _config(flow: FlowEntries) -> FlowConfig:
         method=params.get("code_challenge_method", "plain") if "code_challenge" in params
         else "none", extra_params=extra, login="browser",
         verifier=token_form.get("code_verifier"), state=params.get("state"),
-        nonce=params.get("nonce"))
+        nonce=params.get("nonce"), par="request_uri" in flow.params)
 
 
 def _authorize_params(flow: FlowEntries) -> dict[str, str]:
@@ -220,16 +222,47 @@ def _challenge(work: Rebuild) -> None:
     work.add(StepResult("challenge", "ok", f"{method} {sent}{note}", data, value=value))
 
 
-def _authorize(work: Rebuild) -> None:
+def _authorize_request(work: Rebuild) -> AuthorizeRequest:
+    """The authorization request the browser made (its pushed parameters, with PAR)."""
     flow, config = work.flow, work.config
-    endpoints = work.value("discovery")
     params = _authorize_params(flow)
-    request = AuthorizeRequest(
+    return AuthorizeRequest(
         endpoint=classify.without_query(flow.authorize[0].url), client_id=config.client_id,
         redirect_uri=config.redirect_uri, scope=config.scope, state=config.state,
         nonce=config.nonce, code_challenge=params.get("code_challenge"),
         code_challenge_method=params.get("code_challenge_method"),
-        response_type=params.get("response_type", "code"), extra=config.extra_params)
+        response_type=params.get("response_type", "code"),
+        extra=tuple((k, v) for k, v in config.extra_params if k != "request_uri"))
+
+
+def _par(work: Rebuild) -> None:
+    """The pushed authorization request (RFC 9126 §2), when the flow used one."""
+    if not work.config.par:
+        return
+    entry = work.flow.par
+    if entry is None or entry.response is None:
+        work.add(StepResult("par", "skipped", f"pushed authorization request {NOT_IN_HAR}: a "
+                            "back end sent it"))
+        return
+    answer = parse_par_response(entry.response)
+    form = dict(entry.request.form or ())
+    data = {"params": form, "state": form.get("state"), "nonce": form.get("nonce"),
+            "request_uri": answer.request_uri, "expires_in": answer.expires_in,
+            "problems": list(answer.problems)}
+    pushed = PushedAuthorizeRequest(**asdict(_authorize_request(work)),
+                                    request_uri=answer.request_uri or "",
+                                    expires_in=answer.expires_in)
+    status = "warning" if answer.problems else "ok"
+    work.add(StepResult("par", status, f"request_uri {answer.request_uri}, expires in "
+                        f"{answer.expires_in} s", data, request=entry.request,
+                        response=entry.response, value=pushed), entry.started)
+
+
+def _authorize(work: Rebuild) -> None:
+    flow, config = work.flow, work.config
+    endpoints = work.value("discovery")
+    params = _authorize_params(flow)
+    request = _authorize_request(work)
     data = {"url": flow.authorize[0].url, "params": params, "state": config.state,
             "nonce": config.nonce}
     if "request_uri" in flow.params:
@@ -353,7 +386,7 @@ def _id_token(work: Rebuild) -> None:
         return
     report = _validate(work, value, entry, id_token=True, nonce=work.config.nonce,
                        audience=work.config.client_id, access_token=tokens.get("access_token"))
-    work.add(report_result("id_token", report, _moment(entry), "error"))
+    work.add(report_result("id_token", report, _moment(work, entry), "error"))
 
 
 def _access_token(work: Rebuild) -> None:
@@ -369,7 +402,7 @@ def _access_token(work: Rebuild) -> None:
                             "opaque access token: only the resource server reads it"))
     else:
         report = _validate(work, value, entry, id_token=False)
-        work.add(report_result("access_token", report, _moment(entry), "warning"))
+        work.add(report_result("access_token", report, _moment(work, entry), "warning"))
 
 
 def _validate(work: Rebuild, token: str, entry: HarEntry | None, *, id_token: bool,
@@ -381,13 +414,18 @@ def _validate(work: Rebuild, token: str, entry: HarEntry | None, *, id_token: bo
         work.lacks("JWKS: the HAR holds no JWKS response, so token signatures are not "
                    "verified; give --jwks URL|FILE")
     return jwt.validate(token, jwks=jwks, issuer=(endpoints.issuer or None) if endpoints else None,
-                        leeway=work.config.leeway, now=_moment(entry), id_token=id_token,
+                        leeway=work.config.leeway, now=_moment(work, entry), id_token=id_token,
                         **expected)
 
 
-def _moment(entry: HarEntry | None) -> float:
-    """When the answer arrived; a HAR without times is judged at the epoch of its entries."""
-    return (entry.ended if entry is not None else None) or 0.0
+def _moment(work: Rebuild, entry: HarEntry | None) -> float:
+    """When the answer arrived: token times are judged as of then, not now. A HAR without
+    times leaves only the current clock, and says so."""
+    if entry is not None and entry.ended is not None:
+        return entry.ended
+    work.lacks("times: the token response has no startedDateTime, so the tokens' exp, iat and "
+               "nbf are judged against this machine's clock, not the moment of the recording")
+    return time.time()
 
 
 def _userinfo(work: Rebuild) -> None:
