@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pkce_tui.core.client_assertion import decoded_assertion
 from pkce_tui.core.diagnosis.model import Diagnosis
 
 if TYPE_CHECKING:
@@ -22,7 +21,7 @@ KEY_FIX = ("name the kid the application has registered (--client-key-kid), or r
 def assertion_refusal(state: FlowState, result: StepResult, words: str) -> Diagnosis:
     """The likeliest of: kid unknown, wrong aud, expired, jti reused, bad signature; `words`
     are the server's, lower-cased."""
-    sent = (decoded_assertion(result.request.form if result.request else None) or {})
+    sent = (_decoded(result.request.form if result.request else None) or {})
     header, payload = sent.get("header") or {}, sent.get("payload") or {}
     step = result.name
     if "kid" in words:
@@ -78,5 +77,12 @@ def _jti_sent_before(state: FlowState, result: StepResult, payload: dict) -> boo
     jti = payload.get("jti")
     earlier = [a for a in state.token_attempts if a is not result]
     return jti is not None and any(
-        ((decoded_assertion(a.request.form if a.request else None) or {}).get("payload")
+        ((_decoded(a.request.form if a.request else None) or {}).get("payload")
          or {}).get("jti") == jti for a in earlier)
+
+
+def _decoded(form) -> dict | None:
+    """The sent assertion decoded; imported here so the flow model loads without joserfc."""
+    from pkce_tui.core.client_assertion import decoded_assertion
+
+    return decoded_assertion(form)
