@@ -23,6 +23,7 @@ from pkce_tui.core.flow import INSECURE_WARNING, FlowConfig, FlowState, new_flow
 from pkce_tui.core.loopback import LoopbackListener, is_loopback_redirect
 from pkce_tui.core.redaction import Redactor, exchange_json, to_curl
 from pkce_tui.core.runner import FlowRunner, RedirectSource
+from pkce_tui.core.session import REVEALED_WARNING, save_session
 from pkce_tui.core.transcript import Transcript
 from pkce_tui.output import emit_json, one_line, print_error
 
@@ -39,6 +40,10 @@ def run_flow(args: argparse.Namespace) -> int:
     state = asyncio.run(_run(config, redirect_source_for(args, config), transcript))
     redactor = flow_redactor(state, transcript)
     document = flow_document(state, transcript, redactor, reveal=args.reveal)
+    if args.save:
+        save_session(args.save, state, transcript.exchanges, reveal=args.reveal)
+        if args.reveal:
+            print_error(f"warning: {REVEALED_WARNING}")
     if args.json:
         emit_json(document)
     else:

@@ -132,7 +132,7 @@ def read_probe(response: HttpResponse, authorize_url: str, redirect_uri: str) ->
     if response.status >= 400:
         words = from_response(response)
         what = "a 404: the path does not exist" if response.status == 404 else \
-            f"an error page: {words.summary() if words else 'no words'}"
+            f"a refusal: {words.summary() if words else 'no words'}"
         return Probe(Check("authorize", False, f"HTTP {response.status}, {what}"), response,
                      words)
     data = response.json()
