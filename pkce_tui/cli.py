@@ -46,7 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--insecure", action="store_true",
                         help="TUI: do not verify TLS certificates (a warning stays on screen)")
     parser.add_argument("--open", metavar="FILE", dest="open_path",
-                        help="TUI: open a browser's HAR export, read-only until replayed")
+                        help="TUI: open a saved session or a browser's HAR export, read-only "
+                             "until replayed")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     sub.add_parser("demo", help="start the sandbox and open the TUI on it, ready to run")
     _add_sandbox(sub)
@@ -56,7 +57,27 @@ def build_parser() -> argparse.ArgumentParser:
     _add_flow(sub)
     _add_check(sub)
     _add_har(sub)
+    _add_export(sub)
     return parser
+
+
+def _add_export(sub) -> None:
+    p = sub.add_parser("export", help="a saved session as HAR 1.2 or a Markdown report")
+    p.add_argument("session", help="the session file (pkce-tui flow --save FILE)")
+    p.add_argument("--format", required=True, choices=("har", "markdown"))
+    p.add_argument("-o", "--output", metavar="OUT", help="write here (default: stdout)")
+    p.add_argument("--reveal", action="store_true",
+                   help="keep the secrets of a session saved with --reveal (OUT is 0600)")
+
+
+def build_sanitize_parser() -> argparse.ArgumentParser:
+    """`pkce-tui har sanitize IN -o OUT [--json]` (DESIGN.md §3), beside `har FILE`."""
+    p = _Parser(prog="pkce-tui har sanitize",
+                description="write a HAR with every secret masked, still a valid HAR")
+    p.add_argument("input", metavar="IN", help="the HAR file, or - for stdin")
+    p.add_argument("-o", "--output", metavar="OUT", required=True, help="the sanitized HAR")
+    p.add_argument("--json", action="store_true", help="report what was masked as JSON")
+    return p
 
 
 def _add_sandbox(sub) -> None:
@@ -67,7 +88,7 @@ def _add_sandbox(sub) -> None:
     p = sub.add_parser("sandbox", help="run the embedded authorization server",
                        epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--host", default="127.0.0.1", help="loopback address to bind")
-    p.add_argument("--port", type=int, default=0, help="port (default: a free one)")
+    p.add_argument("--port", type=_port, default=0, help="port (default: a free one)")
     p.add_argument("--dialect", choices=("cyberark", "pingone", "cloudentity", "generic"),
                    help="serve only this dialect (default: all four)")
     p.add_argument("--key-file", help="RS256 signing key (PEM); created 0600 if missing")
@@ -137,8 +158,14 @@ def add_flow_options(p: argparse.ArgumentParser) -> None:
     client.add_argument("--client-id", required=True)
     client.add_argument("--client-secret")
     client.add_argument("--auth-method", default=None,
-                        choices=("none", "client_secret_basic", "client_secret_post"),
-                        help="default: client_secret_basic with a secret, else none")
+                        choices=("none", "client_secret_basic", "client_secret_post",
+                                 "private_key_jwt"),
+                        help="default: private_key_jwt with --client-key, "
+                             "client_secret_basic with a secret, else none")
+    client.add_argument("--client-key", metavar="FILE",
+                        help="private_key_jwt: the client's private key, PEM or JWK (RFC 7523)")
+    client.add_argument("--client-key-kid", metavar="KID",
+                        help="the kid to name in the assertion (default: the key's own)")
     client.add_argument("--redirect-uri", default="http://127.0.0.1:8765/callback")
     client.add_argument("--scope", default="openid profile")
     request = p.add_argument_group("request")
@@ -162,7 +189,11 @@ def add_flow_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--timeout", type=_positive_seconds, default=10.0,
                    help="HTTP timeout in seconds")
     p.add_argument("--insecure", action="store_true", help="do not verify TLS certificates")
-    p.add_argument("--reveal", action="store_true", help="show secrets in the JSON")
+    p.add_argument("--reveal", action="store_true",
+                   help="show secrets and tokens in the output (and keep them in --save)")
+    p.add_argument("--save", metavar="FILE",
+                   help="write the session (configuration, steps, diagnosis, exchanges): "
+                        "masked unless --reveal, then mode 0600")
     p.add_argument("--json", action="store_true")
 
 
@@ -199,6 +230,17 @@ def _add_protocol_options(p: argparse.ArgumentParser) -> None:
                         help="where the provider sends the browser after --logout")
 
 
+def _port(text: str) -> int:
+    """A TCP port, 0 to 65535 (0: a free one)."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not between 0 and 65535")
+    return port
+
+
 def _positive_seconds(text: str) -> float:
     try:
         seconds = float(text)
@@ -233,6 +275,10 @@ def _run(argv: Sequence[str] | None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     as_json, emitted_before = "--json" in args, output.emitted_count()
     try:
+        if args[:2] == ["har", "sanitize"]:
+            from pkce_tui import sanitize_report
+
+            return sanitize_report.run(build_sanitize_parser().parse_args(args[2:]))
         parser = build_parser()
         return _dispatch(parser.parse_args(with_dash_values(args, _option_names(parser))))
     except UsageError as exc:
@@ -317,6 +363,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from pkce_tui import har_report
 
         return har_report.run(args)
+    if args.command == "export":
+        from pkce_tui import export_report
+
+        return export_report.run(args)
     return getattr(commands, args.command.replace("-", "_"))(args)
 
 

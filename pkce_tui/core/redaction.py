@@ -14,11 +14,13 @@ Personal claims (`sub`, `email`, `name`...) are hidden only when `personal` is a
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import re
 import shlex
 from collections.abc import Iterable
+from functools import partial
 from urllib.parse import unquote_plus
 
 from pkce_tui.core.http import Exchange, Headers, HttpRequest, HttpResponse
@@ -28,7 +30,7 @@ MASK = "••••••"
 #: `answer` is CyberArk's password field; `auth`/`token` its login answer's session values.
 SECRET_FIELDS = frozenset({
     "client_secret", "password", "answer", "client_assertion", "assertion",
-    "code", "code_verifier", "verifier_bytes_hex", "device_code",
+    "code", "code_verifier", "verifier", "verifier_bytes_hex", "device_code",
     "access_token", "refresh_token", "id_token", "id_token_hint", "logout_token", "token",
     "subject_token", "actor_token", "auth",
 })
@@ -41,6 +43,8 @@ PERSONAL_CLAIMS = frozenset({
     "website", "upn", "unique_name", "oid", "user", "userid", "displayname", "username",
     "emailaddress",
 })
+#: Fields naming the person wherever they stand, hidden with the personal claims.
+PERSONAL_FIELDS = frozenset({"username", "login_hint"})
 #: A JSON object holding one of these is a set of claims about a user (ID token payload,
 #: userinfo, CyberArk's Whoami and login `Result`).
 CLAIM_SET_MARKERS = frozenset({"sub", "user", "userid"})
@@ -55,6 +59,12 @@ _JWT = re.compile(r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*){2,4}
 _NAMES = "|".join(sorted((re.escape(name) for name in SECRET_FIELDS), key=len, reverse=True))
 _PARAM = re.compile(rf"(?<![A-Za-z0-9_.-])({_NAMES})=([^&#;\s\"'<>]+)", re.IGNORECASE)
 _JSON_FIELD = re.compile(rf"\"({_NAMES})\"(\s*:\s*)\"((?:[^\"\\]|\\.)*)\"", re.IGNORECASE)
+#: Personal fields found in JSON text (a HAR's bodies) when personal claims are hidden.
+PERSONAL_TEXT_FIELDS = PERSONAL_FIELDS | {"email", "preferred_username", "user", "given_name",
+                                          "family_name", "phone_number", "sub"}
+_PERSONAL_JSON_FIELD = re.compile(
+    rf"\"({'|'.join(sorted(PERSONAL_TEXT_FIELDS, key=len, reverse=True))})\"(\s*:\s*)"
+    r"\"((?:[^\"\\]|\\.)*)\"", re.IGNORECASE)
 _HEADER_LINE = re.compile(r"^(authorization|proxy-authorization|cookie|set-cookie)([ \t]*:[ \t]*)"
                           r"([^\r\n]*)", re.IGNORECASE | re.MULTILINE)
 #: Where joined Set-Cookie values part: a comma before `name=` (not the one in an Expires date).
@@ -102,6 +112,9 @@ class Redactor:
         self.known: set[str] = {s for s in secrets if s and not is_masked(s)}
         self._learning = False
         self._pattern: re.Pattern | None = None
+        #: What was masked, as (kind, name): kind is field, header, cookie, jwt, personal or
+        #: repeated (a value secret elsewhere), name the field, header or cookie it was under.
+        self.masked: list[tuple[str, str]] = []
 
     def learn(self, document: object) -> None:
         """Record the secrets `document` holds (by field, header, cookie and JWT)."""
@@ -118,11 +131,15 @@ class Redactor:
     def text(self, value: str) -> str:
         """Free text (URL, form body, page, JSON text, curl line) with its secrets masked."""
         if value in self.known or not value:
-            return self._hide(value) if value else value
+            return self._hide(value, "repeated") if value else value
+        if self._learning and value[:1] in "{[":
+            self._learn_json_text(value)
         value = _HEADER_LINE.sub(lambda m: m[1] + m[2] + self.header(m[1], m[3]), value)
-        value = _JWT.sub(lambda m: self._hide(m[0]), value)
+        value = _JWT.sub(self._jwt, value)
         value = _PARAM.sub(lambda m: f"{m[1]}={self._param(m[1], m[2])}", value)
         value = _JSON_FIELD.sub(self._json_field, value)
+        if self.personal:
+            value = _PERSONAL_JSON_FIELD.sub(partial(self._json_field, kind="personal"), value)
         return self._searched(value)
 
     def header(self, name: str, value: str) -> str:
@@ -135,13 +152,14 @@ class Redactor:
             return self._cookie_pairs(value)
         if lowered in SECRET_HEADERS:
             scheme, space, credentials = value.strip().partition(" ")
-            return f"{scheme} {self._hide(credentials)}" if space else self._hide(value)
+            hidden = self._hide(credentials if space else value, "header", name)
+            return f"{scheme} {hidden}" if space else hidden
         return self.text(value)
 
     def field(self, name: str, value: object) -> object:
         """The value of field `name` (form, query, JSON): hidden when the name is secret."""
         if isinstance(value, str) and _secret_field(name, value):
-            return self._hide(value)
+            return self._hide(value, "field", name)
         return self._walk(value, name)
 
     # -- the walk ------------------------------------------------------------------------
@@ -158,9 +176,17 @@ class Redactor:
             return self._pair(value, context)
         if context == "headers":
             return {name: self._header_value(name, item) for name, item in value.items()}
-        claims = self.personal and any(str(k).lower() in CLAIM_SET_MARKERS for k in value)
-        return {name: self._hide_all(item) if claims and str(name).lower() in PERSONAL_CLAIMS
+        personal = self._personal_names(value)
+        return {name: self._hide_all(item, str(name)) if str(name).lower() in personal
                 else self.field(str(name), item) for name, item in value.items()}
+
+    def _personal_names(self, value: dict) -> frozenset[str]:
+        """The keys of `value` that name the person, when personal claims are hidden."""
+        if not self.personal:
+            return frozenset()
+        if any(str(key).lower() in CLAIM_SET_MARKERS for key in value):
+            return PERSONAL_CLAIMS | PERSONAL_FIELDS
+        return PERSONAL_FIELDS
 
     def _pair(self, pair: dict, kind: str) -> dict:
         """HAR's `{"name", "value", ...}` objects in headers, cookies, queryString, params."""
@@ -170,7 +196,7 @@ class Redactor:
         elif kind == "headers":
             shown = self.header(name, value)
         elif kind == "cookies":
-            shown = self._hide(value)
+            shown = self._hide(value, "cookie", name)
         else:
             shown = self.field(name, value)
         return {k: shown if k == "value" else v if k == "name" else self._walk(v, k)
@@ -179,42 +205,58 @@ class Redactor:
     def _header_value(self, name: str, value: object) -> object:
         return self.header(name, value) if isinstance(value, str) else self._walk(value, name)
 
-    def _hide_all(self, value: object) -> object:
+    def _hide_all(self, value: object, name: str) -> object:
         """Every string inside `value` hidden (a personal claim may be an object: address)."""
         if isinstance(value, str):
-            return self._hide(value)
+            return self._hide(value, "personal", name)
         if isinstance(value, list):
-            return [self._hide_all(item) for item in value]
+            return [self._hide_all(item, name) for item in value]
         if isinstance(value, dict):
-            return {k: self._hide_all(v) for k, v in value.items()}
+            return {k: self._hide_all(v, name) for k, v in value.items()}
         return value
 
     # -- one value -------------------------------------------------------------------------
 
-    def _hide(self, value: str) -> str:
+    def _hide(self, value: str, kind: str, name: str = "") -> str:
+        """`value` masked, recorded in `masked` as (kind, name); learnt while learning."""
         if not value or is_masked(value):
             return value
         if self._learning:
             self.known.add(value)
             return value
+        self.masked.append((kind, name))
         return mask(value)
+
+    def _jwt(self, match: re.Match) -> str:
+        """A JWT masked whole; while learning, the personal claims it carries are learnt."""
+        if self._learning and self.personal:
+            self._walk(_jwt_payload(match[0]), None)
+        return self._hide(match[0], "jwt")
+
+    def _learn_json_text(self, text: str) -> None:
+        """A body that is JSON text is learnt as the values it holds (claims, tokens)."""
+        try:
+            self._walk(json.loads(text), None)
+        except (ValueError, RecursionError):
+            pass
 
     def _param(self, name: str, raw: str) -> str:
         """A `name=value` value as written (percent-encoded): masked as its decoded value."""
         value = unquote_plus(raw)
         if is_masked(raw) or _exempt(name, value):
             return raw
-        hidden = self._hide(value)
+        hidden = self._hide(value, "field", name)
         return raw if self._learning else hidden
 
-    def _json_field(self, match: re.Match) -> str:
+    def _json_field(self, match: re.Match, kind: str = "field") -> str:
         try:
             value = json.loads(f'"{match[3]}"')
         except ValueError:
             return match[0]
         if not value or is_masked(value) or _exempt(match[1], value):
             return match[0]
-        return f'"{match[1]}"{match[2]}{json.dumps(self._hide(value), ensure_ascii=False)}'
+        hidden = json.dumps(self._hide(value, kind, match[1]), ensure_ascii=False)
+        return f'"{match[1]}"{match[2]}{hidden}'
 
     def _set_cookie(self, value: str) -> str:
         """One Set-Cookie: the first pair is the cookie, its attributes follow (RFC 6265 §4.1)."""
@@ -224,13 +266,13 @@ class Redactor:
     def _cookie_pairs(self, value: str) -> str:
         """`a=1; b=2` as `a=••••••(1·…); b=••••••(1·…)`: which cookies were sent stays readable."""
         pairs = (part.partition("=") for part in value.split(";"))
-        return ";".join(f"{name}={self._hide(secret)}" if sep else self._hide(name)
-                        for name, sep, secret in pairs)
+        return ";".join(f"{name}={self._hide(secret, 'cookie', name.strip())}" if sep
+                        else self._hide(name, "cookie") for name, sep, secret in pairs)
 
     def _searched(self, value: str) -> str:
         """Known secrets inside `value`, where they stand apart from other letters and digits."""
         pattern = self._known_pattern()
-        return pattern.sub(lambda m: self._hide(m[0]), value) if pattern else value
+        return pattern.sub(lambda m: self._hide(m[0], "repeated"), value) if pattern else value
 
     def _known_pattern(self) -> re.Pattern | None:
         if self._learning:
@@ -243,6 +285,15 @@ class Redactor:
             alternatives = "|".join(re.escape(s) for s in searched)
             self._pattern = re.compile(f"(?<![A-Za-z0-9])(?:{alternatives})(?![A-Za-z0-9])")
         return self._pattern
+
+
+def _jwt_payload(token: str) -> object:
+    """The claims of a JWT, or None when its second part is not base64url JSON."""
+    try:
+        part = token.split(".")[1]
+        return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    except (ValueError, IndexError, RecursionError):
+        return None
 
 
 def _secret_field(name: str, value: str) -> bool:
@@ -303,27 +354,34 @@ def to_curl(request: HttpRequest, *, reveal: bool = False,
             redactor: Redactor | None = None) -> str:
     """A shell-quoted curl command that sends `request`; secrets masked unless `reveal`.
 
-    One option per line; curl's own headers (Host, Content-Length...) are left to curl.
     `redactor` brings what the flow already knows to be secret.
     """
-    if redactor is None and not reveal:
+    if reveal:
+        return curl_command(request.method, request.url, request.all_headers(), request.body)
+    if redactor is None:
         redactor = Redactor()
         redactor.learn(request_json(request))
-    show = (lambda text: text) if reveal else redactor.text  # type: ignore[union-attr]
+    headers = [(name, redactor.header(name, value)) for name, value in request.all_headers()]
+    body = redactor.text(request.body) if request.body is not None else None
+    return curl_command(request.method, redactor.text(request.url), headers, body)
+
+
+def curl_command(method: str, url: str, headers: Iterable[tuple[str, str]],
+                 body: str | None) -> str:
+    """curl sending exactly these values, shell-quoted, one option per line; curl's own
+    headers (Host, Content-Length...) are left to curl."""
     quote = shlex.quote
-    body = request.body
     lines = ["curl"]
-    if request.method != ("GET" if body is None else "POST"):
-        lines.append(f"--request {quote(request.method)}")
-    if any(char in request.url for char in "[]{}"):
+    if method != ("GET" if body is None else "POST"):
+        lines.append(f"--request {quote(method)}")
+    if any(char in url for char in "[]{}"):
         lines.append("--globoff")  # IPv6 literals are not curl URL globs
-    lines.append(quote(show(request.url)))
-    for name, value in request.all_headers():
+    lines.append(quote(url))
+    for name, value in headers:
         if name.lower() not in CURL_OWN_HEADERS:
-            shown = value if reveal else redactor.header(name, value)  # type: ignore[union-attr]
-            lines.append(f"--header {quote(f'{name}: {shown}')}")
+            lines.append(f"--header {quote(f'{name}: {value}')}")
     if body is not None:
-        lines.append(f"--data-raw {quote(show(body))}")
+        lines.append(f"--data-raw {quote(body)}")
     return " \\\n  ".join(lines)
 
 

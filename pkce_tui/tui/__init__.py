@@ -22,14 +22,14 @@ def run_app(profile: str | None = None, *, insecure: bool = False,
     """`pkce-tui`: open `profile`, else the last used one, else the profile picker.
 
     `insecure` (`--insecure`): no TLS certificate verification for any profile opened in this
-    session; a warning stays on screen. `open_path` (`--open FILE`): a browser's HAR export,
-    rebuilt and shown read-only until replayed; a file that is no readable HAR is an
-    InputError before the screen opens.
+    session; a warning stays on screen. `open_path` (`--open FILE`): a saved session or a
+    browser's HAR export (rebuilt), shown read-only until replayed; a file that is neither is
+    an InputError before the screen opens.
     """
     from pkce_tui.tui.app import PkceTuiApp
 
     if open_path is not None:
-        app = PkceTuiApp.for_har(open_path, insecure=insecure)
+        app = PkceTuiApp.for_file(open_path, insecure=insecure)
     else:
         known = profiles.load_profiles()
         if profile is not None and profile not in known:

@@ -66,11 +66,17 @@ class PkceTuiApp(App):
         Binding("f1", "explain", "Explain", tooltip="Show what this step does, with its RFC"),
         Binding("f2", "reveal", "Reveal", tooltip="Show or mask secrets and tokens"),
         Binding("f3", "copy", "Copy", tooltip="Copy a value from the focused pane"),
-        Binding("f4", "maximize_pane", "Max", tooltip="Maximise or restore the focused pane"),
+        Binding("f4", "maximize_pane", "Max", tooltip="Maximise or restore the focused pane "
+                "(the current step's pane when none is focused)"),
         Binding("f6", "profiles", "Profiles", tooltip="Open, create or edit a profile"),
         Binding("f8", "compare", "Compare", tooltip="Compare this run with the previous one"),
         Binding("escape", "cancel", "Cancel", tooltip="Stop the running step"),
+        Binding("ctrl+s", "save_session", "Save", show=False,
+                tooltip="Save this flow as a session file (masked unless F2 reveals)"),
+        Binding("ctrl+q", "quit", "Quit", tooltip="Leave pkce-tui"),
     ]
+    #: Textual's own palette entries that ours replace (F4 maximises a pane, not a widget).
+    REPLACED_SYSTEM_COMMANDS = ("Maximize", "Minimize", "Quit")
 
     # `var`, not `reactive`: the panes repaint what changed; an app repaint redraws the screen
     flow: var[FlowState] = var(new_flow(FlowConfig()), init=False)
@@ -102,6 +108,7 @@ class PkceTuiApp(App):
         self.paste_waiter: asyncio.Future[str] | None = None
         self.jwks_cache = None  # the flow's JWKS, kept from one run of steps to the next
         self.har, self.har_source = har, har_source
+        self.saved: FlowState | None = None  # a saved session opened, read-only until replayed
         if har is not None:
             self.set_reactive(PkceTuiApp.flow, har.state)
 
@@ -159,14 +166,29 @@ class PkceTuiApp(App):
         return app
 
     @classmethod
+    def for_file(cls, path: str, *, insecure: bool = False) -> PkceTuiApp:
+        """`--open FILE`: a saved session (`flow --save`, ctrl+s) or a browser's HAR export,
+        read-only until replayed; anything else is an InputError before the screen opens."""
+        from pkce_tui.core.session import is_session_text, parse_session
+
+        text = read_text(path)
+        if not is_session_text(text):
+            return cls.for_har(path, insecure=insecure)
+        state = parse_session(text, path).state
+        app = cls(state.config, insecure=insecure)
+        app.set_reactive(PkceTuiApp.flow, state)
+        app.saved, app.har_source = state, path
+        return app
+
+    @classmethod
     def for_har(cls, path: str, *, insecure: bool = False) -> PkceTuiApp:
         """The app on the flow rebuilt from the HAR file at `path`, read-only until replayed."""
         from pkce_tui.core.har import load_flow, looks_like_har
 
         text = read_text(path)
         if not looks_like_har(text):
-            raise InputError(f"--open {path}: not a HAR file (a browser's HAR 1.2 export is a "
-                             "JSON object with a log)")
+            raise InputError(f"--open {path}: not a HAR file nor a saved session (a browser's "
+                             "HAR 1.2 export is a JSON object with a log)")
         har = load_flow(text)
         return cls(har.state.config, insecure=insecure, har=har, har_source=path)
 
@@ -192,7 +214,8 @@ class PkceTuiApp(App):
     def show_flow(self) -> None:
         """Every pane re-renders from the current state; header and warning follow it."""
         config = self.flow.config
-        source = " · from HAR, read-only" if self.read_only else ""
+        source = (" · from HAR, read-only" if self.har is not None else
+                  " · saved session, read-only" if self.saved is not None else "")
         target = "starting sandbox…" if self.sandbox_pending else target_of(config)
         self.sub_title = visible(f"{self.profile_name or config.dialect} · {target}{source}")
         self.query_one("#insecure").display = config.insecure
@@ -214,8 +237,9 @@ class PkceTuiApp(App):
 
     @property
     def read_only(self) -> bool:
-        """A flow rebuilt from a HAR shows what the browser recorded; it is not edited."""
-        return self.har is not None
+        """A flow rebuilt from a HAR shows what the browser recorded, a saved session what was
+        saved; neither is edited."""
+        return self.har is not None or self.saved is not None
 
     def show_read_only(self) -> None:
         """The "from HAR" marker, and every input of the panes disabled while read-only."""
@@ -223,6 +247,9 @@ class PkceTuiApp(App):
         marker.display = self.read_only
         if self.har is not None:
             marker.update(Text(visible(har_marker(self.har, self.har_source))))
+        elif self.saved is not None:
+            marker.update(Text(visible(f"⛁ saved session {self.har_source} · read-only: ctrl+r "
+                                       "replays it as an editable flow")))
         for widget in self.query("#panes Input, #panes Select, #panes TextArea, #panes Button"):
             widget.disabled = self.read_only
         focus = "#verifier" if self.read_only else "#verifier-input"
@@ -241,17 +268,25 @@ class PkceTuiApp(App):
     def replay_from_har(self) -> None:
         """Copy the HAR flow's configuration into an editable flow for the live tenant."""
         from pkce_tui.core.har import replay_config
+        from pkce_tui.core.session import replayable_config
 
         self.remember(self.flow)
-        config = replay_config(self.flow)
-        self.har, self.har_source = None, ""
+        if self.saved is not None:  # masked values (secret, password, verifier) to type again
+            config, dropped = replayable_config(self.saved.config)
+            what = "the saved session's configuration"
+            if dropped:
+                self.notify(f"masked in the file, to enter again: {', '.join(dropped)}",
+                            severity="warning")
+        else:
+            config, what = replay_config(self.flow), "the HAR's configuration"
+        self.har, self.har_source, self.saved = None, "", None
         self.redirect_mode = "api" if config.login == "api" else "loopback"
         self.query_one(RedirectPane).set_mode(self.redirect_mode)
         self.flow = new_flow(self.session_config(config))
         self.show_read_only()
         self.refresh_bindings_if_changed()
-        self.notify("the HAR's configuration is copied into an editable flow: F10 or F5 runs it "
-                    "against the live tenant; F8 compares with the HAR")
+        self.notify(f"{what} is copied into an editable flow: F10 or F5 runs it against the "
+                    "live tenant; F8 compares with the file's flow")
 
     def refuse_edit(self, changes: dict | None = None) -> bool:
         """True when the flow is read-only; said unless the edit changes nothing (a widget
@@ -259,8 +294,8 @@ class PkceTuiApp(App):
         unchanged = changes is not None and all(
             getattr(self.flow.config, name, None) == value for name, value in changes.items())
         if self.read_only and not unchanged:
-            self.notify("read-only: this flow comes from a HAR; ctrl+r replays it against the "
-                        "live tenant as an editable flow", severity="warning")
+            self.notify("read-only: this flow was opened from a file; ctrl+r replays it against "
+                        "the live tenant as an editable flow", severity="warning")
         return self.read_only
 
     def action_open_har(self) -> None:
@@ -319,8 +354,8 @@ class PkceTuiApp(App):
         """Start over on another target; the old run stays in the history for comparing."""
         self.action_cancel()  # a step still running belongs to the old target
         self.remember(self.flow)
-        if self.har is not None:
-            self.har, self.har_source = None, ""
+        if self.read_only:
+            self.har, self.har_source, self.saved = None, "", None
             self.show_read_only()
         self.profile_name = profile_name
         self.redirect_mode = "api" if config.login == "api" else "loopback"
@@ -452,7 +487,24 @@ class PkceTuiApp(App):
             return
         pane = self.focused_pane()
         if pane is not None:
-            self.run_flow(start=pane.shown_steps(self.flow)[0])
+            self.replay_from(pane.shown_steps(self.flow)[0])
+
+    def replay_from(self, step: str) -> None:
+        """Replay from `step`; from the token step with a spent code, offer authorize instead.
+
+        A server accepts a code once (RFC 6749 §4.1.2): sending it again fails with
+        invalid_grant, which teaches nothing unless that is the experiment.
+        """
+        if step == "token" and code_spent(self.flow) and not self.flow.overrides.active():
+            from pkce_tui.tui.screens import SpentCodeChoice
+
+            self.push_screen(SpentCodeChoice(), self.replay_chosen)
+        else:
+            self.run_flow(start=step)
+
+    def replay_chosen(self, step: str | None) -> None:
+        if step is not None:
+            self.run_flow(start=step)
 
     def action_cancel(self) -> None:
         self.workers.cancel_group(self, "flow")
@@ -460,6 +512,23 @@ class PkceTuiApp(App):
     def action_explain(self) -> None:
         for pane in self.panes_to_explain():
             pane.toggle_explanation()
+            if pane.has_class("-explain"):  # the text is at the top: bring it into view
+                pane.scroll_home(animate=False)
+
+    def action_save_session(self) -> None:
+        """Save the flow in the current directory: masked, or with its secrets (mode 0600)
+        when F2 reveals them."""
+        from pkce_tui.core.session import default_session_path, save_session
+
+        path = default_session_path()
+        try:
+            save_session(path, self.flow, reveal=self.reveal)
+        except InputError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        kept = ("with its secrets and tokens (F2 is on): mode 0600, keep it safe"
+                if self.reveal else "secrets masked")
+        self.notify(f"saved {path}, {kept}", severity="warning" if self.reveal else "information")
 
     def action_reveal(self) -> None:
         self.reveal = not self.reveal
@@ -498,10 +567,25 @@ class PkceTuiApp(App):
         self.notify("Opening the authorize URL in the browser")
 
     def action_maximize_pane(self) -> None:
+        """Maximise the focused pane; with none focused (after F5, say), the current step's."""
         if self.screen.maximized is not None:
             self.screen.minimize()
-        elif (pane := self.focused_pane()) is not None:
-            self.screen.maximize(pane, container=False)
+            return
+        pane = self.focused_pane() or self.current_pane()
+        if pane is None:
+            self.notify("no pane to maximise on this screen", severity="warning")
+            return
+        if self.focused_pane() is None:
+            pane.focus()
+        self.screen.maximize(pane, container=False)
+
+    def current_pane(self) -> StepPane | None:
+        """The pane of the step that failed, else of the next step to run, else the last."""
+        steps = [s for s, r in self.flow.results.items() if r.status == "error"]
+        step = steps[0] if steps else self.flow.next_step() or next(reversed(self.flow.results),
+                                                                      None)
+        return next((p for p in self.panes if step in p.STEPS), self.panes[0] if self.panes
+                    else None)
 
     def action_profiles(self) -> None:
         from pkce_tui.tui.screens import ProfilePicker
@@ -555,7 +639,9 @@ class PkceTuiApp(App):
         `screen` is the one the palette was opened on: while the palette is open it is itself
         the active screen, and holds no pane.
         """
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):
+            if command.title not in self.REPLACED_SYSTEM_COMMANDS:
+                yield command
         yield SystemCommand("Open HAR file", "Rebuild a flow from a browser's HAR export and "
                             "show it read-only", self.action_open_har)
         if self.read_only:
@@ -567,8 +653,8 @@ class PkceTuiApp(App):
                     continue
                 if (pane := self.focused_pane(screen)) is not None and self.replayable(screen):
                     yield SystemCommand(binding.description, binding.tooltip,
-                                        partial(self.run_flow,
-                                                start=pane.shown_steps(self.flow)[0]))
+                                        partial(self.replay_from,
+                                                pane.shown_steps(self.flow)[0]))
             elif self.check_action(binding.action, ()):
                 yield SystemCommand(binding.description, binding.tooltip,
                                     partial(self.run_action, binding.action))
@@ -601,6 +687,17 @@ class KeysFooter(Footer):
     async def recompose(self) -> None:
         if self.offered_keys() != self._offered:
             await super().recompose()
+
+
+def code_spent(state: FlowState) -> bool:
+    """Whether the token step already sent the code the redirect brought (no override).
+
+    With another token input overridden the user is running an experiment: no offer then."""
+    redirect = state.result("redirect")
+    code = redirect.data.get("code") if redirect else None
+    return (code is not None and not state.overrides.code and "redirect" not in state.stale
+            and any(attempt.request is not None and ("code", code) in (attempt.request.form or ())
+                    for attempt in state.token_attempts))
 
 
 def har_marker(har: HarFlow, source: str) -> str:
