@@ -88,7 +88,7 @@ def _add_sandbox(sub) -> None:
     p = sub.add_parser("sandbox", help="run the embedded authorization server",
                        epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--host", default="127.0.0.1", help="loopback address to bind")
-    p.add_argument("--port", type=int, default=0, help="port (default: a free one)")
+    p.add_argument("--port", type=_port, default=0, help="port (default: a free one)")
     p.add_argument("--dialect", choices=("cyberark", "pingone", "cloudentity", "generic"),
                    help="serve only this dialect (default: all four)")
     p.add_argument("--key-file", help="RS256 signing key (PEM); created 0600 if missing")
@@ -222,6 +222,17 @@ def _add_protocol_options(p: argparse.ArgumentParser) -> None:
                         help="RP-initiated logout with the ID token as id_token_hint")
     extras.add_argument("--post-logout-redirect-uri", metavar="URI",
                         help="where the provider sends the browser after --logout")
+
+
+def _port(text: str) -> int:
+    """A TCP port, 0 to 65535 (0: a free one)."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not between 0 and 65535")
+    return port
 
 
 def _positive_seconds(text: str) -> float:

@@ -12,6 +12,7 @@ import time
 from types import SimpleNamespace
 
 import httpx
+import pytest
 from conftest import free_port
 from sandbox_fixtures import authorization, authorization_code
 
@@ -133,3 +134,12 @@ def test_iss_switches_rfc_9207_on_for_the_named_dialect():
 def test_iss_for_an_unknown_dialect_is_a_usage_error():
     result = refused("--iss", "okta")
     assert result.returncode == 2 and "invalid choice: 'okta'" in result.stderr
+
+
+@pytest.mark.parametrize("port", ["99999", "-1", "x"])
+def test_sandbox_refuses_a_port_that_is_no_port_in_one_line(port):
+    result = subprocess.run([sys.executable, "-m", "pkce_tui.cli", "sandbox", f"--port={port}"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr
+    assert "--port" in result.stderr

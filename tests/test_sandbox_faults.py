@@ -12,6 +12,7 @@ from sandbox_fixtures import (
     authorization_code,
     endpoint,
     exchange_code,
+    token_request,
     tokens,
 )
 
@@ -132,3 +133,32 @@ def test_request_uri_expired_refuses_the_pushed_request_at_authorize(sandbox):
 def test_every_fault_has_a_test_here():
     assert set(FAULTS) == {*ID_TOKEN_FAULTS, "slow_token", "token_500", "invalid_grant_once",
                            "request_uri_expired"}
+
+
+@pytest.mark.parametrize("dialect", ["pingone", "generic"])  # both rotate refresh tokens
+async def test_concurrent_refreshes_of_one_token_on_a_slow_grant_win_once(
+        sandbox, client, dialect, caplog, capfd):
+    """20 refreshes of one refresh token that all wait (slow_token): one rotates it, the
+    others are told invalid_grant in the provider's shape; no 500, no token in any log."""
+    request = authorization(sandbox_fault="slow_token", sandbox_delay="1")
+    refresh_token = (await tokens(client, sandbox, dialect, request))["refresh_token"]
+    form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
+    answers = await asyncio.gather(*(token_request(client, sandbox, dialect, form)
+                                     for _ in range(20)))
+    statuses = sorted(answer.status_code for answer in answers)
+    assert statuses == [200] + [400] * 19
+    assert {a.json()["error"] for a in answers if a.status_code == 400} == {"invalid_grant"}
+    logged = caplog.text + "".join(capfd.readouterr())
+    assert refresh_token not in logged and "Traceback" not in logged
+
+
+async def test_deeply_nested_json_to_the_cyberark_login_api_is_refused_in_its_shape(
+        sandbox, client):
+    url = f"{sandbox.base_url}/cyberark/Security/StartAuthentication"
+    for body in ('{"User": ' + "[" * 20_000 + "]" * 20_000 + "}",
+                 '{"User": ' + "[" * 900 + "]" * 900 + "}"):
+        answer = await client.post(url, content=body,
+                                   headers={"Content-Type": "application/json",
+                                            "X-IDAP-NATIVE-CLIENT": "true"})
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["success"] is False and answer.json()["Message"]

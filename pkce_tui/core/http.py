@@ -97,7 +97,14 @@ class Exchange:
     labels: tuple[str, ...] = field(default=())
 
 
-def _parsed(text: str) -> object:
+def json_within_bounds(text: str | bytes) -> object | None:
+    """`text` parsed as JSON, or None when it is not JSON or nests past MAX_JSON_DEPTH (for
+    bodies sent to the sandbox as much as for answers read from servers)."""
+    data = _parsed(text)
+    return None if data is _NOT_JSON else data
+
+
+def _parsed(text: str | bytes) -> object:
     """`text` parsed as JSON, or `_NOT_JSON` when it is not JSON or nests past MAX_JSON_DEPTH.
 
     A server's body may be anything: nesting past the parser's recursion limit raises

@@ -93,7 +93,9 @@ def builtin_profiles() -> dict[str, Profile]:
         for suffix, client in (("public", {"client_id": "demo-public"}),
                                ("confidential", {"client_id": "demo-confidential",
                                                  "client_secret": "demo-secret",
-                                                 "auth_method": "client_secret_basic"})):
+                                                 "auth_method": "client_secret_basic"}),
+                               ("post", {"client_id": "demo-post", "client_secret": "demo-secret",
+                                         "auth_method": "client_secret_post"})):
             name = f"sandbox-{dialect}-{suffix}"
             profiles[name] = Profile(name=name, **common, **client)
     return profiles

@@ -109,9 +109,14 @@ def _refresh(ctx: SandboxContext, dialect: Dialect, grant: Grant,
     if requested and not set(requested.split()) <= set(grant.scope.split()):
         raise OAuthError("invalid_scope", "a refresh may not widen the granted scope "
                          f"({grant.scope!r})")
+    if ctx.store.grant_for_refresh_token(form["refresh_token"]) is None:
+        # another refresh of the same token won while this one waited (slow_token), or the
+        # grant was revoked: the token is spent, as a real provider says (RFC 6749 §5.2)
+        raise OAuthError("invalid_grant", "the refresh token is unknown, rotated away or "
+                         "revoked")
     new_refresh = None
     if dialect.rotates_refresh_tokens:
-        del ctx.store.refresh_tokens[form["refresh_token"]]
+        del ctx.store.refresh_tokens[form["refresh_token"]]  # no await since the check above
         new_refresh = ctx.store.add_refresh_token(grant)
     return _token_response(ctx, dialect, grant, new_refresh)
 

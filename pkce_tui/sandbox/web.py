@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from urllib.parse import parse_qsl, urlencode
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from pkce_tui.core.http import json_within_bounds
 from pkce_tui.sandbox.context import SandboxContext
 from pkce_tui.sandbox.dialects import Dialect
 from pkce_tui.sandbox.oauth import OAuthError
@@ -75,10 +75,11 @@ async def read_form(request: Request) -> dict[str, str]:
 
 
 async def read_json_object(request: Request) -> dict | None:
-    """A JSON object body, or None when the body is not one."""
+    """A JSON object body, or None when the body is not one: not JSON, or nested deeper than
+    any real request (a RecursionError otherwise, or later when a value is shown)."""
     try:
-        data = json.loads(await read_body(request))
-    except (ValueError, OAuthError):
+        data = json_within_bounds(await read_body(request))
+    except OAuthError:
         return None
     return data if isinstance(data, dict) else None
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.widgets import Input
+from textual.containers import Horizontal
+from textual.widgets import Input, Label
 
 from pkce_tui.core.flow import FlowState
 from pkce_tui.core.step_result import StepResult
@@ -17,16 +18,17 @@ class TokenPane(StepPane):
 
     STEPS = ("token",)
     LABEL = "6 token"
-    OVERRIDES = (("code", "override code"), ("code_verifier", "override code_verifier"),
-                 ("redirect_uri", "override redirect_uri"))
+    OVERRIDES = ("code", "code_verifier", "redirect_uri")
 
     def compose_inputs(self) -> ComposeResult:
-        for name, placeholder in self.OVERRIDES:
-            yield Input(placeholder=f"{placeholder} (Enter applies, empty: the flow's)",
-                        id=f"override-{name}", compact=True, classes="override")
+        for name in self.OVERRIDES:
+            with Horizontal(classes="labelled"):
+                yield Label(name)
+                yield Input(placeholder="(flow's) Enter sets", id=f"override-{name}",
+                            compact=True, classes="override")
 
     def show(self, state: FlowState, *, reveal: bool, running: str | None) -> None:
-        for name, _ in self.OVERRIDES:
+        for name in self.OVERRIDES:
             show_value(self.query_one(f"#override-{name}", Input), getattr(state.overrides, name))
         super().show(state, reveal=reveal, running=running)
 
