@@ -126,8 +126,7 @@ def test_request_uri_expired_refuses_the_pushed_request_at_authorize(sandbox):
     answer = httpx.get(f"{sandbox.issuer('generic')}/authorize", params={
         "client_id": "demo-par", "request_uri": pushed.json()["request_uri"]})
     assert answer.status_code == 400
-    assert answer.json()["error"] == "invalid_request_uri"
-    assert "expired" in answer.json()["error_description"]
+    assert "invalid_request_uri" in answer.text and "has expired" in answer.text
 
 
 def test_every_fault_has_a_test_here():
