@@ -17,7 +17,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
@@ -36,6 +36,9 @@ STARTUP_SECONDS = 20.0
 STOP_SECONDS = 5.0
 CALLBACK_WAIT_SECONDS = 30.0
 LISTENING_PREFIX = "listening "
+#: How many pilot pauses `pause_until` allows: each lets the app process every pending
+#: message, so this is a bound on steps, never reached by an app that gets there at all.
+MAX_PAUSES = 200
 
 
 def free_port() -> int:
@@ -221,3 +224,18 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
     """The client the flow uses (redirects never followed), for driving servers by hand."""
     async with new_client() as http:
         yield http
+
+
+async def pause_until(pilot, condition: Callable[[], object], what: str) -> None:
+    """Pause the app until `condition()` holds, or fail naming `what` after MAX_PAUSES pauses.
+
+    One pause is not enough after an action that pushes a screen or starts a worker: the new
+    screen mounts, and the worker's result lands, some messages later, and under load later
+    still. Waiting on the state itself keeps such a test independent of the machine's speed.
+    """
+    for _ in range(MAX_PAUSES):
+        if condition():
+            return
+        await pilot.pause()
+    if not condition():
+        pytest.fail(f"the app never got to: {what}", pytrace=False)

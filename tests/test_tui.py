@@ -252,7 +252,8 @@ async def test_every_key_in_the_footer_is_on_screen(size):
     async with app.run_test(size=size) as pilot:
         await pilot.pause()
         keys = list(app.query(FooterKey))
-        assert {key.key for key in keys} >= {"f10", "f5", "f1", "f2", "f3", "f4", "f6", "ctrl+p"}
+        assert {key.key for key in keys} >= {"f10", "f5", "f1", "f2", "f3", "f4", "f6", "ctrl+q",
+                                          "ctrl+p"}
         for key in keys:
             whole = len(key.key_display) + len(key.description) + 3  # with their padding
             assert key.region.right <= size[0] and key.region.width >= whole, key.key

@@ -6,19 +6,24 @@ the app's FlowState and on what the panes show.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from dataclasses import replace
 
+import httpx
 import pyperclip
 import pytest
-from conftest import STANDIN_BROWSER, free_port
+from conftest import STANDIN_BROWSER, free_port, pause_until
 from rich.console import Console
+from textual.command import CommandList
 from textual.widgets import DataTable, Input, OptionList, Static, TextArea
 
 from pkce_tui.core import profiles
+from pkce_tui.core.client import new_client
 from pkce_tui.core.flow import FlowConfig
 from pkce_tui.core.redaction import mask
 from pkce_tui.sandbox import Sandbox
@@ -28,13 +33,40 @@ from pkce_tui.tui.screens import CompareScreen, CopyPicker
 
 WRONG_VERIFIER = "wrong-verifier-" + "x" * 40
 LATER_PANES = ("challenge", "authorize", "redirect", "token", "claims", "followups")
-MAX_PAUSES = 500
+SLOW_TOKEN = (("sandbox_fault", "slow_token"), ("sandbox_delay", "60"))
+GENEROUS_TIMEOUT = 60.0  # past any held step: only a real hang reaches it, however loaded
+TOKEN_TIMEOUT = 0.2
 
 
 @pytest.fixture(scope="module")
 def sandbox():
     with Sandbox() as running:
         yield running
+
+
+@pytest.fixture
+def held_token(sandbox, monkeypatch) -> Iterator[threading.Event]:
+    """slow_token's wait lasts until the test sets the event it yields (or the sandbox stops),
+    so a step is still running for exactly as long as the test needs, on any machine."""
+    release = threading.Event()
+
+    async def held(seconds: float) -> bool:
+        while not (release.is_set() or sandbox.context.closing.is_set()):
+            await asyncio.sleep(0.01)
+        return not sandbox.context.closing.is_set()
+
+    monkeypatch.setattr(sandbox.context, "pause", held)
+    yield release
+    release.set()
+
+
+def palette_highlights(app: PkceTuiApp, title: str) -> bool:
+    """The command palette is open with `title` as its highlighted command."""
+    found = app.screen.query(CommandList)
+    if not found or found.first().highlighted is None:
+        return False
+    commands = found.first()
+    return str(commands.get_option_at_index(commands.highlighted).prompt).startswith(title)
 
 
 @pytest.fixture
@@ -66,22 +98,36 @@ async def settle(pilot) -> None:
     await pilot.pause()
 
 
-async def test_a_slow_server_shows_progress_then_the_timeout(sandbox):
-    app = make_app(sandbox, timeout=1.0,
-                   extra_params=(("sandbox_fault", "slow_token"), ("sandbox_delay", "3")))
+async def test_a_slow_server_shows_progress_then_the_timeout(sandbox, held_token):
+    """The token pane shows the step running while the server holds it, then the timeout.
+
+    What the pane showed is recorded as `running` changes, so no pause can miss it; only the
+    token request has the short timeout, so a loaded machine cannot time out an earlier step.
+    """
+    clients: list[httpx.AsyncClient] = []
+
+    def client_for(config: FlowConfig) -> httpx.AsyncClient:
+        clients.append(new_client(timeout=GENEROUS_TIMEOUT))
+        return clients[-1]
+
+    shown: list[tuple[str | None, bool, bool]] = []
+
+    def record(step: str | None) -> None:
+        pane = app.query_one("#token")
+        shown.append((step, pane.has_class("-running"), "running" in str(pane.border_title)))
+        if step == "token":
+            clients[-1].timeout = httpx.Timeout(TOKEN_TIMEOUT)
+
+    app = PkceTuiApp(sandbox_config(sandbox, extra_params=SLOW_TOKEN), client_factory=client_for,
+                     profile_name="sandbox-cyberark-public", sandbox_base_url=sandbox.base_url)
     async with app.run_test(size=(120, 40)) as pilot:
+        app.watch(app, "running", record, init=False)
         await pilot.press("f5")
-        for _ in range(MAX_PAUSES):
-            if app.running == "token":
-                break
-            await pilot.pause()
-        assert app.running == "token"
-        await pilot.pause()
-        assert app.query_one("#token").has_class("-running")
-        assert "running" in app.query_one("#token").border_title
         await settle(pilot)
+        assert ("token", True, True) in shown
+        assert shown[-1] == (None, False, False)
         assert app.flow.result("token").status == "error"
-        assert "no answer" in app.flow.result("token").error
+        assert "no answer within the timeout (0.2 s)" in app.flow.result("token").error
         assert app.running is None
 
 
@@ -366,23 +412,17 @@ async def test_cyberark_redirect_shows_the_object_moved_page_its_anchor_and_whoa
 
 
 async def wait_until_running(pilot, step: str) -> None:
-    for _ in range(MAX_PAUSES):
-        if pilot.app.running == step:
-            return
-        await pilot.pause()
-    raise AssertionError(f"{step} never started")
+    await pause_until(pilot, lambda: pilot.app.running == step, f"{step} running")
 
 
-SLOW_TOKEN = (("sandbox_fault", "slow_token"), ("sandbox_delay", "1"))
-
-
-async def test_an_edit_made_while_a_step_runs_is_kept_and_stales_that_step(sandbox):
-    app = make_app(sandbox, extra_params=SLOW_TOKEN)
+async def test_an_edit_made_while_a_step_runs_is_kept_and_stales_that_step(sandbox, held_token):
+    app = make_app(sandbox, extra_params=SLOW_TOKEN, timeout=GENEROUS_TIMEOUT)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("f5")
         await wait_until_running(pilot, "token")
         app.query_one("#verifier-input", Input).focus()
         await pilot.press("end", "Q")
+        held_token.set()
         await settle(pilot)
         assert app.flow.config.verifier.endswith("Q")
         assert app.query_one("#verifier-input", Input).value.endswith("Q")
@@ -392,14 +432,17 @@ async def test_an_edit_made_while_a_step_runs_is_kept_and_stales_that_step(sandb
         assert app.query_one("#token").has_class("-stale")
 
 
-async def test_opening_another_profile_while_a_step_runs_cancels_the_old_run(sandbox):
-    app = make_app(sandbox, extra_params=SLOW_TOKEN)
+async def test_opening_another_profile_while_a_step_runs_cancels_the_old_run(sandbox,
+                                                                            held_token):
+    app = make_app(sandbox, extra_params=SLOW_TOKEN, timeout=GENEROUS_TIMEOUT)
     pingone = sandbox_config(sandbox, "sandbox-pingone-public")
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("f5")
         await wait_until_running(pilot, "token")
         app.load_config(pingone, "sandbox-pingone-public")
-        await pilot.pause(1.5)  # past the slow token answer the old run waited for
+        held_token.set()  # the server answers: a run that was not cancelled would record it
+        await pause_until(pilot, lambda: all(w.is_finished for w in app.workers),
+                          "the old run ended")
         assert app.flow.config is pingone and not app.flow.results
         assert app.running is None
         assert app.history[-1].config.dialect == "cyberark"
@@ -416,8 +459,10 @@ async def test_the_palette_offers_replay_for_the_pane_it_was_opened_on(sandbox):
         titles = {command.title for command in app.get_system_commands(app.screen_stack[0])}
         assert {"Replay", "Explain", "Reveal", "Copy", "Max", "Profiles"} <= titles
         await pilot.press(*"Replay")
-        await pilot.pause(0.3)
+        await pause_until(pilot, lambda: palette_highlights(app, "Replay"), "Replay offered")
         await pilot.press("enter")
+        await pilot.pause()
+        await pilot.click("#token")  # the code is spent: send it again rather than authorize
         await settle(pilot)
         assert len(app.flow.token_attempts) == 2  # the token step ran again
         assert app.flow.result("redirect") is app.history[-1].result("redirect")  # kept

@@ -125,3 +125,136 @@ async def test_a_visibly_non_random_verifier_is_warned_about():
         await pilot.press("ctrl+u", *["backspace"] * 43, *RFC_VERIFIER)
         check = shown(app, "#verifier-check")
         assert "✔ valid: 43 chars, 259.9 bits if random" in check
+
+
+async def test_f4_with_nothing_focused_maximises_the_current_steps_pane(sandbox):
+    """With nothing focused (as after F5 moved it), F4 maximises the current step's pane (the
+    last one run, when the flow is done) and focuses it, instead of doing nothing."""
+    app = make_app(sandbox)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f5")
+        await settle(pilot)
+        app.set_focus(None)
+        await pilot.press("f4")
+        last = next(reversed(app.flow.results))
+        assert last in app.screen.maximized.STEPS
+        assert app.focused_pane() is app.screen.maximized
+        await pilot.press("f4")
+        assert app.screen.maximized is None
+
+
+async def test_f4_after_a_failure_maximises_the_failed_step(sandbox):
+    app = make_app(sandbox, extra_params=(("sandbox_fault", "server_error"),))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f5")
+        await settle(pilot)
+        app.set_focus(None)
+        await pilot.press("f4")
+        failed = next(s for s, r in app.flow.results.items() if r.status == "error")
+        assert failed in app.screen.maximized.STEPS
+
+
+async def test_f1_brings_the_explanation_into_view_in_a_scrolled_pane(sandbox):
+    app = make_app(sandbox)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f5")
+        await settle(pilot)
+        pane = app.query_one("#token")
+        pane.focus()
+        await pilot.press("f4")
+        pane.scroll_end(animate=False)
+        await pilot.pause()
+        assert pane.scroll_y > 0
+        await pilot.press("f1")
+        await pilot.pause()
+        explain = pane.query_one(".explain")
+        assert explain.display and pane.scroll_y == 0
+        assert pane.region.contains_region(explain.region)
+
+
+async def test_the_footer_has_a_quit_key_and_the_palette_no_duplicates():
+    app = PkceTuiApp(OFFLINE)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        assert len(titles) == len(set(titles))
+        assert "Maximize" not in titles and "Max" in titles and "Quit" in titles
+        await pilot.press("ctrl+q")
+        assert app.return_code == 0 or not app.is_running
+
+
+async def test_the_focused_pane_is_marked_by_more_than_colour():
+    app = PkceTuiApp(OFFLINE)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        focused, other = app.query_one("#verifier"), app.query_one("#token")
+        assert "reverse" in str(focused.styles.border_title_style)
+        assert "reverse" not in str(other.styles.border_title_style)
+
+
+async def test_relative_times_count_on_while_shown(sandbox):
+    """The claims pane's "(N s ago)" follows the app's clock; checks state absolute times."""
+    now = [0.0]
+    app = make_app(sandbox)
+    app.clock = lambda: now[0] or __import__("time").time()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f5")
+        await settle(pilot)
+        iat = app.flow.result("id_token").data["payload"]["iat"]
+        now[0] = iat + 125
+        app.query_one("#claims").tick()
+        await pilot.pause()
+        body = shown(app, "#claims .body")
+        assert "(2 min ago)" in body
+        assert "not in the future" in body  # the check's verdict names no moving age
+
+
+async def test_replaying_the_token_step_with_a_spent_code_offers_authorize(sandbox):
+    from pkce_tui.tui.screens import SpentCodeChoice
+
+    app = make_app(sandbox)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f5")
+        await settle(pilot)
+        spent = app.flow.result("redirect").data["code"]
+        app.query_one("#token").focus()
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert isinstance(app.screen, SpentCodeChoice)
+        await pilot.press("enter")  # "Replay from authorize" has the focus
+        await settle(pilot)
+        assert app.flow.result("redirect").data["code"] != spent
+        assert app.flow.result("token").status == "ok"
+
+
+async def test_the_profile_picker_fits_80_columns_and_lists_demo_post(sandbox, tmp_path,
+                                                                      monkeypatch):
+    from textual.widgets import OptionList
+
+    monkeypatch.setenv(profiles.CONFIG_DIR_ENV, str(tmp_path))
+    app = PkceTuiApp(OFFLINE, pick_profile=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        options = app.screen.query_one(OptionList)
+        ids = [options.get_option_at_index(i).id for i in range(options.option_count)]
+        assert "sandbox-cloudentity-post" in ids
+        for index in range(options.option_count):
+            assert options.get_option_at_index(index).prompt.cell_len <= options.size.width - 2
+
+
+async def test_maximised_authorize_pane_fits_80_columns_with_its_buttons(sandbox):
+    app = make_app(sandbox)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f5")
+        await settle(pilot)
+        pane = app.query_one("#authorize")
+        pane.focus()
+        await pilot.press("f4")
+        await pilot.pause()
+        assert pane.region.width == 80 and pane.virtual_size.width <= pane.size.width
+        for button in ("#remove-param", "#open-browser"):
+            assert pane.region.contains_region(app.query_one(button).region)
+        table = app.query_one("#params")
+        state = app.flow.result("authorize").data["state"]
+        assert table.region.right <= 80
+        assert state in str(table.get_cell("state", "value"))

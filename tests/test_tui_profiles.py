@@ -6,6 +6,7 @@ import stat
 import tomllib
 
 import pytest
+from conftest import pause_until
 from textual.widgets import Checkbox, Input, OptionList, Select
 
 from pkce_tui.core import profiles
@@ -31,9 +32,13 @@ async def open_form(pilot, button: str, profile_name: str | None = None) -> Prof
         option_list = picker.query_one(OptionList)
         option_list.highlighted = option_list.get_option_index(profile_name)
     picker.query_one(f"#{button}").press()
-    await pilot.pause()
-    assert isinstance(pilot.app.screen, ProfileForm)
+    await pause_until(pilot, lambda: form_mounted(pilot.app.screen), "the profile form shown")
     return pilot.app.screen
+
+
+def form_mounted(screen) -> bool:
+    """The profile form is on screen with every field mounted (so holding its values)."""
+    return isinstance(screen, ProfileForm) and all(w.is_mounted for w in screen.query("*"))
 
 
 def recording_notes(app: PkceTuiApp) -> list[str]:

@@ -25,7 +25,7 @@ PROFILES_FILE = "profiles.toml"
 SECRETS_FILE = "secrets.toml"
 SECRET_FIELDS = ("client_secret", "password")
 DIALECTS = ("generic", "cyberark", "pingone", "cloudentity")
-AUTH_METHODS = ("none", "client_secret_basic", "client_secret_post")
+AUTH_METHODS = ("none", "client_secret_basic", "client_secret_post", "private_key_jwt")
 #: Profile settings that are on/off switches (the optional protocol steps).
 SWITCHES = frozenset({"par", "introspect", "revoke", "logout"})
 SANDBOX_DIALECTS = ("cyberark", "pingone", "generic", "cloudentity")
@@ -93,7 +93,9 @@ def builtin_profiles() -> dict[str, Profile]:
         for suffix, client in (("public", {"client_id": "demo-public"}),
                                ("confidential", {"client_id": "demo-confidential",
                                                  "client_secret": "demo-secret",
-                                                 "auth_method": "client_secret_basic"})):
+                                                 "auth_method": "client_secret_basic"}),
+                               ("post", {"client_id": "demo-post", "client_secret": "demo-secret",
+                                         "auth_method": "client_secret_post"})):
             name = f"sandbox-{dialect}-{suffix}"
             profiles[name] = Profile(name=name, **common, **client)
     return profiles

@@ -66,13 +66,17 @@ class PkceTuiApp(App):
         Binding("f1", "explain", "Explain", tooltip="Show what this step does, with its RFC"),
         Binding("f2", "reveal", "Reveal", tooltip="Show or mask secrets and tokens"),
         Binding("f3", "copy", "Copy", tooltip="Copy a value from the focused pane"),
-        Binding("f4", "maximize_pane", "Max", tooltip="Maximise or restore the focused pane"),
+        Binding("f4", "maximize_pane", "Max", tooltip="Maximise or restore the focused pane "
+                "(the current step's pane when none is focused)"),
         Binding("f6", "profiles", "Profiles", tooltip="Open, create or edit a profile"),
         Binding("f8", "compare", "Compare", tooltip="Compare this run with the previous one"),
         Binding("escape", "cancel", "Cancel", tooltip="Stop the running step"),
         Binding("ctrl+s", "save_session", "Save", show=False,
                 tooltip="Save this flow as a session file (masked unless F2 reveals)"),
+        Binding("ctrl+q", "quit", "Quit", tooltip="Leave pkce-tui"),
     ]
+    #: Textual's own palette entries that ours replace (F4 maximises a pane, not a widget).
+    REPLACED_SYSTEM_COMMANDS = ("Maximize", "Minimize", "Quit")
 
     # `var`, not `reactive`: the panes repaint what changed; an app repaint redraws the screen
     flow: var[FlowState] = var(new_flow(FlowConfig()), init=False)
@@ -483,7 +487,24 @@ class PkceTuiApp(App):
             return
         pane = self.focused_pane()
         if pane is not None:
-            self.run_flow(start=pane.shown_steps(self.flow)[0])
+            self.replay_from(pane.shown_steps(self.flow)[0])
+
+    def replay_from(self, step: str) -> None:
+        """Replay from `step`; from the token step with a spent code, offer authorize instead.
+
+        A server accepts a code once (RFC 6749 §4.1.2): sending it again fails with
+        invalid_grant, which teaches nothing unless that is the experiment.
+        """
+        if step == "token" and code_spent(self.flow) and not self.flow.overrides.active():
+            from pkce_tui.tui.screens import SpentCodeChoice
+
+            self.push_screen(SpentCodeChoice(), self.replay_chosen)
+        else:
+            self.run_flow(start=step)
+
+    def replay_chosen(self, step: str | None) -> None:
+        if step is not None:
+            self.run_flow(start=step)
 
     def action_cancel(self) -> None:
         self.workers.cancel_group(self, "flow")
@@ -491,6 +512,8 @@ class PkceTuiApp(App):
     def action_explain(self) -> None:
         for pane in self.panes_to_explain():
             pane.toggle_explanation()
+            if pane.has_class("-explain"):  # the text is at the top: bring it into view
+                pane.scroll_home(animate=False)
 
     def action_save_session(self) -> None:
         """Save the flow in the current directory: masked, or with its secrets (mode 0600)
@@ -544,10 +567,25 @@ class PkceTuiApp(App):
         self.notify("Opening the authorize URL in the browser")
 
     def action_maximize_pane(self) -> None:
+        """Maximise the focused pane; with none focused (after F5, say), the current step's."""
         if self.screen.maximized is not None:
             self.screen.minimize()
-        elif (pane := self.focused_pane()) is not None:
-            self.screen.maximize(pane, container=False)
+            return
+        pane = self.focused_pane() or self.current_pane()
+        if pane is None:
+            self.notify("no pane to maximise on this screen", severity="warning")
+            return
+        if self.focused_pane() is None:
+            pane.focus()
+        self.screen.maximize(pane, container=False)
+
+    def current_pane(self) -> StepPane | None:
+        """The pane of the step that failed, else of the next step to run, else the last."""
+        steps = [s for s, r in self.flow.results.items() if r.status == "error"]
+        step = steps[0] if steps else self.flow.next_step() or next(reversed(self.flow.results),
+                                                                      None)
+        return next((p for p in self.panes if step in p.STEPS), self.panes[0] if self.panes
+                    else None)
 
     def action_profiles(self) -> None:
         from pkce_tui.tui.screens import ProfilePicker
@@ -601,7 +639,9 @@ class PkceTuiApp(App):
         `screen` is the one the palette was opened on: while the palette is open it is itself
         the active screen, and holds no pane.
         """
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):
+            if command.title not in self.REPLACED_SYSTEM_COMMANDS:
+                yield command
         yield SystemCommand("Open HAR file", "Rebuild a flow from a browser's HAR export and "
                             "show it read-only", self.action_open_har)
         if self.read_only:
@@ -613,8 +653,8 @@ class PkceTuiApp(App):
                     continue
                 if (pane := self.focused_pane(screen)) is not None and self.replayable(screen):
                     yield SystemCommand(binding.description, binding.tooltip,
-                                        partial(self.run_flow,
-                                                start=pane.shown_steps(self.flow)[0]))
+                                        partial(self.replay_from,
+                                                pane.shown_steps(self.flow)[0]))
             elif self.check_action(binding.action, ()):
                 yield SystemCommand(binding.description, binding.tooltip,
                                     partial(self.run_action, binding.action))
@@ -647,6 +687,17 @@ class KeysFooter(Footer):
     async def recompose(self) -> None:
         if self.offered_keys() != self._offered:
             await super().recompose()
+
+
+def code_spent(state: FlowState) -> bool:
+    """Whether the token step already sent the code the redirect brought (no override).
+
+    With another token input overridden the user is running an experiment: no offer then."""
+    redirect = state.result("redirect")
+    code = redirect.data.get("code") if redirect else None
+    return (code is not None and not state.overrides.code and "redirect" not in state.stale
+            and any(attempt.request is not None and ("code", code) in (attempt.request.form or ())
+                    for attempt in state.token_attempts))
 
 
 def har_marker(har: HarFlow, source: str) -> str:

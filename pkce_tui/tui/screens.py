@@ -26,7 +26,8 @@ TEXT_FIELDS = (
     ("name", "name"), ("issuer", "issuer"), ("tenant_url", "tenant URL"),
     ("app_id", "app id"), ("base_url", "base URL"), ("env_id", "environment id"),
     ("tenant", "tenant"), ("workspace", "workspace"), ("client_id", "client id"),
-    ("client_secret", "client secret"), ("redirect_uri", "redirect URI"), ("scope", "scopes"),
+    ("client_secret", "client secret"), ("client_key", "client key file"),
+    ("client_key_kid", "client key kid"), ("redirect_uri", "redirect URI"), ("scope", "scopes"),
     ("username", "username"), ("password", "password"),
 )
 #: The form's choices: field, label, options.
@@ -118,15 +119,18 @@ class ProfilePicker(ModalScreen[tuple[FlowConfig, str] | None]):
 
 
 def profile_line(profile: Profile) -> Text:
+    """One line per profile that fits an 80-column picker: a built-in one's name already
+    says its dialect, so it shows its client and "built-in"; long lines end in an ellipsis."""
     if profiles.is_builtin(profile.name):
-        origin = "built-in sandbox"
-    elif profile.sandbox:
-        origin = "embedded sandbox"
+        detail, origin = profile.client_id, "built-in"
     else:
-        origin = profile.issuer or profile.tenant_url or profile.base_url or ""
-    return Text.assemble(render.inert(profile.name, "bold"),
-                         render.inert(f"  {profile.dialect} · {profile.client_id}  "),
+        detail = f"{profile.dialect} · {profile.client_id}"
+        origin = ("embedded sandbox" if profile.sandbox else
+                  profile.issuer or profile.tenant_url or profile.base_url or "")
+    line = Text.assemble(render.inert(profile.name, "bold"), render.inert(f"  {detail}  "),
                          render.inert(origin, "dim"))
+    line.no_wrap, line.overflow = True, "ellipsis"
+    return line
 
 
 class ProfileForm(ModalScreen[Profile | None]):
@@ -271,6 +275,35 @@ def copy_line(value: Copyable) -> Text:
 
 
 COPY_LINE_WIDTH = 100
+
+
+class SpentCodeChoice(ModalScreen[str | None]):
+    """Replaying the token step would send a code the server already took: offer a fresh one.
+
+    RFC 6749 §4.1.2: a code is used once; a second use fails (and should revoke the tokens
+    issued from it), so the useful replay starts at authorize. Sending it again stays possible:
+    it is the replay experiment.
+    """
+
+    BINDINGS = [Binding("escape", "dismiss(None)", "Close", tooltip="Replay nothing")]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label("This code was already redeemed", classes="dialog-title")
+            yield Label("A server accepts an authorization code once (RFC 6749 §4.1.2): sending "
+                        "it again fails with invalid_grant. Replay from authorize to get a fresh "
+                        "code, or send the spent one to see the refusal.")
+            with Horizontal(classes="buttons"):
+                yield Button("Replay from authorize", id="authorize", variant="primary")
+                yield Button("Send it again", id="token")
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#authorize", Button).focus()
+
+    @on(Button.Pressed)
+    def chosen(self, event: Button.Pressed) -> None:
+        self.dismiss(None if event.button.id == "cancel" else event.button.id)
 
 
 class HarPathDialog(ModalScreen[str | None]):

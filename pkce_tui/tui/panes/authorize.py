@@ -56,31 +56,55 @@ class AuthorizePane(StepPane):
     #: Table rows that are configuration fields; the others are derived or extra.
     FIELD_OF_PARAM = {"client_id": "client_id", "redirect_uri": "redirect_uri",
                       "scope": "scope", "state": "state", "nonce": "nonce"}
+    _params: list[tuple[str, Text]] = []
+    _lines: list[int] = []
 
     def compose_inputs(self) -> ComposeResult:
         with Horizontal(classes="row"):
-            yield Input(placeholder="name=value, Enter: set (a new name adds an extra one)",
-                        id="param-edit", compact=True)
+            yield Input(placeholder="name=value, Enter sets", id="param-edit", compact=True)
             yield Button("Remove", id="remove-param", compact=True)
             yield Button("Open", id="open-browser", compact=True)
         yield ParamsTable(id="params", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
-        self.query_one("#params", DataTable).add_columns(("parameter", "name"),
-                                                         ("value", "value"))
+        table = self.query_one("#params", DataTable)
+        table.add_column("parameter", key="name")
+        table.add_column("value", key="value", width=self.value_width())
+
+    def value_width(self) -> int:
+        """The value column fills the pane beside the longest name (`code_challenge_method`);
+        longer values wrap onto more lines instead of running off the pane's edge."""
+        return max(12, self.scrollable_content_region.width - len("code_challenge_method") - 5)
+
+    def on_resize(self) -> None:
+        table = self.query_one("#params", DataTable)
+        column = table.columns.get(ColumnKey("value"))
+        if column is not None and column.width != self.value_width():
+            column.width = self.value_width()
+            self.show_params(self._params, rebuild=True)
 
     def show(self, state: FlowState, *, reveal: bool, running: str | None) -> None:
         self.show_params(authorize_params(state))
         super().show(state, reveal=reveal, running=running)
 
-    def show_params(self, params: list[tuple[str, Text]]) -> None:
-        """Change only the cells that changed: typing a verifier rewrites one challenge cell."""
+    def show_params(self, params: list[tuple[str, Text]], *, rebuild: bool = False) -> None:
+        """Change only the cells that changed: typing a verifier rewrites one challenge cell.
+
+        Rows are as tall as their wrapped value; a value needing another number of lines
+        rebuilds the table so every row gets its height again.
+        """
+        self._params = params
         table = self.query_one("#params", ParamsTable)
+        width = table.columns[ColumnKey("value")].width
+        lines = [-(-max(1, len(str(value))) // width) for _, value in params]
         names = [name for name, _ in params]
-        if [key.value for key in table.rows] != names:
+        if rebuild or [key.value for key in table.rows] != names or lines != self._lines:
+            self._lines = lines
+            row = table.cursor_row
             table.clear()
             for name, value in params:
-                table.add_row(render.inert(name), value, key=name)
+                table.add_row(render.inert(name), value, key=name, height=None)
+            table.move_cursor(row=min(row, len(params) - 1), animate=False)
             return
         for name, value in params:
             if str(table.get_cell(name, "value")) != str(value):

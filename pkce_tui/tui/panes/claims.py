@@ -8,6 +8,7 @@ from rich.console import RenderableType
 from rich.text import Text
 
 from pkce_tui.core.flow import FlowState
+from pkce_tui.core.jwt_times import times_for_display
 from pkce_tui.core.step_result import StepResult
 from pkce_tui.tui import render
 from pkce_tui.tui.panes.base import Copyable, StepPane
@@ -33,10 +34,26 @@ class ClaimsPane(StepPane):
                 parts += [Text(name, style="bold underline"),
                           render.fields_table(shown_claims(data[name]))]
         if data.get("times"):
-            parts += [Text("times", style="bold underline"), times_view(data["times"])]
+            parts += [Text("times", style="bold underline"), times_view(self.live_times(data))]
         if data.get("checks"):
             parts += [Text("checks", style="bold underline"), render.checks_view(data["checks"])]
         return parts
+
+    def on_mount(self) -> None:
+        self.set_interval(1.0, self.tick)
+
+    def live_times(self, data: dict):
+        """The token's times against the app's clock now, so "(5 s ago)" keeps counting."""
+        payload = data.get("payload")
+        return times_for_display(payload, self.app.clock()) if payload else data["times"]
+
+    def tick(self) -> None:
+        """Re-render the relative times each second while they are on screen."""
+        app = self.app
+        if not self.display or not any(app.flow.result(step) for step in self.STEPS):
+            return
+        self._shown = None
+        self.show(app.flow, reveal=app.reveal, running=app.running)
 
     def own_values(self, state: FlowState) -> list[Copyable]:
         values = []

@@ -5,10 +5,12 @@ from __future__ import annotations
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.widgets import Input
+from textual.containers import Horizontal
+from textual.widgets import Input, Label
 
 from pkce_tui.core.flow import FlowState
 from pkce_tui.core.step_result import StepResult
+from pkce_tui.tui import render
 from pkce_tui.tui.panes.base import Copyable, StepPane, http_details, show_value
 
 
@@ -17,16 +19,17 @@ class TokenPane(StepPane):
 
     STEPS = ("token",)
     LABEL = "6 token"
-    OVERRIDES = (("code", "override code"), ("code_verifier", "override code_verifier"),
-                 ("redirect_uri", "override redirect_uri"))
+    OVERRIDES = ("code", "code_verifier", "redirect_uri")
 
     def compose_inputs(self) -> ComposeResult:
-        for name, placeholder in self.OVERRIDES:
-            yield Input(placeholder=f"{placeholder} (Enter applies, empty: the flow's)",
-                        id=f"override-{name}", compact=True, classes="override")
+        for name in self.OVERRIDES:
+            with Horizontal(classes="labelled"):
+                yield Label(name)
+                yield Input(placeholder="(flow's) Enter sets", id=f"override-{name}",
+                            compact=True, classes="override")
 
     def show(self, state: FlowState, *, reveal: bool, running: str | None) -> None:
-        for name, _ in self.OVERRIDES:
+        for name in self.OVERRIDES:
             show_value(self.query_one(f"#override-{name}", Input), getattr(state.overrides, name))
         super().show(state, reveal=reveal, running=running)
 
@@ -38,10 +41,21 @@ class TokenPane(StepPane):
     def details(self, state: FlowState, result: StepResult, *, reveal: bool) -> list:
         active = state.overrides.active()
         parts = [Text(f"overridden: {', '.join(active)}", style="bold magenta")] if active else []
-        return parts + http_details(result, reveal=reveal)
+        return parts + assertion_view(result) + http_details(result, reveal=reveal)
 
     def own_values(self, state: FlowState) -> list[Copyable]:
         parsed = state.value("token")
         tokens = parsed.tokens if parsed is not None else {}
         return [Copyable(f"the {name.replace('_', ' ')}", tokens[name], secret=True)
                 for name in ("access_token", "id_token", "refresh_token") if tokens.get(name)]
+
+
+def assertion_view(result: StepResult) -> list:
+    """The private_key_jwt assertion decoded (RFC 7523 §3): header and claims, never the
+    signed value itself, which is masked with the request."""
+    shown = result.data.get("client_assertion")
+    if not shown:
+        return []
+    rows = [("header", shown.get("header")), *(shown.get("payload") or {}).items()]
+    return [Text("client assertion (private_key_jwt)", style="bold underline"),
+            render.fields_table(rows)]
