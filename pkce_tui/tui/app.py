@@ -309,18 +309,18 @@ class PkceTuiApp(App):
 
         self.push_screen(HarPathDialog(), self.load_har_file)
 
-    def load_har_file(self, path: str | None) -> None:
+    def load_har_file(self, path: str | None, flow_index: int | None = None) -> None:
         if path:
-            self.run_worker(partial(self.read_har_file, path), thread=True, group="har",
-                            exclusive=True, exit_on_error=False)
+            self.run_worker(partial(self.read_har_file, path, flow_index), thread=True,
+                            group="har", exclusive=True, exit_on_error=False)
 
-    def read_har_file(self, path: str) -> None:
+    def read_har_file(self, path: str, flow_index: int | None = None) -> None:
         """Read and rebuild off the event loop: a HAR can be large."""
         from pkce_tui.core.errors import PkceTuiError
         from pkce_tui.core.har import load_flow
 
         try:
-            har = load_flow(read_text(path))
+            har = load_flow(read_text(path), flow_index=flow_index)
         except PkceTuiError as exc:
             self.call_from_thread(self.notify, str(exc), severity="error")
             return
@@ -708,6 +708,14 @@ class PkceTuiApp(App):
                 yield command
         yield SystemCommand("Open HAR file", "Rebuild a flow from a browser's HAR export and "
                             "show it read-only", self.action_open_har)
+        if self.har is not None and len(self.har.flows) > 1:
+            for found in self.har.flows:
+                if found.index != self.har.index:
+                    yield SystemCommand(
+                        visible(f"HAR flow {found.index}: {found.outcome}"),
+                        visible(f"Show flow {found.index} of this HAR ({found.client_id}, "
+                                f"started {found.started})"),
+                        partial(self.load_har_file, self.har_source, found.index))
         if self.read_only:
             yield SystemCommand("Replay from here", "Copy the HAR flow's configuration into an "
                                 "editable flow for the live tenant", self.replay_from_har)
