@@ -158,8 +158,14 @@ def add_flow_options(p: argparse.ArgumentParser) -> None:
     client.add_argument("--client-id", required=True)
     client.add_argument("--client-secret")
     client.add_argument("--auth-method", default=None,
-                        choices=("none", "client_secret_basic", "client_secret_post"),
-                        help="default: client_secret_basic with a secret, else none")
+                        choices=("none", "client_secret_basic", "client_secret_post",
+                                 "private_key_jwt"),
+                        help="default: private_key_jwt with --client-key, "
+                             "client_secret_basic with a secret, else none")
+    client.add_argument("--client-key", metavar="FILE",
+                        help="private_key_jwt: the client's private key, PEM or JWK (RFC 7523)")
+    client.add_argument("--client-key-kid", metavar="KID",
+                        help="the kid to name in the assertion (default: the key's own)")
     client.add_argument("--redirect-uri", default="http://127.0.0.1:8765/callback")
     client.add_argument("--scope", default="openid profile")
     request = p.add_argument_group("request")

@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from pkce_tui.commands import key_values, read_input, require_absolute_uri
 from pkce_tui.core.client import new_client
+from pkce_tui.core.client_assertion import load_client_key
 from pkce_tui.core.errors import InputError, PkceTuiError
 from pkce_tui.core.flow import INSECURE_WARNING, FlowConfig, FlowState, new_flow
 from pkce_tui.core.loopback import LoopbackListener, is_loopback_redirect
@@ -86,7 +87,8 @@ async def _run(config: FlowConfig, source: RedirectSource, transcript: Transcrip
 
 def config_from_args(args: argparse.Namespace) -> FlowConfig:
     """The flow's configuration from `flow`'s options; malformed ones are an InputError."""
-    auth_method = args.auth_method or ("client_secret_basic" if args.client_secret else "none")
+    auth_method = args.auth_method or ("private_key_jwt" if args.client_key else
+                                       "client_secret_basic" if args.client_secret else "none")
     return FlowConfig(
         dialect=args.dialect, issuer=args.issuer, tenant_url=args.tenant_url,
         app_id=args.app_id, base_url=args.base_url, env_id=args.env_id, tenant=args.tenant,
@@ -110,7 +112,12 @@ def protocol_options(args: argparse.Namespace) -> dict:
     uri = args.post_logout_redirect_uri
     if uri is not None:
         require_absolute_uri(uri, "--post-logout-redirect-uri")
-    return {"par": args.par, "introspect": args.introspect, "revoke": args.revoke,
+    if args.client_key is not None:
+        load_client_key(args.client_key, args.client_key_kid)  # a bad key file: exit 2 now
+    elif args.auth_method == "private_key_jwt":
+        raise InputError("--auth-method private_key_jwt needs --client-key FILE")
+    return {"client_key": args.client_key, "client_key_kid": args.client_key_kid,
+            "par": args.par, "introspect": args.introspect, "revoke": args.revoke,
             "logout": args.logout or uri is not None, "post_logout_redirect_uri": uri}
 
 

@@ -127,3 +127,12 @@ def test_a_gzip_bomb_is_refused(tmp_path):
     document["log"]["entries"][1]["response"]["content"]["text"] = bomb
     with pytest.raises(InputError, match="inflates past 16 MB"):
         load_flow(json.dumps(document))
+
+
+def test_the_har_is_read_from_stdin(capsys, monkeypatch):
+    import io
+    import sys
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO((DATA / "safari-generic-denied.har").read_text()))
+    code, out, _ = run(capsys, "-", "--json")
+    assert code == 1 and json.loads(out)["flows"][0]["outcome"] == "error access_denied"

@@ -10,7 +10,7 @@ import os
 
 import pytest
 from conftest import LOOPBACK, free_port, standin_browser_command
-from test_integration_oidc_provider import diagnosis_ids, run_flow, step
+from test_integration_oidc_provider import REPO_ROOT, diagnosis_ids, run_flow, step
 
 PROTOCOL_CLIENT = ("test-protocol", "--client-secret", "test-protocol-secret")
 
@@ -81,3 +81,30 @@ def test_a_client_that_must_push_is_diagnosed_par_required(oidc_provider,
     report, result = run_flow(oidc_provider, standin_browser_env, "test-par-required",
                               "--client-secret", "test-protocol-secret", "--par")
     assert (result.returncode, report["ok"]) == (0, True), report["diagnosis"]
+
+
+DEMO_KEY = str(REPO_ROOT / "pkce_tui" / "sandbox" / "demo_client_key.json")
+
+
+def test_private_key_jwt_authenticates_and_the_assertion_is_masked(oidc_provider,
+                                                                   standin_browser_env):
+    report, result = run_flow(oidc_provider, standin_browser_env, "test-pkjwt",
+                              "--client-key", DEMO_KEY, "--introspect")
+    assert (result.returncode, report["ok"]) == (0, True), report["diagnosis"]
+    token = step(report, "token")
+    assert token["client_assertion"]["payload"]["aud"] == f"{oidc_provider.issuer}/token"
+    assert token["client_assertion"]["header"]["kid"] == "demo-pkjwt-1"
+    sent = token["request"]["body"]["client_assertion"]
+    assert sent.startswith("••••••") and "eyJ" not in result.stdout.split('"transcript"')[0]
+    assert step(report, "introspection")["active"] is True
+
+
+def test_a_kid_the_provider_does_not_know_is_diagnosed(oidc_provider, standin_browser_env):
+    """oidc-provider answers a bare invalid_client (its log says "no applicable key found"):
+    the diagnosis names the key and its kid as the likely cause."""
+    report, result = run_flow(oidc_provider, standin_browser_env, "test-pkjwt",
+                              "--client-key", DEMO_KEY, "--client-key-kid", "old-key")
+    assert result.returncode == 1
+    assert step(report, "token")["response"]["body"]["error"] == "invalid_client"
+    found = {d["id"]: d for d in report["diagnosis"]}
+    assert "old-key" in found["client_assertion_signature_invalid"]["summary"]

@@ -18,12 +18,13 @@ from sandbox_fixtures import (
 
 from pkce_tui.core.client import new_client, send
 from pkce_tui.core.errors import InputError, NetworkError
-from pkce_tui.core.http import HttpRequest
+from pkce_tui.core.http import HttpRequest, HttpResponse
 from pkce_tui.core.jwt import validate
+from pkce_tui.core.server_says import from_response
 from pkce_tui.sandbox import FAULTS
 
 ID_TOKEN_FAULTS = {"expired_id_token": "exp", "wrong_aud": "aud", "wrong_iss": "iss",
-                   "bad_signature": "signature", "rotated_key": "kid"}
+                   "bad_signature": "signature", "rotated_key": "kid", "missing_sub": "sub"}
 
 
 async def id_token_report(client, sandbox, dialect, request):
@@ -125,9 +126,11 @@ def test_request_uri_expired_refuses_the_pushed_request_at_authorize(sandbox):
     assert pushed.status_code == 201
     answer = httpx.get(f"{sandbox.issuer('generic')}/authorize", params={
         "client_id": "demo-par", "request_uri": pushed.json()["request_uri"]})
-    assert answer.status_code == 400
-    assert answer.json()["error"] == "invalid_request_uri"
-    assert "expired" in answer.json()["error_description"]
+    assert answer.status_code == 400 and "location" not in answer.headers
+    words = from_response(HttpResponse(answer.status_code, tuple(answer.headers.multi_items()),
+                                       answer.text))  # the provider's error page
+    assert words.error == "invalid_request_uri"
+    assert "expired" in words.error_description
 
 
 def test_every_fault_has_a_test_here():

@@ -114,8 +114,9 @@ def test_secret_methods_need_a_secret(method):
         ClientAuth("c", method)
 
 
-def test_auth_methods_are_the_three_supported():
-    assert AUTH_METHODS == ("none", "client_secret_basic", "client_secret_post")
+def test_auth_methods_are_the_four_supported():
+    assert AUTH_METHODS == ("none", "client_secret_basic", "client_secret_post",
+                            "private_key_jwt")
 
 
 @pytest.mark.parametrize("endpoint", ["", "/token", "ftp://h/token", "idp.example.test/token"])

@@ -77,3 +77,23 @@ async def test_a_pushed_request_shows_in_the_authorize_pane_and_replays(sandbox)
         await pilot.pause()
         assert app.flow.ok
         assert app.flow.result("par").data["request_uri"] != first_uri
+
+
+async def test_private_key_jwt_shows_the_assertion_decoded_in_the_token_pane(sandbox):
+    from pathlib import Path
+
+    import pkce_tui.sandbox
+
+    key = str(Path(pkce_tui.sandbox.__file__).parent / "demo_client_key.json")
+    app = make_app(sandbox, "sandbox-generic-confidential", client_id="demo-pkjwt",
+                   client_secret=None, auth_method="private_key_jwt", client_key=key)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f5")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.flow.ok, [(r.name, r.summary) for r in app.flow.results.values()]
+        shown = text_of(app, "token")
+        assert "client assertion (private_key_jwt)" in shown
+        assert "demo-pkjwt-1" in shown and "jti" in shown
+        signed = dict(app.flow.result("token").request.form)["client_assertion"]
+        assert signed not in shown

@@ -35,6 +35,7 @@ _FIELD_STEP = {
     "login": "login", "username": "login", "password": "login",
     "allow_cross_origin_login": "login",
     "client_secret": "token", "auth_method": "token", "token_params": "token",
+    "client_key": "token", "client_key_kid": "token",
     "leeway": "id_token",
     "par": "par",
     "introspect": "introspection", "revoke": "revocation",
@@ -69,6 +70,8 @@ class ClientSettings:
     login: str = "auto"
     username: str | None = None
     password: str | None = None
+    client_key: str | None = None
+    client_key_kid: str | None = None
     par: bool = False
     introspect: bool = False
     revoke: bool = False

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from pkce_tui.core import urls
 from pkce_tui.core.authorize import new_state
 from pkce_tui.core.client import send
+from pkce_tui.core.client_assertion import client_auth_for, decoded_assertion
 from pkce_tui.core.errors import ProtocolError
 from pkce_tui.core.followups import (
     REDIRECT_STATUSES,
@@ -45,10 +46,16 @@ def current_tokens(state: FlowState) -> dict | None:
     return {**issued.tokens, **(refreshed.tokens if refreshed else {})}
 
 
-def client_auth(state: FlowState) -> ClientAuth:
-    """The client's authentication as configured, for the endpoints that ask for it."""
-    c = state.config
-    return ClientAuth(c.client_id, c.auth_method, c.client_secret)
+def client_auth(state: FlowState, runner: FlowRunner) -> ClientAuth:
+    """The client's authentication as configured, for the endpoints that ask for it; a fresh
+    assertion for private_key_jwt (RFC 7523 §3)."""
+    return client_auth_for(state, runner.clock)
+
+
+def assertion_data(request: HttpRequest) -> dict:
+    """`{"client_assertion": {"header", "payload"}}` when the request carries one (DESIGN §3)."""
+    decoded = decoded_assertion(request.form)
+    return {"client_assertion": decoded} if decoded else {}
 
 
 def _missing(step: str, what: str) -> StepResult:
@@ -64,10 +71,11 @@ async def introspection(state: FlowState, runner: FlowRunner) -> StepResult:
     endpoint = state.value("discovery").introspection_endpoint
     if not endpoint:
         return _missing("introspection", "introspection endpoint")
-    request = introspection_request(endpoint, client_auth(state), tokens["access_token"])
+    request = introspection_request(endpoint, client_auth(state, runner), tokens["access_token"])
     response = await send(runner.client, request)
     answer = parse_introspection(response)
-    data = {"token_type_hint": "access_token", "active": answer.active, "claims": answer.claims}
+    data = {"token_type_hint": "access_token", "active": answer.active, "claims": answer.claims,
+            **assertion_data(request)}
     if answer.error:
         return StepResult("introspection", "error", answer.error, data, request=request,
                           response=response, error=answer.error)
@@ -91,10 +99,10 @@ async def revocation(state: FlowState, runner: FlowRunner) -> StepResult:
     if not endpoints.revocation_endpoint:
         return _missing("revocation", "revocation endpoint")
     hint = "refresh_token" if tokens.get("refresh_token") else "access_token"
-    request = revocation_request(endpoints.revocation_endpoint, client_auth(state),
+    request = revocation_request(endpoints.revocation_endpoint, client_auth(state, runner),
                                  tokens[hint], hint)
     response = await send(runner.client, request)
-    data = {"token_type_hint": hint}
+    data = {"token_type_hint": hint, **assertion_data(request)}
     refused = revocation_verdict(response)
     if refused:
         return StepResult("revocation", "error", refused, data, request=request,
@@ -114,7 +122,7 @@ async def _still_active(state: FlowState, runner: FlowRunner, token: str,
                         hint: str) -> bool | None:
     """Introspect a revoked token: True when the server still calls it active."""
     endpoint = state.value("discovery").introspection_endpoint
-    request = introspection_request(endpoint, client_auth(state), token, hint)
+    request = introspection_request(endpoint, client_auth(state, runner), token, hint)
     answer = parse_introspection(await send(runner.client, request))
     return answer.active
 

@@ -8,7 +8,7 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING
 
 from pkce_tui.core.client import send
-from pkce_tui.core.followup_steps import client_auth
+from pkce_tui.core.followup_steps import assertion_data, client_auth
 from pkce_tui.core.par import PushedAuthorizeRequest, par_request, parse_par_response
 from pkce_tui.core.step_result import StepResult
 
@@ -28,13 +28,13 @@ async def par(state: FlowState, runner: FlowRunner) -> StepResult:
         why = "the provider names no pushed_authorization_request_endpoint"
         return StepResult("par", "error", why, {"no_endpoint": True}, error=why)
     request = build_authorize_request(state, endpoints)
-    push = par_request(endpoints.pushed_authorization_request_endpoint, client_auth(state),
+    push = par_request(endpoints.pushed_authorization_request_endpoint, client_auth(state, runner),
                        request)
     response = await send(runner.client, push)
     answer = parse_par_response(response)
     data = {"params": dict(request.params()), "state": request.state, "nonce": request.nonce,
             "request_uri": answer.request_uri, "expires_in": answer.expires_in,
-            "problems": list(answer.problems)}
+            "problems": list(answer.problems), **assertion_data(push)}
     if answer.error:
         return StepResult("par", "error", answer.error, data, request=push, response=response,
                           error=answer.error)

@@ -25,7 +25,7 @@ PROFILES_FILE = "profiles.toml"
 SECRETS_FILE = "secrets.toml"
 SECRET_FIELDS = ("client_secret", "password")
 DIALECTS = ("generic", "cyberark", "pingone", "cloudentity")
-AUTH_METHODS = ("none", "client_secret_basic", "client_secret_post")
+AUTH_METHODS = ("none", "client_secret_basic", "client_secret_post", "private_key_jwt")
 #: Profile settings that are on/off switches (the optional protocol steps).
 SWITCHES = frozenset({"par", "introspect", "revoke", "logout"})
 SANDBOX_DIALECTS = ("cyberark", "pingone", "generic", "cloudentity")

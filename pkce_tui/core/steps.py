@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from pkce_tui.core import followup_steps, jwt, login, par_steps, preflight, providers
 from pkce_tui.core.authorize import AuthorizeRequest, leaked_secrets, new_nonce, new_state
 from pkce_tui.core.client import send
+from pkce_tui.core.client_assertion import client_auth_for
 from pkce_tui.core.errors import InputError, NetworkError, PkceTuiError
 from pkce_tui.core.http import HttpRequest, HttpResponse
 from pkce_tui.core.pkce import generate_verifier, make_challenge, verifier_entropy_bits
@@ -20,7 +21,6 @@ from pkce_tui.core.redirect import parse_http_response, parse_redirect
 from pkce_tui.core.server_says import from_params, from_response, last_words
 from pkce_tui.core.step_result import StepResult
 from pkce_tui.core.token import (
-    ClientAuth,
     authorization_code_request,
     parse_token_response,
     refresh_request,
@@ -261,7 +261,8 @@ async def token(state: FlowState, runner: FlowRunner) -> StepResult:
     endpoints = state.value("discovery")
     if not inputs["code"] or endpoints is None:
         return _skipped("token", "no authorization code to exchange")
-    auth = ClientAuth(state.config.client_id, inputs["auth_method"], inputs["client_secret"])
+    auth = client_auth_for(state, runner.clock, method=inputs["auth_method"],
+                           secret=inputs["client_secret"])
     request = authorization_code_request(
         endpoints.token_endpoint, auth, code=inputs["code"], redirect_uri=inputs["redirect_uri"],
         code_verifier=inputs["code_verifier"], extra=state.config.token_params)
@@ -277,6 +278,7 @@ def token_exchange_result(step: str, request: HttpRequest, response: HttpRespons
     parsed = parse_token_response(response)
     data = {k: parsed.tokens.get(k) for k in ("token_type", "expires_in", "scope")}
     data["problems"] = list(parsed.problems)
+    data.update(followup_steps.assertion_data(request))
     if not parsed.ok:
         why = f"{parsed.error}: {parsed.error_description}" if parsed.error_description \
             else str(parsed.error)
@@ -396,9 +398,8 @@ async def refresh(state: FlowState, runner: FlowRunner) -> StepResult:
     refresh_value = _tokens(state).get("refresh_token")
     if not refresh_value:
         return _skipped("refresh", "no refresh_token issued (ask for offline_access?)")
-    c = state.config
     endpoints = state.value("discovery")
-    auth = ClientAuth(c.client_id, c.auth_method, c.client_secret)
+    auth = client_auth_for(state, runner.clock)
     result = await _token_exchange("refresh", runner,
                                    refresh_request(endpoints.token_endpoint, auth, refresh_value))
     if result.status == "ok":

@@ -14,7 +14,8 @@ from urllib.parse import quote_plus, urlsplit
 from pkce_tui.core.errors import InputError
 from pkce_tui.core.http import Headers, HttpRequest, HttpResponse
 
-AUTH_METHODS = ("none", "client_secret_basic", "client_secret_post")
+AUTH_METHODS = ("none", "client_secret_basic", "client_secret_post", "private_key_jwt")
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"  # RFC 7523 §2.2
 SECRET_METHODS = ("client_secret_basic", "client_secret_post")
 Form = tuple[tuple[str, str], ...]
 ACCEPT_JSON = ("Accept", "application/json")
@@ -25,12 +26,14 @@ class ClientAuth:
     """How the client authenticates at the token endpoint (RFC 6749 §2.3).
 
     `none` is a public client that only names itself (RFC 6749 §3.2.1); the two secret methods
-    carry the client secret in a Basic header or in the form body (RFC 6749 §2.3.1).
+    carry the client secret in a Basic header or in the form body (RFC 6749 §2.3.1);
+    `private_key_jwt` carries a JWT the client signed (RFC 7523 §2.2, OIDC Core §9).
     """
 
     client_id: str
     method: str = "none"
     secret: str | None = None
+    assertion: str | None = None  # private_key_jwt: the signed JWT (RFC 7523 §2.2)
 
     def __post_init__(self) -> None:
         if self.method not in AUTH_METHODS:
@@ -39,6 +42,9 @@ class ClientAuth:
             )
         if self.method in SECRET_METHODS and not self.secret:
             raise InputError(f"client auth method {self.method} needs a client secret")
+        if self.method == "private_key_jwt" and not self.assertion:
+            raise InputError("client auth method private_key_jwt needs a signed assertion "
+                             "(--client-key FILE)")
 
 
 def basic_credentials(client_id: str, secret: str) -> str:
@@ -56,6 +62,9 @@ def client_auth_parts(auth: ClientAuth) -> tuple[Headers, Form]:
         return (("Authorization", basic_credentials(auth.client_id, auth.secret or "")),), ()
     if auth.method == "client_secret_post":
         return (), (("client_id", auth.client_id), ("client_secret", auth.secret or ""))
+    if auth.method == "private_key_jwt":
+        return (), (("client_id", auth.client_id), ("client_assertion_type", ASSERTION_TYPE),
+                    ("client_assertion", auth.assertion or ""))
     return (), (("client_id", auth.client_id),)
 
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import json
 import re
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 from urllib.parse import urlsplit
 
 from pkce_tui.core.errors import InputError
@@ -27,6 +30,7 @@ class Client:
     pkce_required: bool
     s256_required: bool = False
     par_required: bool = False  # require_pushed_authorization_requests (RFC 9126 §6)
+    jwks: dict | None = None  # private_key_jwt: the client's registered public keys
 
 
 @dataclass(frozen=True)
@@ -64,11 +68,27 @@ def clients_for(dialect: str) -> dict[str, Client]:
     if dialect in PAR_DIALECTS:
         clients += (Client("demo-par", DEMO_SECRET, "client_secret_basic", pkce_required=True,
                            par_required=True),)
+    if dialect in PRIVATE_KEY_JWT_DIALECTS:
+        clients += (Client("demo-pkjwt", None, "private_key_jwt", pkce_required=True,
+                           jwks=demo_client_jwks()),)
     return {client.client_id: client for client in clients}
 
 
 #: The dialects whose provider offers pushed authorization requests (RFC 9126).
 PAR_DIALECTS = ("pingone", "cloudentity", "generic")
+DEMO_KEY_FILE = "demo_client_key.json"
+
+
+@cache
+def demo_client_jwks() -> dict:
+    """The public half of demo-pkjwt's key (`demo_client_key.json`, a published demo key, as
+    `demo-secret` is a published demo secret), as the tenant has it registered."""
+    text = resources.files("pkce_tui.sandbox").joinpath(DEMO_KEY_FILE).read_text()
+    return {"keys": [{k: v for k, v in json.loads(text).items() if k != "d"}]}
+
+
+#: The dialects whose provider offers private_key_jwt (RFC 7523; CyberArk does not).
+PRIVATE_KEY_JWT_DIALECTS = ("pingone", "cloudentity", "generic")
 
 
 #: Every dialect registers the same client ids.

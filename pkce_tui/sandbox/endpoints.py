@@ -11,6 +11,7 @@ from starlette.routing import Route
 from pkce_tui.sandbox import logout, pushed, token_endpoint
 from pkce_tui.sandbox.context import SandboxContext
 from pkce_tui.sandbox.dialects import Dialect
+from pkce_tui.sandbox.directory import PRIVATE_KEY_JWT_DIALECTS
 from pkce_tui.sandbox.oauth import SUPPORTED_SCOPES, OAuthError
 from pkce_tui.sandbox.web import NO_STORE, oauth_error, read_form
 
@@ -28,8 +29,8 @@ def discovery_document(ctx: SandboxContext, dialect: Dialect) -> dict:
         "response_modes_supported": ["query", *(["pi.flow"] if dialect.name == "pingone" else [])],
         "grant_types_supported": ["authorization_code", "refresh_token"],
         "code_challenge_methods_supported": list(dialect.pkce_methods),
-        "token_endpoint_auth_methods_supported": list(AUTH_METHODS),
-        "revocation_endpoint_auth_methods_supported": list(AUTH_METHODS),
+        "token_endpoint_auth_methods_supported": auth_methods(dialect),
+        "revocation_endpoint_auth_methods_supported": auth_methods(dialect),
         "id_token_signing_alg_values_supported": ["RS256"],
         "subject_types_supported": ["public"],
         "scopes_supported": list(SUPPORTED_SCOPES),
@@ -38,6 +39,13 @@ def discovery_document(ctx: SandboxContext, dialect: Dialect) -> dict:
         **({"require_pushed_authorization_requests": False}
            if dialect.offers("pushed_authorization_request_endpoint") else {}),
     }
+
+
+def auth_methods(dialect: Dialect) -> list[str]:
+    """The client authentication methods the dialect's provider takes; private_key_jwt where
+    it offers it (RFC 7523; not CyberArk)."""
+    extra = ["private_key_jwt"] if dialect.name in PRIVATE_KEY_JWT_DIALECTS else []
+    return [*AUTH_METHODS, *extra]
 
 
 def discovery_path(dialect: Dialect) -> str:

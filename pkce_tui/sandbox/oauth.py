@@ -21,6 +21,7 @@ from pkce_tui.sandbox.directory import Client, clients_for, redirect_uri_allowed
 from pkce_tui.sandbox.faults import parse_delay, parse_faults
 from pkce_tui.sandbox.store import Grant
 
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"  # RFC 7523 §2.2
 SUPPORTED_SCOPES = ("openid", "profile", "email", "offline_access")
 #: RFC 7636 §4.2: code_challenge = 43*128unreserved
 CHALLENGE_PATTERN = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
@@ -132,7 +133,7 @@ def _delay(params: Mapping[str, str]) -> float:
 
 
 def authenticate_client(dialect: Dialect, form: Mapping[str, str],
-                        authorization: str | None) -> Client:
+                        authorization: str | None, ctx: SandboxContext) -> Client:
     """The client of a token or revocation request, by its one configured method (RFC 6749 §2.3).
 
     Sending credentials by a method other than the registered one is refused, as PingOne and
@@ -146,6 +147,12 @@ def authenticate_client(dialect: Dialect, form: Mapping[str, str],
         raise OAuthError("invalid_client", f"client {client.client_id} authenticates with "
                          f"{client.auth_method}, but the request used {method}", status=401,
                          cause="unsupported_auth_method")
+    if method == "private_key_jwt":
+        from pkce_tui.sandbox.client_jwt import verify_assertion
+
+        verify_assertion(ctx, dialect, client.client_id, client.jwks or {"keys": []},
+                         form["client_assertion"])
+        return client
     if client.secret is not None and not hmac.compare_digest(client.secret.encode(),
                                                              (secret or "").encode()):
         raise OAuthError("invalid_client", "client secret is wrong", status=401,
@@ -156,6 +163,13 @@ def authenticate_client(dialect: Dialect, form: Mapping[str, str],
 def _presented_credentials(form: Mapping[str, str],
                            authorization: str | None) -> tuple[str, str | None, str | None]:
     """(method, client_id, secret) as the request presents them; two methods at once is an error."""
+    if form.get("client_assertion_type") == ASSERTION_TYPE and form.get("client_assertion"):
+        from pkce_tui.sandbox.client_jwt import assertion_client_id
+
+        if _basic_credentials(authorization) or "client_secret" in form:
+            raise OAuthError("invalid_request", "the client authenticated with more than one "
+                             "method (RFC 6749 §2.3)")
+        return "private_key_jwt", assertion_client_id(form), None
     basic = _basic_credentials(authorization)
     if basic and "client_secret" in form:
         raise OAuthError("invalid_request", "the client authenticated with more than one "

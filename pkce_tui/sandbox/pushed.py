@@ -31,7 +31,7 @@ class PushedRequest:
 def push(ctx: SandboxContext, dialect: Dialect, form: Mapping[str, str],
          authorization: str | None) -> dict:
     """Check the pushed request (RFC 9126 §2.1) and answer its request_uri (§2.2)."""
-    client = authenticate_client(dialect, form, authorization)
+    client = authenticate_client(dialect, form, authorization, ctx)
     params = {k: v for k, v in form.items() if k not in CLIENT_AUTH_FIELDS}
     params["client_id"] = client.client_id
     if "request_uri" in params:

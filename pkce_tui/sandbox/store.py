@@ -61,6 +61,7 @@ class Store:
         self.sessions: dict[str, tuple[str, str]] = {}
         self.logins: dict[str, object] = {}
         self.pushed: dict[str, object] = {}
+        self.jtis: dict[str, float] = {}
 
     def add_grant(self, grant: Grant) -> Grant:
         """Remember a new authorization request; the oldest are dropped past `MAX_ENTRIES`."""
@@ -140,6 +141,15 @@ class Store:
         """Forget `session` if it is a login session at `dialect` (a sign-out)."""
         if self.session_user(dialect, session) is not None:
             del self.sessions[session or ""]
+
+    def remember_jti(self, jti: str, expires_at: float) -> bool:
+        """Note a client assertion's jti until it expires; False when it was seen already
+        (RFC 7523 §3 item 7: a server may refuse a replayed assertion)."""
+        if jti in self.jtis and self.jtis[jti] > self.clock():
+            return False
+        _bound(self.jtis)
+        self.jtis[jti] = expires_at
+        return True
 
     def add_pushed(self, request_uri: str, pushed: object) -> None:
         """Keep a pushed authorization request under its request_uri (RFC 9126 §2.2)."""

@@ -21,7 +21,7 @@ from pkce_tui.sandbox.tokens import access_token, id_token, user_claims
 async def token(ctx: SandboxContext, dialect: Dialect, form: Mapping[str, str],
                 authorization: str | None) -> dict:
     """Answer a token request with the token response body (RFC 6749 §5.1) or an OAuthError."""
-    client = authenticate_client(dialect, form, authorization)
+    client = authenticate_client(dialect, form, authorization, ctx)
     grant_type = _required(form, "grant_type")
     if grant_type == "authorization_code":
         grant = _grant_for_code(ctx, dialect, client, form)
@@ -156,7 +156,7 @@ def userinfo(ctx: SandboxContext, dialect: Dialect, authorization: str | None) -
 def revoke(ctx: SandboxContext, dialect: Dialect, form: Mapping[str, str],
            authorization: str | None) -> None:
     """Revoke a token (RFC 7009 §2.1); an unknown token is not an error (§2.2)."""
-    client = authenticate_client(dialect, form, authorization)
+    client = authenticate_client(dialect, form, authorization, ctx)
     value = _required(form, "token")
     refresh_grant = ctx.store.grant_for_refresh_token(value)
     if refresh_grant is not None and refresh_grant.client_id == client.client_id:
@@ -171,7 +171,7 @@ def introspect(ctx: SandboxContext, dialect: Dialect, form: Mapping[str, str],
                authorization: str | None) -> dict:
     """Token introspection (RFC 7662 §2.2): the client authenticates; a token that is unknown,
     expired, revoked or another client's is just `{"active": false}`."""
-    client = authenticate_client(dialect, form, authorization)
+    client = authenticate_client(dialect, form, authorization, ctx)
     value = _required(form, "token")
     access_grant = ctx.store.grant_for_access_token(value)
     if access_grant is not None and access_grant.client_id == client.client_id:

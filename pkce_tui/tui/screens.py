@@ -26,7 +26,8 @@ TEXT_FIELDS = (
     ("name", "name"), ("issuer", "issuer"), ("tenant_url", "tenant URL"),
     ("app_id", "app id"), ("base_url", "base URL"), ("env_id", "environment id"),
     ("tenant", "tenant"), ("workspace", "workspace"), ("client_id", "client id"),
-    ("client_secret", "client secret"), ("redirect_uri", "redirect URI"), ("scope", "scopes"),
+    ("client_secret", "client secret"), ("client_key", "client key file"),
+    ("client_key_kid", "client key kid"), ("redirect_uri", "redirect URI"), ("scope", "scopes"),
     ("username", "username"), ("password", "password"),
 )
 #: The form's choices: field, label, options.

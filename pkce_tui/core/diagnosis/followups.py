@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from pkce_tui.core.diagnosis.client_assertion import assertion_refusal
 from pkce_tui.core.diagnosis.model import Diagnosis
 
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ def followup_rules(state: FlowState) -> Iterator[Diagnosis]:
     """Every diagnosis the follow-up steps' results support."""
     par = state.result("par")
     if par is not None and par.status == "error" and par.response is not None:
-        yield from _refused("par", par)
+        yield from _refused(state, "par", par)
     for step in ("introspection", "revocation", "logout"):
         result = state.result(step)
         if result is None or step in state.stale:
@@ -38,16 +39,20 @@ def followup_rules(state: FlowState) -> Iterator[Diagnosis]:
             yield Diagnosis(diagnosis_id, step, "error",
                             f"the provider names no {what}", fix)
         elif result.status == "error" and result.response is not None:
-            yield from _refused(step, result)
+            yield from _refused(state, step, result)
     yield from _introspection_rules(state)
     yield from _revocation_rules(state)
 
 
-def _refused(step: str, result) -> Iterator[Diagnosis]:
+def _refused(state: FlowState, step: str, result) -> Iterator[Diagnosis]:
     """A follow-up endpoint refusing the client: the same credentials as at token (RFC 7662
     §2.1 and RFC 7009 §2.1 both require client authentication)."""
     body = result.response.json() or {}
-    if body.get("error") == "invalid_client" or result.response.status == 401 and step != "logout":
+    refused = body.get("error") == "invalid_client" or result.response.status == 401
+    if refused and result.request and "client_assertion" in dict(result.request.form or ()):
+        said = " ".join(str(v) for v in body.values()).lower()
+        yield assertion_refusal(state, result, said)
+    elif refused and step != "logout":
         yield Diagnosis("followup_client_auth_failed", step, "error",
                         f"the {step} endpoint refused the client's authentication: "
                         f"{body.get('error_description') or result.response.status}",

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from pkce_tui.core.diagnosis.causes import causes
+from pkce_tui.core.diagnosis.client_assertion import assertion_refusal
 from pkce_tui.core.diagnosis.model import RETRY, Diagnosis, failed, said
 from pkce_tui.core.pkce import make_challenge, verifier_problems
 from pkce_tui.core.server_says import ServerSays
@@ -75,6 +76,8 @@ def sent_auth_method(state: FlowState) -> str:
     result = state.result("token")
     if result and result.request and result.request.header("Authorization"):
         return "client_secret_basic"
+    if "client_assertion" in sent_form(state):
+        return "private_key_jwt"
     return "client_secret_post" if "client_secret" in sent_form(state) else "none"
 
 
@@ -83,6 +86,8 @@ def _client_auth(state: FlowState, words: ServerSays) -> Diagnosis:
     method = sent_auth_method(state)
     found = causes(words)
     text = words.specific.lower()
+    if method == "private_key_jwt" and not any(n in text for n in _METHODS if n != method):
+        return assertion_refusal(state, state.result("token"), words.words())
     if any(name in text for name in _METHODS if name != method) and "auth_method" not in found:
         found.append("auth_method")  # the words name the method the client is registered with
     if method != "none" and _registered_as_public(text):
@@ -97,10 +102,13 @@ def _client_auth(state: FlowState, words: ServerSays) -> Diagnosis:
                          f"{state.config.client_id!r}: {words.summary()}",
                          "check the client id and that it lives in this tenant")
     if found[:1] == ["secret"] or (method != "none" and "auth_method" not in found):
+        named = found[:1] == ["secret"]
         return Diagnosis("invalid_client_secret", "token", "error",
                          f"the server refused the client's secret: {words.summary()}",
                          "check the client secret (copy it again; it may have been rotated "
-                         "or expired) and the client id")
+                         "or expired) and the client id" + ("" if named else
+                         "; if they are right, the client is registered for another auth "
+                         "method, or as a public client that sends no secret"))
     return Diagnosis("auth_method_mismatch", "token", "error",
                      f"the client authenticated with {method}, which the tenant does not "
                      f"accept for this client: {words.summary()}",

@@ -97,7 +97,8 @@ def _choose(summaries: tuple[FlowSummary, ...], wanted: int | None) -> tuple[int
 
 def _summary(index: int, flow: FlowEntries) -> FlowSummary:
     first = flow.authorize[0]
-    started = (datetime.fromtimestamp(first.started, UTC).isoformat().replace("+00:00", "Z")
+    started = (datetime.fromtimestamp(first.started, UTC).isoformat(timespec="milliseconds")
+               .replace("+00:00", "Z")
                if first.started is not None else None)
     return FlowSummary(index, started, flow.params.get("client_id", ""),
                        classify.without_query(first.url), _outcome(flow), bool(flow.tokens))

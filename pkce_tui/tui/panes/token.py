@@ -10,6 +10,7 @@ from textual.widgets import Input, Label
 
 from pkce_tui.core.flow import FlowState
 from pkce_tui.core.step_result import StepResult
+from pkce_tui.tui import render
 from pkce_tui.tui.panes.base import Copyable, StepPane, http_details, show_value
 
 
@@ -40,10 +41,21 @@ class TokenPane(StepPane):
     def details(self, state: FlowState, result: StepResult, *, reveal: bool) -> list:
         active = state.overrides.active()
         parts = [Text(f"overridden: {', '.join(active)}", style="bold magenta")] if active else []
-        return parts + http_details(result, reveal=reveal)
+        return parts + assertion_view(result) + http_details(result, reveal=reveal)
 
     def own_values(self, state: FlowState) -> list[Copyable]:
         parsed = state.value("token")
         tokens = parsed.tokens if parsed is not None else {}
         return [Copyable(f"the {name.replace('_', ' ')}", tokens[name], secret=True)
                 for name in ("access_token", "id_token", "refresh_token") if tokens.get(name)]
+
+
+def assertion_view(result: StepResult) -> list:
+    """The private_key_jwt assertion decoded (RFC 7523 §3): header and claims, never the
+    signed value itself, which is masked with the request."""
+    shown = result.data.get("client_assertion")
+    if not shown:
+        return []
+    rows = [("header", shown.get("header")), *(shown.get("payload") or {}).items()]
+    return [Text("client assertion (private_key_jwt)", style="bold underline"),
+            render.fields_table(rows)]
