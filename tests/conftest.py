@@ -31,6 +31,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, settings
 from processes import (
     become_subreaper,
     kill_group,
@@ -49,6 +50,13 @@ STARTUP_SECONDS = 60.0  # a bound for a provider that cannot start, however load
 STOP_SECONDS = 5.0
 CALLBACK_WAIT_SECONDS = 30.0
 LISTENING_PREFIX = "listening "
+# Property tests draw the same examples on every run and machine, and nothing in them is
+# timed (no per-example deadline, no "too slow" health check): a loaded machine must not fail
+# them, and a failure must reproduce.
+settings.register_profile("suite", deadline=None, derandomize=True, database=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("suite")
+
 #: How many pilot pauses `pause_until` allows: each lets the app process every pending
 #: message, so this is a bound on steps, never reached by an app that gets there at all.
 MAX_PAUSES = 200
