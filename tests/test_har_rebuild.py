@@ -80,6 +80,16 @@ def test_a_refused_discovery_document_is_named_and_the_rest_still_rebuilt():
     assert flow.state.status("redirect") == "ok" and flow.state.value("redirect").code == "c"
 
 
+def test_an_object_moved_page_without_its_location_still_carries_the_code():
+    link = callback(responseType="code", code="om-code", state="s1").replace("&", "&amp;")
+    page = ("<html><head><title>Object moved</title></head><body>\r\n<h2>Object moved to "
+            f'<a href="{link}">here</a>.</h2>\r\n</body></html>\r\n')
+    moved = entry(1, "GET", f"{IDP}/authorize?{urlencode(AUTHORIZE)}", 302, body=page)
+    flow = load_flow(har(discovery(), moved))
+    assert flow.state.value("redirect").code == "om-code"
+    assert flow.state.result("redirect").data["source"] == "html_anchor"
+
+
 def test_a_pushed_request_made_by_a_back_end_is_said_missing():
     text = har(authorize({"client_id": "app", "request_uri": "urn:par:1"},
                          location=callback(code="c")))

@@ -63,4 +63,6 @@ def id_token(ctx: SandboxContext, dialect: Dialect, grant: Grant, access: str,
     }
     if grant.nonce is not None:
         claims["nonce"] = grant.nonce
+    if "missing_sub" in faults:
+        del claims["sub"]
     return ctx.keys.sign(claims, faults)
