@@ -184,7 +184,7 @@ _leaves = (st.none() | st.booleans() | st.integers(-5, 600) | st.floats(allow_na
            | st.text(max_size=12))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(st.lists(st.recursive(_leaves, lambda children: st.lists(children, max_size=4)
                              | st.dictionaries(_fields, children, max_size=6), max_leaves=25),
                 max_size=6))
