@@ -117,7 +117,8 @@ def protocol_options(args: argparse.Namespace) -> dict:
     elif args.auth_method == "private_key_jwt":
         raise InputError("--auth-method private_key_jwt needs --client-key FILE")
     return {"client_key": args.client_key, "client_key_kid": args.client_key_kid,
-            "par": args.par, "introspect": args.introspect, "revoke": args.revoke,
+            "par": args.par, "dpop": args.dpop, "introspect": args.introspect,
+            "revoke": args.revoke,
             "logout": args.logout or uri is not None, "post_logout_redirect_uri": uri}
 
 
