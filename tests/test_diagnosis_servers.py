@@ -352,6 +352,17 @@ async def test_an_id_token_without_sub_is_missing_required_claim(sandbox):
     assert state.status("id_token") == "error"
 
 
+async def test_an_unsigned_id_token_is_alg_none(sandbox):
+    state = await run(sandbox_config(sandbox.base_url, "generic",
+                                     extra_params=(("sandbox_fault", "alg_none"),)))
+    assert ids(state) == {"alg_none": "id_token"}
+
+
+async def test_a_user_not_assigned_to_the_app_is_access_denied_not_a_failed_login(sandbox):
+    state = await run(sandbox_config(sandbox.base_url, "cloudentity", username="carol"))
+    assert ids(state) == {"access_denied": "redirect"}
+
+
 async def test_clock_skew_when_this_machines_clock_is_behind(oidc_provider):
     state = await run(op_config(oidc_provider), clock=lambda: time.time() - 600)
     assert "clock_skew" in ids(state) and "id_token_expired" not in ids(state)

@@ -244,7 +244,7 @@ def test_a_fault_for_an_unknown_client_is_refused_naming_the_known_ones(sandbox)
 def test_faults_are_described():
     assert set(FAULTS) == {"expired_id_token", "wrong_aud", "wrong_iss", "bad_signature",
                            "rotated_key", "slow_token", "token_500", "invalid_grant_once",
-                           "request_uri_expired", "missing_sub"}
+                           "request_uri_expired", "missing_sub", "alg_none"}
     assert all(description and "\n" not in description for description in FAULTS.values())
 
 

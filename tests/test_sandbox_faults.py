@@ -47,6 +47,13 @@ async def test_id_token_fault_fails_the_check_it_names(sandbox, client, dialect,
     assert failed_checks(report) == {check}
 
 
+async def test_alg_none_is_an_unsigned_token(sandbox, client):
+    report = await id_token_report(client, sandbox, "cloudentity",
+                                   authorization(sandbox_fault="alg_none"))
+    assert report.header == {"alg": "none", "typ": "JWT"}
+    assert {"alg", "signature"} <= failed_checks(report)
+
+
 async def test_rotated_key_kid_is_not_in_the_jwks(sandbox, client):
     request = authorization(sandbox_fault="rotated_key")
     report = await id_token_report(client, sandbox, "generic", request)
@@ -134,7 +141,8 @@ def test_request_uri_expired_refuses_the_pushed_request_at_authorize(sandbox):
 
 
 def test_every_fault_has_a_test_here():
-    assert set(FAULTS) == {*ID_TOKEN_FAULTS, "slow_token", "token_500", "invalid_grant_once",
+    assert set(FAULTS) == {*ID_TOKEN_FAULTS, "alg_none", "slow_token", "token_500",
+                           "invalid_grant_once",
                            "request_uri_expired"}
 
 
