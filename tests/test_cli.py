@@ -13,6 +13,7 @@ import time
 
 import pytest
 from conftest import free_port
+from hostile_server import PEAK
 from joserfc import jwt as jose_jwt
 from joserfc.jwk import KeySet, RSAKey
 from local_http import serving
@@ -475,3 +476,22 @@ def test_a_verifier_may_begin_with_a_dash(capsys):
     assert cli_main(["pkce", "--verifier", verifier, "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["code_verifier"] == verifier
     assert cli_main(["pkce", "--verifier", "--json"]) == 2  # an option name is no value
+
+
+@pytest.mark.parametrize("source", ["/dev/urandom", "/dev/zero"])
+def test_binary_input_is_refused_after_one_chunk(source):
+    """Reading stops at the first chunk holding a NUL byte: bounded time and memory."""
+    result = subprocess.run(
+        [sys.executable, "-c", PEAK + "import sys\nfrom pkce_tui.cli import main\n"
+         "code = main(sys.argv[1:])\nprint(peak_mib(), file=sys.stderr)\nsys.exit(code)",
+         "parse-redirect", source, "--json"],
+        capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "binary data" in result.stderr
+    assert float(result.stderr.splitlines()[-1]) < 150  # MiB: far below a decoded 64 MB
+
+
+def test_large_text_that_is_no_har_is_refused_at_1_mb(tmp_path):
+    big = tmp_path / "big.txt"
+    big.write_text("x" * 5_000_000)
+    result = cli("parse-redirect", str(big))
+    assert result.returncode == 2 and "only a HAR file may be larger" in result.stderr

@@ -13,12 +13,12 @@ import subprocess
 import sys
 
 import pytest
-from hostile_server import MODES, bomb, hostile_server, jwks_of_10000_keys
+from hostile_server import MODES, PEAK, bomb, hostile_server, jwks_of_10000_keys
 
 PEAK_BOUND_MIB = 300  # the commands need ~100 MiB; a decoded bomb needs 512+
 REDIRECT = "http://127.0.0.1:8765/callback?code=c0de&state=s1"
-RUNNER = """
-import contextlib, io, json, resource, sys
+RUNNER = PEAK + """
+import contextlib, io, json, sys
 from pkce_tui.cli import main
 results = []
 for argv in json.loads(sys.argv[1]):
@@ -30,8 +30,7 @@ for argv in json.loads(sys.argv[1]):
             code = exc.code
     results.append({"argv": argv, "code": code, "stdout": out.getvalue(),
                     "stderr": err.getvalue()})
-peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({"results": results, "peak_mib": peak_mib}))
+print(json.dumps({"results": results, "peak_mib": peak_mib()}))
 """
 
 
