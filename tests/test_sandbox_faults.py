@@ -103,7 +103,7 @@ async def test_invalid_grant_once_then_the_same_request_works(sandbox, client):
 
 async def test_slow_token_outlasts_a_short_timeout_while_the_sandbox_stays_responsive(
         sandbox, client):
-    request = authorization(sandbox_fault="slow_token", sandbox_delay="3")
+    request = authorization(sandbox_fault="slow_token", sandbox_delay="60")
     code = await authorization_code(client, sandbox, "generic", request)
     form = (("grant_type", "authorization_code"), ("code", code),
             ("redirect_uri", request.params["redirect_uri"]),
