@@ -220,6 +220,8 @@ def _add_protocol_options(p: argparse.ArgumentParser) -> None:
     extras = p.add_argument_group("protocol options (off by default)")
     extras.add_argument("--par", action="store_true",
                         help="push the authorization request first (RFC 9126)")
+    extras.add_argument("--dpop", action="store_true",
+                        help="bind the tokens to a key of this flow with DPoP proofs (RFC 9449)")
     extras.add_argument("--introspect", action="store_true",
                         help="introspect the access token (RFC 7662)")
     extras.add_argument("--revoke", action="store_true",

@@ -19,6 +19,7 @@ from pkce_tui.core.redirect import parse_redirect as parse_redirect_text
 from pkce_tui.output import emit_json, finite, one_line, print_checks, print_error
 
 MAX_INPUT_BYTES = 64 * 1024 * 1024  # a HAR export can be large; pages are bounded again
+_READ_CHUNK = 1024 * 1024
 _TOKEN_SLACK = 4096  # whitespace around a token read from stdin (a pasted line, a newline)
 #: RFC 3986 §3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
@@ -51,7 +52,7 @@ def parse_redirect(args: argparse.Namespace) -> int:
     Text holding no redirect is bad input (exit 2); with `--json` it is still reported, as
     kind "none", so a script always reads one object.
     """
-    text = args.source if _is_redirect_text(args.source) else read_input(args.source, "redirect")
+    text = args.source if _is_redirect_text(args.source) else read_redirect_input(args.source)
     try:
         result = parse_redirect_text(text, expected_state=args.state,
                                      expected_issuer=args.issuer)
@@ -194,20 +195,56 @@ async def _validate_remote(token: str, jwks_uri: str, insecure: bool, options: d
             return jwt_core.validate_without_jwks(token, str(exc), **options)
 
 
-def read_input(source: str, what: str, *, limit: int = MAX_INPUT_BYTES) -> str:
-    """Read a file or stdin (`-`), at most `limit` characters; an unreadable or longer one is
-    an InputError."""
+def read_redirect_input(source: str) -> str:
+    """The redirect text in a file or stdin: a HAR export may be large, anything else (a
+    URL, a response, a page) is refused past 1 MB as soon as that is known, not decoded."""
+    from pkce_tui.core.redirect_input import MAX_INPUT_BYTES as MAX_REDIRECT_BYTES
+
+    return read_input(source, "redirect", unless_har=MAX_REDIRECT_BYTES)
+
+
+def read_input(source: str, what: str, *, limit: int = MAX_INPUT_BYTES,
+               unless_har: int | None = None) -> str:
+    """Read a file or stdin (`-`), at most `limit` bytes, as UTF-8 text; an unreadable,
+    longer or binary one (a NUL byte: no URL, page, token or HAR holds one) is an InputError.
+    With `unless_har`, text that does not begin as a HAR file is held to that many bytes.
+
+    Bytes are read a chunk at a time and checked as they come, so `/dev/urandom` is refused
+    after one chunk instead of being decoded whole first.
+    """
     try:
         if source == "-":
-            text = sys.stdin.read(limit + 1)
+            stream = getattr(sys.stdin, "buffer", None)
+            data = _read_bytes(stream, source, what, limit, unless_har) if stream else \
+                sys.stdin.read(limit + 1).encode("utf-8", "surrogateescape")
         else:
-            with Path(source).open(encoding="utf-8", errors="replace") as handle:
-                text = handle.read(limit + 1)
+            with Path(source).open("rb") as handle:
+                data = _read_bytes(handle, source, what, limit, unless_har)
     except OSError as exc:
         raise InputError(f"cannot read the {what} from {source}: {exc.strerror}") from exc
-    if len(text) > limit:
+    if len(data) > limit:
         raise InputError(f"the {what} in {source} is larger than {limit} bytes")
-    return text
+    return data.decode("utf-8", "replace")
+
+
+def _read_bytes(stream, source: str, what: str, limit: int, unless_har: int | None) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while size <= limit and (chunk := stream.read(min(_READ_CHUNK, limit + 1 - size))):
+        if b"\0" in chunk:
+            raise InputError(f"the {what} in {source} is binary data, not text")
+        chunks.append(chunk)
+        size += len(chunk)
+        if unless_har is not None and size > unless_har and not _begins_as_har(chunks[0]):
+            raise InputError(f"input too large: over {unless_har} bytes (only a HAR file may "
+                             "be larger)")
+    return b"".join(chunks)
+
+
+def _begins_as_har(head: bytes) -> bool:
+    from pkce_tui.core.har import looks_like_har
+
+    return looks_like_har(head[:400].decode("utf-8", "replace"))
 
 
 def _load_json(source: str, what: str) -> dict:

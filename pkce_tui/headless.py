@@ -15,7 +15,7 @@ import threading
 import webbrowser
 from urllib.parse import parse_qsl, urlsplit
 
-from pkce_tui.commands import key_values, read_input, require_absolute_uri
+from pkce_tui.commands import key_values, read_redirect_input, require_absolute_uri
 from pkce_tui.core.client import new_client
 from pkce_tui.core.client_assertion import load_client_key
 from pkce_tui.core.errors import InputError, PkceTuiError
@@ -117,7 +117,8 @@ def protocol_options(args: argparse.Namespace) -> dict:
     elif args.auth_method == "private_key_jwt":
         raise InputError("--auth-method private_key_jwt needs --client-key FILE")
     return {"client_key": args.client_key, "client_key_kid": args.client_key_kid,
-            "par": args.par, "introspect": args.introspect, "revoke": args.revoke,
+            "par": args.par, "dpop": args.dpop, "introspect": args.introspect,
+            "revoke": args.revoke,
             "logout": args.logout or uri is not None, "post_logout_redirect_uri": uri}
 
 
@@ -129,7 +130,7 @@ def redirect_source_for(args: argparse.Namespace, config: FlowConfig) -> Redirec
     then it is only sent, as a learner may send a wrong one on purpose.
     """
     if args.redirect_from:
-        text = read_input(args.redirect_from, "redirect")
+        text = read_redirect_input(args.redirect_from)
         return _constant_source(text)
     _require_redirect_uri(config.redirect_uri)
     if is_loopback_redirect(config.redirect_uri):
@@ -208,7 +209,7 @@ def _stdin_source() -> RedirectSource:
     async def source(authorize_url: str) -> str:
         print(f"Log in at: {one_line(authorize_url)}\nThen paste the redirect URL (or the "
               "page) and press ctrl+d:", file=sys.stderr)
-        text = await asyncio.to_thread(read_input, "-", "redirect")
+        text = await asyncio.to_thread(read_redirect_input, "-")
         if not text.strip():
             raise InputError("nothing was pasted: expected the redirect URL or page")
         return text

@@ -1,17 +1,23 @@
-"""Shared fixtures: free loopback ports, the certified OpenID provider, the stand-in browser.
+"""Shared fixtures: free loopback ports, the certified OpenID provider, the stand-in browser,
+and the check that no process a test started outlives it.
 
 The provider is panva's oidc-provider run by Node from `tests/peers` (install it with
 `npm ci --prefix tests/peers`); the stand-in browser is `tests/peers/browser.py`, used as
 `$BROWSER` so the tool's `webbrowser` call walks the login pages without a person.
+
+The suite runs in parallel (pytest-xdist): each worker starts its own provider, on a port
+the provider picks when it listens, and every fixture here is per worker.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import selectors
 import shlex
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -25,6 +31,14 @@ from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, settings
+from processes import (
+    become_subreaper,
+    kill_group,
+    kill_trees,
+    live_children,
+    survivors,
+)
 
 from pkce_tui.core.client import new_client
 from pkce_tui.sandbox import Sandbox
@@ -32,10 +46,17 @@ from pkce_tui.sandbox import Sandbox
 PEERS_DIR = Path(__file__).parent / "peers"
 STANDIN_BROWSER = PEERS_DIR / "browser.py"
 LOOPBACK = "127.0.0.1"
-STARTUP_SECONDS = 20.0
+STARTUP_SECONDS = 60.0  # a bound for a provider that cannot start, however loaded
 STOP_SECONDS = 5.0
 CALLBACK_WAIT_SECONDS = 30.0
 LISTENING_PREFIX = "listening "
+# Property tests draw the same examples on every run and machine, and nothing in them is
+# timed (no per-example deadline, no "too slow" health check): a loaded machine must not fail
+# them, and a failure must reproduce.
+settings.register_profile("suite", deadline=None, derandomize=True, database=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("suite")
+
 #: How many pilot pauses `pause_until` allows: each lets the app process every pending
 #: message, so this is a bound on steps, never reached by an app that gets there at all.
 MAX_PAUSES = 200
@@ -134,38 +155,63 @@ def _wait_for_listening(process: subprocess.Popen, log_path: Path) -> str:
                 break
             if line.startswith(LISTENING_PREFIX):
                 return line.removeprefix(LISTENING_PREFIX).strip()
-    _stop(process)
     last_lines = log_path.read_text(errors="replace").strip().splitlines()[-1:]
     reason = " ".join(last_lines) or "no output"
     pytest.fail(f"the OpenID provider did not start: {reason}", pytrace=False)
 
 
 def _stop(process: subprocess.Popen) -> None:
-    """Terminate the process, then kill it if it has not exited within STOP_SECONDS."""
-    process.terminate()
-    try:
+    """Ask the process group to end, then kill it if it has not within STOP_SECONDS."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
         process.wait(STOP_SECONDS)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(STOP_SECONDS)
+    kill_group(process)
 
 
 @pytest.fixture(scope="session")
 def oidc_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OidcProvider]:
-    """panva's oidc-provider on a free loopback port for the whole test session."""
+    """panva's oidc-provider on a loopback port of its choosing (port 0, so two workers never
+    collide) for the whole session of this worker; stopped with its process group."""
     node = _require_node()
     log_path = tmp_path_factory.mktemp("oidc-provider") / "stderr.log"
     with log_path.open("w") as log_file:
         process = subprocess.Popen(
-            [node, "server.js", "--port", str(free_port())],
-            cwd=PEERS_DIR, stdout=subprocess.PIPE, stderr=log_file, text=True,
+            [node, "server.js", "--port", "0"], cwd=PEERS_DIR, stdout=subprocess.PIPE,
+            stderr=log_file, text=True, start_new_session=True,
         )
     try:
         issuer = _wait_for_listening(process, log_path)
         yield OidcProvider(issuer=issuer, log_path=log_path)
     finally:
         _stop(process)
-        process.stdout.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_process_outlives_the_session() -> Iterator[None]:
+    """Fail the run loudly if any process a test or fixture started is still running at the
+    end (and kill it): set up first, so it is torn down after every other fixture."""
+    become_subreaper()
+    yield
+    left = survivors(known=set())
+    if left:
+        kill_trees(list(left))
+        pytest.fail(f"processes outlived the test session: {_listed(left)}", pytrace=False)
+
+
+@pytest.fixture(autouse=True)
+def no_process_outlives_its_test() -> Iterator[None]:
+    """Fail the test that left a process running (and kill it), naming the process."""
+    before = set(live_children())
+    yield
+    left = survivors(known=before)
+    if left:
+        kill_trees(list(left))
+        pytest.fail(f"processes outlived the test: {_listed(left)}", pytrace=False)
+
+
+def _listed(processes: dict[int, str]) -> str:
+    return "; ".join(f"pid {pid}: {command}" for pid, command in sorted(processes.items()))
 
 
 @pytest.fixture

@@ -22,6 +22,18 @@ from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+#: The child's own peak: /proc's VmHWM belongs to this process image, while ru_maxrss keeps
+#: the peak of the pytest process the child was forked from.
+PEAK = """
+def peak_mib():
+    try:
+        with open("/proc/self/status") as status:
+            line = next(l for l in status if l.startswith("VmHWM:"))
+        return int(line.split()[1]) / 1024
+    except OSError:
+        import resource
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+"""
 BOMB_MIB = 512  # what the bombs expand to; far past any cap, cheap to build
 MODES = ("gzip", "gzip2", "gzip3", "deflate_bomb", "trickle", "endless", "html5xx", "truncated",
          "redirect", "jwks10k", "badcharset")

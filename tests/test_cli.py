@@ -13,9 +13,11 @@ import time
 
 import pytest
 from conftest import free_port
+from hostile_server import PEAK
 from joserfc import jwt as jose_jwt
 from joserfc.jwk import KeySet, RSAKey
 from local_http import serving
+from processes import run_process
 
 from pkce_tui.cli import main as cli_main
 from pkce_tui.output import finite, one_line
@@ -29,8 +31,8 @@ OBJECT_MOVED = (
 
 
 def cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pkce_tui.cli", *args], input=stdin,
-                          capture_output=True, text=True, timeout=60)
+    return run_process([sys.executable, "-m", "pkce_tui.cli", *args], input=stdin,
+                       capture_output=True, text=True, timeout=60)
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess) -> None:
@@ -190,8 +192,8 @@ def test_flow_gives_up_when_the_browser_fails_and_no_terminal_is_attached():
                "--authorize-endpoint", "http://127.0.0.1:9/authorize",
                "--token-endpoint", "http://127.0.0.1:9/token",
                "--redirect-uri", f"http://127.0.0.1:{free_port()}/callback"]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=60,
-                            stdin=subprocess.DEVNULL, env={**os.environ, "BROWSER": failing})
+    result = run_process(command, capture_output=True, text=True, timeout=60,
+                         stdin=subprocess.DEVNULL, env={**os.environ, "BROWSER": failing})
     assert result.returncode == 1
     login = next(s for s in json.loads(result.stdout)["steps"] if s["step"] == "login")
     assert "browser command failed" in login["error"]
@@ -295,8 +297,8 @@ def test_a_closed_stdout_ends_quietly(args):
     read_end, write_end = os.pipe()
     os.close(read_end)
     try:
-        result = subprocess.run([sys.executable, "-m", "pkce_tui.cli", *args], stdout=write_end,
-                                stderr=subprocess.PIPE, text=True, timeout=60)
+        result = run_process([sys.executable, "-m", "pkce_tui.cli", *args], stdout=write_end,
+                             stderr=subprocess.PIPE, text=True, timeout=60)
     finally:
         os.close(write_end)
     assert result.stderr == ""
@@ -430,8 +432,8 @@ def test_json_escapes_c1_bidi_and_lone_surrogates_and_stays_utf8():
     a \\u escape in the JSON text, which decodes back to the same claim."""
     claim = "a\x9b31m\u202eb\u2066c\ud800d\x7f"
     token = raw_token(json.dumps({"iss": "x", "name": claim}))
-    result = subprocess.run([sys.executable, "-m", "pkce_tui.cli", "jwt", token, "--json"],
-                            capture_output=True, timeout=60)
+    result = run_process([sys.executable, "-m", "pkce_tui.cli", "jwt", token, "--json"],
+                         capture_output=True, timeout=60)
     assert "Traceback" not in result.stderr.decode(errors="replace")
     text = result.stdout.decode("utf-8")  # strict: a raw lone surrogate cannot be encoded
     for escape in ("\\u009b", "\\u202e", "\\u2066", "\\ud800", "\\u007f"):
@@ -463,8 +465,8 @@ def test_json_usage_and_input_errors_are_json_on_stdout_too(args, kind, capsys):
 
 def test_demo_without_a_terminal_is_one_line_exit_2():
     """No terminal on stdin or stdout: the TUI would wait for keys forever; say so at once."""
-    result = subprocess.run([sys.executable, "-m", "pkce_tui.cli", "demo"],
-                            stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    result = run_process([sys.executable, "-m", "pkce_tui.cli", "demo"],
+                         stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert_one_line_error(result)
     assert "needs a terminal" in result.stderr
@@ -475,3 +477,22 @@ def test_a_verifier_may_begin_with_a_dash(capsys):
     assert cli_main(["pkce", "--verifier", verifier, "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["code_verifier"] == verifier
     assert cli_main(["pkce", "--verifier", "--json"]) == 2  # an option name is no value
+
+
+@pytest.mark.parametrize("source", ["/dev/urandom", "/dev/zero"])
+def test_binary_input_is_refused_after_one_chunk(source):
+    """Reading stops at the first chunk holding a NUL byte: bounded time and memory."""
+    result = subprocess.run(
+        [sys.executable, "-c", PEAK + "import sys\nfrom pkce_tui.cli import main\n"
+         "code = main(sys.argv[1:])\nprint(peak_mib(), file=sys.stderr)\nsys.exit(code)",
+         "parse-redirect", source, "--json"],
+        capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "binary data" in result.stderr
+    assert float(result.stderr.splitlines()[-1]) < 150  # MiB: far below a decoded 64 MB
+
+
+def test_large_text_that_is_no_har_is_refused_at_1_mb(tmp_path):
+    big = tmp_path / "big.txt"
+    big.write_text("x" * 5_000_000)
+    result = cli("parse-redirect", str(big))
+    assert result.returncode == 2 and "only a HAR file may be larger" in result.stderr

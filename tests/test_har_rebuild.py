@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from urllib.parse import urlencode
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -78,6 +79,16 @@ def test_a_refused_discovery_document_is_named_and_the_rest_still_rebuilt():
     flow = load_flow(text)
     assert {d.id: d.step for d in flow.state.diagnosis}["issuer_mismatch"] == "discovery"
     assert flow.state.status("redirect") == "ok" and flow.state.value("redirect").code == "c"
+
+
+def test_an_object_moved_page_without_its_location_still_carries_the_code():
+    link = callback(responseType="code", code="om-code", state="s1").replace("&", "&amp;")
+    page = ("<html><head><title>Object moved</title></head><body>\r\n<h2>Object moved to "
+            f'<a href="{link}">here</a>.</h2>\r\n</body></html>\r\n')
+    moved = entry(1, "GET", f"{IDP}/authorize?{urlencode(AUTHORIZE)}", 302, body=page)
+    flow = load_flow(har(discovery(), moved))
+    assert flow.state.value("redirect").code == "om-code"
+    assert flow.state.result("redirect").data["source"] == "html_anchor"
 
 
 def test_a_pushed_request_made_by_a_back_end_is_said_missing():
@@ -174,7 +185,7 @@ _leaves = (st.none() | st.booleans() | st.integers(-5, 600) | st.floats(allow_na
            | st.text(max_size=12))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(st.lists(st.recursive(_leaves, lambda children: st.lists(children, max_size=4)
                              | st.dictionaries(_fields, children, max_size=6), max_leaves=25),
                 max_size=6))
@@ -197,3 +208,20 @@ def test_any_authorize_and_answer_raise_nothing_but_input_error(params, back, st
         load_flow(har(discovery(), answer))
     except InputError:
         pass
+
+
+def test_a_code_redeemed_minutes_later_is_named_expired_by_the_hars_clock():
+    token = {"grant_type": "authorization_code", "code": "c", "redirect_uri": APP,
+             "client_id": "app", "code_verifier": VERIFIER}
+    late = entry(0, "POST", f"{IDP}/token", 400, mime="application/json", form=token,
+                 body=json.dumps({"error": "invalid_grant"}))
+    late["startedDateTime"] = "2026-11-20T10:05:00.000Z"  # five minutes after the redirect
+    flow = load_flow(har(discovery(), authorize(location=callback(code="c", state="s1")), late))
+    assert {d.id: d.step for d in flow.state.diagnosis}["code_expired"] == "token"
+
+
+def test_a_recording_started_after_authorize_says_so():
+    token = {"grant_type": "authorization_code", "code": "c", "redirect_uri": APP}
+    with pytest.raises(InputError, match="the recording started after it"):
+        load_flow(har(entry(0, "GET", callback(code="c", state="s1")),
+                      entry(1, "POST", f"{IDP}/token", form=token)))

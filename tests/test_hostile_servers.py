@@ -13,12 +13,12 @@ import subprocess
 import sys
 
 import pytest
-from hostile_server import MODES, bomb, hostile_server, jwks_of_10000_keys
+from hostile_server import MODES, PEAK, bomb, hostile_server, jwks_of_10000_keys
 
 PEAK_BOUND_MIB = 300  # the commands need ~100 MiB; a decoded bomb needs 512+
 REDIRECT = "http://127.0.0.1:8765/callback?code=c0de&state=s1"
-RUNNER = """
-import contextlib, io, json, resource, sys
+RUNNER = PEAK + """
+import contextlib, io, json, sys
 from pkce_tui.cli import main
 results = []
 for argv in json.loads(sys.argv[1]):
@@ -30,8 +30,7 @@ for argv in json.loads(sys.argv[1]):
             code = exc.code
     results.append({"argv": argv, "code": code, "stdout": out.getvalue(),
                     "stderr": err.getvalue()})
-peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({"results": results, "peak_mib": peak_mib}))
+print(json.dumps({"results": results, "peak_mib": peak_mib()}))
 """
 
 
@@ -52,7 +51,8 @@ def hostile_base():
 
 
 def commands_against(base: str, mode: str, redirect_file: str) -> list[list[str]]:
-    """jwt's JWKS fetch, flow's discovery, and flow's token request (a POST) at `mode`."""
+    """jwt's JWKS fetch, flow's discovery, flow's token request (a POST), and check's
+    discovery at `mode`."""
     flow = ["flow", "--client-id", "c", "--state", "s1", "--redirect-from", redirect_file,
             "--timeout", "2", "--json"]
     return [
@@ -60,6 +60,7 @@ def commands_against(base: str, mode: str, redirect_file: str) -> list[list[str]
         [*flow, "--issuer", f"{base}/{mode}"],
         [*flow, "--authorize-endpoint", f"{base}/ok/authorize",
          "--token-endpoint", f"{base}/{mode}/token", "--jwks-uri", f"{base}/{mode}/jwks"],
+        ["check", "--issuer", f"{base}/{mode}", "--client-id", "c", "--timeout", "2", "--json"],
     ]
 
 
@@ -92,7 +93,8 @@ def test_a_self_signed_certificate_is_refused_by_every_command(tmp_path):
     with hostile_server(tls_dir=tmp_path) as base:
         report = run_bounded(commands_against(base, "ok", str(redirect_file)))
     assert_survived(report)
-    assert all("certificate" in r["stderr"].lower() for r in report["results"]), report
+    assert all("certificate" in (r["stderr"] + r["stdout"]).lower()
+               for r in report["results"]), report
 
 
 def test_stacked_codings_past_two_are_refused_and_named(hostile_base, tmp_path):

@@ -24,6 +24,7 @@ from conftest import (
     free_port,
     standin_browser_command,
 )
+from processes import run_process
 
 from pkce_tui.core.pkce import generate_verifier, make_challenge
 
@@ -34,7 +35,7 @@ SCOPE = "openid profile offline_access"
 
 def run_standin(url: str, **env: str) -> subprocess.CompletedProcess:
     """The stand-in browser walked from `url`, with `env` added (e.g. STANDIN_PASSWORD)."""
-    return subprocess.run(
+    return run_process(
         [sys.executable, str(STANDIN_BROWSER), url], capture_output=True, text=True,
         timeout=BROWSER_SECONDS, env={**os.environ, **env},
     )
@@ -151,8 +152,8 @@ def run_flow(provider: OidcProvider, env: dict[str, str], client_id: str, *args:
         "--client-id", client_id, "--redirect-uri", f"http://{LOOPBACK}:{free_port()}/callback",
         "--scope", SCOPE, "--param", "prompt=consent", "--timeout", "10", *args,
     ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=CLI_SECONDS,
-                            env=env, cwd=REPO_ROOT)
+    result = run_process(command, capture_output=True, text=True, timeout=CLI_SECONDS,
+                         env=env, cwd=REPO_ROOT)
     assert result.stdout.strip(), f"no JSON on stdout; stderr: {result.stderr}"
     return json.loads(result.stdout), result
 
@@ -287,8 +288,8 @@ def test_flow_redirect_from_a_file_saved_by_the_browser(oidc_provider, tmp_path)
         "--scope", SCOPE, "--verifier", verifier, "--state", "state-1", "--nonce", "nonce-1",
         "--redirect-from", str(saved), "--timeout", "10",
     ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=CLI_SECONDS,
-                            cwd=REPO_ROOT, env={k: v for k, v in os.environ.items()
+    result = run_process(command, capture_output=True, text=True, timeout=CLI_SECONDS,
+                         cwd=REPO_ROOT, env={k: v for k, v in os.environ.items()
                                                 if k != "BROWSER"})
     report = json.loads(result.stdout)
     assert (result.returncode, report["ok"]) == (0, True), result.stderr

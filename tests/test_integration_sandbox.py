@@ -14,6 +14,7 @@ import sys
 
 import pytest
 from conftest import free_port, standin_browser_command
+from processes import kill_group, run_process
 
 from pkce_tui.core.redaction import mask
 
@@ -51,7 +52,7 @@ def flow(base_url: str, dialect: str, *extra: str, client: str = "demo-public"):
                "--scope", "openid profile offline_access", "--timeout", "5",
                *target(base_url, dialect), *extra]
     env = {**os.environ, "BROWSER": standin_browser_command()}
-    result = subprocess.run(command, capture_output=True, text=True, timeout=90, env=env)
+    result = run_process(command, capture_output=True, text=True, timeout=90, env=env)
     assert "Traceback" not in result.stderr, result.stderr
     return result.returncode, json.loads(result.stdout)
 
@@ -197,8 +198,10 @@ def test_token_endpoint_faults_fail_the_token_step(sandbox, fault, diagnosis):
 
 
 def test_a_slow_token_endpoint_times_out_as_a_network_error(sandbox):
+    """The token endpoint holds for 60 s (cut short when the sandbox stops); the timeout is
+    long enough that no earlier step reaches it on a loaded machine."""
     code, document = flow(sandbox.base_url, "pingone", "--param", "sandbox_fault=slow_token",
-                          "--param", "sandbox_delay=4", "--timeout", "1")
+                          "--param", "sandbox_delay=60", "--timeout", "5")
     assert code == 1
     assert "no answer within the timeout" in steps(document)["token"]["error"]
     assert "network_error" in diagnosis_ids(document)
@@ -243,7 +246,8 @@ def test_a_wrong_password_in_an_api_or_form_login_is_named(sandbox, dialect):
 def test_a_per_client_fault_set_on_the_command_line_reaches_every_grant():
     command = [sys.executable, "-m", "pkce_tui.cli", "sandbox", "--dialect", "generic",
                "--fault", "demo-public=wrong_aud"]
-    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              start_new_session=True)
     try:
         base_url = server.stdout.readline().strip()
         assert base_url.startswith("http://127.0.0.1:")
@@ -251,5 +255,4 @@ def test_a_per_client_fault_set_on_the_command_line_reaches_every_grant():
         assert code == 1
         assert "aud_mismatch" in diagnosis_ids(document)
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        kill_group(server)

@@ -196,3 +196,33 @@ async def test_slow_client_is_dropped_after_the_read_time(monkeypatch, redirect_
 ])
 def test_is_loopback_redirect(uri, expected):
     assert is_loopback_redirect(uri) is expected
+
+
+async def test_idle_connections_cannot_keep_the_callback_out(browser, redirect_uri,
+                                                             unused_tcp_port):
+    """More idle connections than the listener keeps: the oldest make room for the browser."""
+    async with LoopbackListener(redirect_uri, timeout=20) as listener:
+        idle = [await asyncio.open_connection("127.0.0.1", unused_tcp_port)
+                for _ in range(loopback.MAX_CONNECTIONS + 8)]
+        await asyncio.sleep(0)
+        answer = await browser.get(f"{redirect_uri}?code=abc")
+        assert await listener.wait() == f"{redirect_uri}?code=abc"
+    assert answer.status_code == 200
+    for _, writer in idle:
+        writer.close()
+
+
+def test_idle_connections_are_dropped_within_seconds():
+    assert loopback.READ_TIMEOUT <= 5
+
+
+@pytest.mark.parametrize("host", ["evil.example.test", "127.0.0.1:1", "localhost.evil.test",
+                                  "[::1", "127.0.0.1:99999"])
+async def test_a_request_for_another_host_is_refused_without_consuming(
+        redirect_uri, unused_tcp_port, host):
+    async with LoopbackListener(redirect_uri, timeout=20) as listener:
+        async with httpx.AsyncClient(trust_env=False, timeout=5) as client:
+            rebound = await client.get(f"{redirect_uri}?code=stolen", headers={"Host": host})
+            assert rebound.status_code == 421
+            await client.get(f"{redirect_uri}?code=abc")
+        assert await listener.wait() == f"{redirect_uri}?code=abc"

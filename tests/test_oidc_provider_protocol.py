@@ -108,3 +108,22 @@ def test_a_kid_the_provider_does_not_know_is_diagnosed(oidc_provider, standin_br
     assert step(report, "token")["response"]["body"]["error"] == "invalid_client"
     found = {d["id"]: d for d in report["diagnosis"]}
     assert "old-key" in found["client_assertion_signature_invalid"]["summary"]
+
+
+def test_dpop_binds_the_tokens_and_userinfo_sends_its_proof(oidc_provider, standin_browser_env):
+    report, result = run_flow(oidc_provider, standin_browser_env, "test-dpop", "--dpop")
+    assert (result.returncode, report["ok"]) == (0, True), report["diagnosis"]
+    token = step(report, "token")
+    assert token["token_type"] == "DPoP"
+    assert token["dpop"]["payload"]["htu"] == f"{oidc_provider.issuer}/token"
+    assert token["dpop_binding"]["token_type"] == "DPoP"
+    userinfo = step(report, "userinfo")
+    assert userinfo["dpop"]["payload"]["htm"] == "GET" and userinfo["dpop"]["payload"]["ath"]
+    assert step(report, "refresh")["status"] == "ok"
+
+
+def test_a_client_bound_to_dpop_without_proofs_is_diagnosed(oidc_provider, standin_browser_env):
+    report, result = run_flow(oidc_provider, standin_browser_env, "test-dpop")
+    assert result.returncode == 1
+    assert step(report, "token")["status"] == "error"
+    assert "dpop_proof_missing" in diagnosis_ids(report), report["diagnosis"]

@@ -517,3 +517,16 @@ def test_a_302_with_an_object_moved_page_keeps_the_pages_link_beside_the_locatio
 
 def test_a_plain_url_has_no_page_link():
     assert parse_redirect("http://127.0.0.1:8765/callback?code=c").page_link is None
+
+
+def test_a_pasted_response_whose_location_has_the_code_is_not_parsed_further(monkeypatch):
+    """The Location header wins: the page after it may be anything and is never parsed."""
+    from pkce_tui.core import redirect_input
+
+    parsed_pages: list[str] = []
+    monkeypatch.setattr(redirect_input, "from_html", lambda text: parsed_pages.append(text))
+    page = "<html>" + "<div>" * 50_000 + "</html>"
+    text = f"HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:8765/callback?code=c&state=s\r\n" \
+           f"Content-Type: text/html\r\n\r\n{page}"
+    result = parse_redirect(text, expected_state="s")
+    assert (result.source, result.code) == ("location", "c") and parsed_pages == []

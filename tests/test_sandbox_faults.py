@@ -18,12 +18,13 @@ from sandbox_fixtures import (
 
 from pkce_tui.core.client import new_client, send
 from pkce_tui.core.errors import InputError, NetworkError
-from pkce_tui.core.http import HttpRequest
+from pkce_tui.core.http import HttpRequest, HttpResponse
 from pkce_tui.core.jwt import validate
+from pkce_tui.core.server_says import from_response
 from pkce_tui.sandbox import FAULTS
 
 ID_TOKEN_FAULTS = {"expired_id_token": "exp", "wrong_aud": "aud", "wrong_iss": "iss",
-                   "bad_signature": "signature", "rotated_key": "kid"}
+                   "bad_signature": "signature", "rotated_key": "kid", "missing_sub": "sub"}
 
 
 async def id_token_report(client, sandbox, dialect, request):
@@ -44,6 +45,13 @@ async def test_id_token_fault_fails_the_check_it_names(sandbox, client, dialect,
     report = await id_token_report(client, sandbox, dialect,
                                    authorization(sandbox_fault=fault))
     assert failed_checks(report) == {check}
+
+
+async def test_alg_none_is_an_unsigned_token(sandbox, client):
+    report = await id_token_report(client, sandbox, "cloudentity",
+                                   authorization(sandbox_fault="alg_none"))
+    assert report.header == {"alg": "none", "typ": "JWT"}
+    assert {"alg", "signature"} <= failed_checks(report)
 
 
 async def test_rotated_key_kid_is_not_in_the_jwks(sandbox, client):
@@ -95,7 +103,7 @@ async def test_invalid_grant_once_then_the_same_request_works(sandbox, client):
 
 async def test_slow_token_outlasts_a_short_timeout_while_the_sandbox_stays_responsive(
         sandbox, client):
-    request = authorization(sandbox_fault="slow_token", sandbox_delay="3")
+    request = authorization(sandbox_fault="slow_token", sandbox_delay="60")
     code = await authorization_code(client, sandbox, "generic", request)
     form = (("grant_type", "authorization_code"), ("code", code),
             ("redirect_uri", request.params["redirect_uri"]),
@@ -125,12 +133,16 @@ def test_request_uri_expired_refuses_the_pushed_request_at_authorize(sandbox):
     assert pushed.status_code == 201
     answer = httpx.get(f"{sandbox.issuer('generic')}/authorize", params={
         "client_id": "demo-par", "request_uri": pushed.json()["request_uri"]})
-    assert answer.status_code == 400
-    assert "invalid_request_uri" in answer.text and "has expired" in answer.text
+    assert answer.status_code == 400 and "location" not in answer.headers
+    words = from_response(HttpResponse(answer.status_code, tuple(answer.headers.multi_items()),
+                                       answer.text))  # the provider's error page
+    assert words.error == "invalid_request_uri"
+    assert "expired" in words.error_description
 
 
 def test_every_fault_has_a_test_here():
-    assert set(FAULTS) == {*ID_TOKEN_FAULTS, "slow_token", "token_500", "invalid_grant_once",
+    assert set(FAULTS) == {*ID_TOKEN_FAULTS, "alg_none", "slow_token", "token_500",
+                           "invalid_grant_once",
                            "request_uri_expired"}
 
 

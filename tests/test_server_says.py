@@ -107,3 +107,11 @@ def test_redirect_errors_in_the_query_or_fragment(where):
 def test_a_deeply_nested_page_is_read_without_recursion():
     page = "<div>" * 5000 + "deep words" + "</div>" * 5000
     assert "deep words" in from_html(page).get("text")
+
+
+def test_a_bearer_challenge_without_a_body():
+    """RFC 6750 §3: userinfo says why in WWW-Authenticate."""
+    words = from_response(HttpResponse(401, (("WWW-Authenticate", 'Bearer error="invalid_token", '
+                                              'error_description="expired"'),), ""))
+    assert (words.source, words.error, words.error_description) == (
+        "www_authenticate", "invalid_token", "expired")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import subprocess
 import sys
 import threading
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ import httpx
 import pyperclip
 import pytest
 from conftest import STANDIN_BROWSER, free_port, pause_until
+from processes import run_process
 from rich.console import Console
 from textual.command import CommandList
 from textual.widgets import DataTable, Input, OptionList, Static, TextArea
@@ -279,7 +279,7 @@ async def test_pasting_an_object_moved_page_extracts_the_code(sandbox):
 async def test_loopback_listener_receives_the_browser(sandbox, monkeypatch):
     """The generic dialect logs in through an HTML form: a stand-in browser fills it."""
     def open_browser(url: str) -> None:
-        subprocess.run([sys.executable, str(STANDIN_BROWSER), url], check=False, timeout=30)
+        run_process([sys.executable, str(STANDIN_BROWSER), url], timeout=60)
 
     redirect_uri = f"http://127.0.0.1:{free_port()}/callback"
     config = sandbox_config(sandbox, "sandbox-generic-public", login="browser",

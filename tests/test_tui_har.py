@@ -4,6 +4,7 @@ from, and "replay from here" copies its configuration into an editable flow."""
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import pytest
@@ -110,3 +111,23 @@ def test_the_open_flag_fails_in_one_line_before_the_screen(capsys, tmp_path):
     assert cli_main(["--open", str(tmp_path / "missing.har")]) == 2
     err = capsys.readouterr().err
     assert len(err.splitlines()) == 1 and "cannot read the HAR file" in err
+
+
+async def test_the_palette_offers_the_other_flows_of_the_har(tmp_path):
+    document = json.loads(SAMPLE.read_text())
+    entries = document["log"]["entries"]
+    later = json.loads(json.dumps(entries))
+    for item in later:
+        item["startedDateTime"] = item["startedDateTime"].replace("T10:", "T11:")
+        item["request"]["url"] = item["request"]["url"].replace("st-42", "st-43")
+    document["log"]["entries"] = entries + later
+    two = tmp_path / "two.har"
+    two.write_text(json.dumps(document))
+    app = PkceTuiApp.for_har(str(two))
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert app.har.index == 1
+        commands = {c.title: c for c in app.get_system_commands(app.screen)}
+        commands["HAR flow 0: code"].callback()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.har.index == 0 and app.flow.config.state == "st-42"

@@ -137,3 +137,24 @@ async def test_a_builtin_cannot_be_deleted(config_home):
         await pilot.pause()
         assert "sandbox-cyberark-public" in app.screen.found
         assert any("cannot be deleted" in note for note in notes)
+
+
+async def test_the_protocol_switches_and_client_key_are_saved(config_home):
+    app = PkceTuiApp(OFFLINE)
+    async with app.run_test(size=(120, 40)) as pilot:
+        form = await open_form(pilot, "new")
+        fill(form, name="pkjwt", issuer="https://login.acme.test", client_id="acme-app",
+             client_key="/keys/acme.pem", client_key_kid="k1",
+             post_logout_redirect_uri="http://127.0.0.1:9/out")
+        form.query_one("#auth_method", Select).value = "private_key_jwt"
+        for name in ("par", "dpop", "logout"):
+            form.query_one(f"#{name}", Checkbox).value = True
+        form.query_one("#save").press()
+        await pilot.pause()
+    table = saved_tables(config_home)["pkjwt"]
+    assert (table["par"], table["dpop"], table["logout"]) == (True, True, True)
+    assert "introspect" not in table and "revoke" not in table
+    assert (table["client_key"], table["client_key_kid"]) == ("/keys/acme.pem", "k1")
+    assert table["auth_method"] == "private_key_jwt"
+    loaded = profiles.load_profiles()["pkjwt"]
+    assert loaded.par and loaded.dpop and not loaded.revoke

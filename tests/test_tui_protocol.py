@@ -97,3 +97,17 @@ async def test_private_key_jwt_shows_the_assertion_decoded_in_the_token_pane(san
         assert "demo-pkjwt-1" in shown and "jti" in shown
         signed = dict(app.flow.result("token").request.form)["client_assertion"]
         assert signed not in shown
+
+
+async def test_dpop_shows_the_proof_and_the_nonce_in_the_token_pane(sandbox):
+    app = make_app(sandbox, "sandbox-generic-confidential", dpop=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f5")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.flow.ok, [(r.name, r.summary) for r in app.flow.results.values()]
+        shown = text_of(app, "token")
+        assert "DPoP proof" in shown and "dpop+jwt" in shown
+        assert app.flow.result("token").data["dpop_nonce"] in shown
+        assert "cnf.jkt is the key's thumbprint" in shown
+        assert "dpop" in text_of(app, "followups")

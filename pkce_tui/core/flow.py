@@ -35,7 +35,7 @@ _FIELD_STEP = {
     "login": "login", "username": "login", "password": "login",
     "allow_cross_origin_login": "login",
     "client_secret": "token", "auth_method": "token", "token_params": "token",
-    "client_key": "token", "client_key_kid": "token",
+    "client_key": "token", "client_key_kid": "token", "dpop": "token",
     "leeway": "id_token",
     "par": "par",
     "introspect": "introspection", "revoke": "revocation",
@@ -73,6 +73,7 @@ class ClientSettings:
     client_key: str | None = None
     client_key_kid: str | None = None
     par: bool = False
+    dpop: bool = False
     introspect: bool = False
     revoke: bool = False
     logout: bool = False

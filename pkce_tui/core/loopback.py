@@ -1,9 +1,11 @@
 """A one-shot listener for the loopback redirect of a native app (RFC 8252 §7.3).
 
 It binds only the redirect URI's own loopback address and port, answers only the callback
-path, refuses a callback whose `state` is not the one sent (RFC 6749 §10.12), and stops after
-the one callback it accepts. Every connection is bounded in size and time, so a browser's idle
-preconnect or a slow client cannot hang the flow. HTTP is parsed by h11, never by hand.
+path on the redirect URI's own Host (a page that rebinds a name to 127.0.0.1 is refused),
+refuses a callback whose `state` is not the one sent (RFC 6749 §10.12), and stops after the
+one callback it accepts. Every connection is bounded in size and time (a few seconds to send
+its request), and when all the places are taken the oldest connection makes room, so idle
+connections cannot keep the browser's callback out. HTTP is parsed by h11, never by hand.
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import h11
 
+from pkce_tui.core import urls
 from pkce_tui.core.errors import InputError, NetworkError
 
 #: The hosts RFC 8252 §7.3 and §8.3 allow, and the address each one binds.
 LOOPBACK_HOSTS = {"127.0.0.1": "127.0.0.1", "::1": "::1", "localhost": "127.0.0.1"}
 MAX_HEAD_BYTES = 16_384
-READ_TIMEOUT = 10.0
+READ_TIMEOUT = 3.0  # a browser sends its request at once; an idle preconnect is dropped
 MAX_CONNECTIONS = 32
 
 ACCEPTED_PAGE = (
@@ -35,6 +38,8 @@ NOT_FOUND_PAGE = "<!doctype html><title>Not found</title><p>Not the callback pat
 METHOD_PAGE = "<!doctype html><title>Method not allowed</title><p>Callbacks come as GET.</p>"
 DONE_PAGE = "<!doctype html><title>Done</title><p>pkce-tui already has its callback.</p>"
 BAD_REQUEST_PAGE = "<!doctype html><title>Bad request</title><p>Malformed request.</p>"
+WRONG_HOST_PAGE = ("<!doctype html><title>Misdirected</title><p>This request names another "
+                   "host than the redirect URI's.</p>")
 
 
 def is_loopback_redirect(uri: str) -> bool:
@@ -153,17 +158,25 @@ class LoopbackListener:
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """Serve one connection: at most one request, bounded in size and time, then close."""
         task = asyncio.current_task()
-        if task is None or len(self._connections) >= MAX_CONNECTIONS:
+        if task is None:
             writer.close()
             return
+        if len(self._connections) >= MAX_CONNECTIONS:
+            self._drop_oldest()
         self._connections[task] = writer
         try:
             await self._serve(reader, writer)
         except (OSError, TimeoutError, h11.ProtocolError):
             pass  # a client that hangs up, stalls or speaks garbage only loses its own answer
         finally:
-            del self._connections[task]
+            self._connections.pop(task, None)
             writer.close()
+
+    def _drop_oldest(self) -> None:
+        """Close the connection open longest: a new one (the browser's) is never kept out."""
+        oldest = next(iter(self._connections))
+        self._connections.pop(oldest).close()
+        oldest.cancel()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         connection = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD_BYTES)
@@ -180,6 +193,8 @@ class LoopbackListener:
     def _route(self, request: h11.Request) -> tuple[int, str]:
         """Status and page for a request; the first good callback is accepted on the spot."""
         target = urlsplit(request.target.decode("ascii", "replace"))
+        if not self._host_matches(request):
+            return 421, WRONG_HOST_PAGE
         if target.path != self._path:
             return 404, NOT_FOUND_PAGE
         if request.method != b"GET":
@@ -192,6 +207,18 @@ class LoopbackListener:
             return 400, WRONG_STATE_PAGE
         self._accept(url)
         return 200, ACCEPTED_PAGE
+
+    def _host_matches(self, request: h11.Request) -> bool:
+        """The Host header names a loopback host on the redirect URI's port (RFC 9110 §7.2),
+        as a browser sent to the redirect URI does; a request for another name that resolves
+        to loopback (DNS rebinding) does not."""
+        hosts = [value for name, value in request.headers if name == b"host"]
+        if len(hosts) != 1:
+            return False
+        named = urls.split("//" + hosts[0].decode("ascii", "replace"))
+        if named is None or named.hostname not in LOOPBACK_HOSTS:
+            return False
+        return (80 if named.port is None else named.port) == self.port
 
     def _callback_url(self, path: str, query: str) -> str:
         """The callback as the browser was sent to it: the redirect URI's origin, path, query."""

@@ -27,7 +27,7 @@ SECRET_FIELDS = ("client_secret", "password")
 DIALECTS = ("generic", "cyberark", "pingone", "cloudentity")
 AUTH_METHODS = ("none", "client_secret_basic", "client_secret_post", "private_key_jwt")
 #: Profile settings that are on/off switches (the optional protocol steps).
-SWITCHES = frozenset({"par", "introspect", "revoke", "logout"})
+SWITCHES = frozenset({"par", "dpop", "introspect", "revoke", "logout"})
 SANDBOX_DIALECTS = ("cyberark", "pingone", "generic", "cloudentity")
 
 

@@ -35,12 +35,18 @@ class Endpoints:
     introspection_endpoint: str | None = None
     pushed_authorization_request_endpoint: str | None = None
     require_pushed_authorization_requests: bool = False
+    dpop_signing_alg_values_supported: tuple[str, ...] = ()  # RFC 9449 §5.1
 
     def to_json(self) -> dict:
         data = asdict(self)
         data["code_challenge_methods_supported"] = list(self.code_challenge_methods_supported)
         if not self.require_pushed_authorization_requests:
             del data["require_pushed_authorization_requests"]  # shown only when it matters
+        if self.dpop_signing_alg_values_supported:
+            data["dpop_signing_alg_values_supported"] = list(
+                self.dpop_signing_alg_values_supported)
+        else:
+            del data["dpop_signing_alg_values_supported"]
         return data
 
 
@@ -220,6 +226,8 @@ def parse_discovery(issuer: str, response: HttpResponse, dialect: str = "generic
             document, "pushed_authorization_request_endpoint", where),
         require_pushed_authorization_requests=document.get(
             "require_pushed_authorization_requests") is True,
+        dpop_signing_alg_values_supported=_strings(document,
+                                                   "dpop_signing_alg_values_supported"),
         end_session_endpoint=_endpoint(document, "end_session_endpoint", where),
         whoami_endpoint=_whoami(issuer) if dialect == "cyberark" else None,
         dialect=dialect,
@@ -261,6 +269,11 @@ def _endpoint(document: dict, name: str, where: str, required: bool = False) -> 
     except InputError as exc:
         raise ProtocolError(f"{where}: {exc}") from exc
     return value
+
+
+def _strings(document: dict, name: str) -> tuple[str, ...]:
+    values = document.get(name)
+    return tuple(v for v in values if isinstance(v, str)) if isinstance(values, list) else ()
 
 
 def _methods(document: dict) -> tuple[str, ...]:

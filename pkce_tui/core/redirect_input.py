@@ -13,6 +13,7 @@ import re
 
 from pkce_tui.core import har
 from pkce_tui.core.errors import InputError
+from pkce_tui.core.har.response import carries_response
 from pkce_tui.core.http import HttpResponse
 from pkce_tui.core.redirect_html import from_html
 from pkce_tui.core.redirect_params import Found
@@ -83,8 +84,13 @@ def _from_raw_http(text: str) -> Found:
     except (http.client.HTTPException, ValueError) as exc:
         reason = str(exc).strip() or type(exc).__name__
         raise InputError(f"malformed HTTP response: {reason[:200]!r}") from exc
+    location = _undo_latin1(response.getheader("Location"))
+    if location and carries_response(location.strip()):
+        # the Location header already has the code or error, and it wins over the body:
+        # a pasted page of any size or shape is not parsed for nothing
+        return Found("location", location.strip())
     body = sock.file.read().decode("utf-8", "replace")
-    return from_http(response.status, _undo_latin1(response.getheader("Location")), body)
+    return from_http(response.status, location, body)
 
 
 def _undo_latin1(value: str | None) -> str | None:

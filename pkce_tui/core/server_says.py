@@ -203,9 +203,24 @@ def _ids(data: dict, response: HttpResponse | None) -> dict[str, str]:
     return found
 
 
+_CHALLENGE_PARAM = re.compile(r'(error|error_description|error_uri)="([^"]*)"')
+
+
+def _from_challenge(response: HttpResponse) -> ServerSays | None:
+    """A Bearer challenge's error (RFC 6750 §3): `WWW-Authenticate: Bearer error="…"`."""
+    params = dict(_CHALLENGE_PARAM.findall(response.header("WWW-Authenticate") or ""))
+    if not params.get("error"):
+        return None
+    return ServerSays("www_authenticate", params["error"], params.get("error_description"),
+                      params.get("error_uri"))
+
+
 def _from_text_body(response: HttpResponse) -> ServerSays | None:
     content_type = (response.header("Content-Type") or "").lower()
     body = response.body.strip()
+    challenge = _from_challenge(response)
+    if challenge is not None:
+        return challenge
     if not body:
         return ServerSays("status", extras={"text": f"HTTP {response.status} with no body"})
     if "html" in content_type or body[:1] == "<":

@@ -10,7 +10,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from pkce_tui.core import followup_steps, jwt, login, par_steps, preflight, providers
+from pkce_tui.core import (
+    dpop_steps,
+    followup_steps,
+    jwt,
+    login,
+    par_steps,
+    preflight,
+    providers,
+)
 from pkce_tui.core.authorize import AuthorizeRequest, leaked_secrets, new_nonce, new_state
 from pkce_tui.core.client import send
 from pkce_tui.core.client_assertion import client_auth_for
@@ -266,16 +274,20 @@ async def token(state: FlowState, runner: FlowRunner) -> StepResult:
     request = authorization_code_request(
         endpoints.token_endpoint, auth, code=inputs["code"], redirect_uri=inputs["redirect_uri"],
         code_verifier=inputs["code_verifier"], extra=state.config.token_params)
-    return await _token_exchange("token", runner, request)
+    return await _token_exchange("token", runner, request, state)
 
 
-async def _token_exchange(step: str, runner: FlowRunner, request: HttpRequest) -> StepResult:
+async def _token_exchange(step: str, runner: FlowRunner, request: HttpRequest,
+                          state: FlowState | None = None) -> StepResult:
+    if state is not None and state.config.dpop:
+        return await dpop_steps.token_exchange(step, state, runner, request,
+                                               token_exchange_result)
     return token_exchange_result(step, request, await send(runner.client, request))
 
 
 def token_exchange_result(step: str, request: HttpRequest, response: HttpResponse) -> StepResult:
     """A token or refresh step's result from the request sent and the answer (RFC 6749 §5)."""
-    parsed = parse_token_response(response)
+    parsed = parse_token_response(response, dpop=request.header("DPoP") is not None)
     data = {k: parsed.tokens.get(k) for k in ("token_type", "expires_in", "scope")}
     data["problems"] = list(parsed.problems)
     data.update(followup_steps.assertion_data(request))
@@ -365,18 +377,23 @@ async def userinfo(state: FlowState, runner: FlowRunner) -> StepResult:
     if not endpoints.userinfo_endpoint:
         return _skipped("userinfo", "the provider has no userinfo endpoint")
     request = userinfo_request(endpoints.userinfo_endpoint, access)
-    response = await send(runner.client, request)
+    proof = await dpop_steps.resource_request(state, runner, request, access)
+    request, response = (proof.request, proof.response) if proof else (
+        request, await send(runner.client, request))
+    extra = dpop_steps.proof_data(proof)
     claims = response.json()
     if response.status != 200 or claims is None:
         reason = response.header("WWW-Authenticate") or response.body[:200]
         why = f"HTTP {response.status}: {reason}"
-        return StepResult("userinfo", "error", why, request=request, response=response,
-                          error=why, server_says=from_response(response))
-    data = {"claims": claims}
+        return StepResult("userinfo", "error", why, extra, request=request, response=response,
+                          error=why, server_says=from_response(response),
+                          exchanges=proof.earlier if proof else ())
+    data = {"claims": claims, **extra}
     if endpoints.whoami_endpoint:
         data["whoami"] = await _whoami(runner, endpoints.whoami_endpoint, access)
     return StepResult("userinfo", "ok", f"sub {claims.get('sub')}", data,
-                      request=request, response=response, value=claims)
+                      request=request, response=response, value=claims,
+                      exchanges=proof.earlier if proof else ())
 
 
 async def _whoami(runner: FlowRunner, endpoint: str, access_token: str) -> dict:
@@ -401,7 +418,8 @@ async def refresh(state: FlowState, runner: FlowRunner) -> StepResult:
     endpoints = state.value("discovery")
     auth = client_auth_for(state, runner.clock)
     result = await _token_exchange("refresh", runner,
-                                   refresh_request(endpoints.token_endpoint, auth, refresh_value))
+                                   refresh_request(endpoints.token_endpoint, auth, refresh_value),
+                                   state)
     if result.status == "ok":
         new_refresh = result.value.tokens.get("refresh_token")
         rotated = bool(new_refresh) and new_refresh != refresh_value

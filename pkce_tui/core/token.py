@@ -169,19 +169,23 @@ class TokenResponse:
     error: str | None
     error_description: str | None
     problems: tuple[str, ...]
+    dpop_key: object = None  # the flow's DPoP key when the tokens were asked for with one
 
 
-def parse_token_response(response: HttpResponse) -> TokenResponse:
-    """Judge a token, refresh or similar grant response, keeping the raw answer beside it."""
+
+def parse_token_response(response: HttpResponse, *, dpop: bool = False) -> TokenResponse:
+    """Judge a token, refresh or similar grant response, keeping the raw answer beside it;
+    `dpop`: the request carried a DPoP proof, so token_type DPoP is right (RFC 9449 §5)."""
     tokens = response.json() or {}
-    error, description = _fault(response, tokens)
+    error, description = _fault(response, tokens, dpop)
     return TokenResponse(
         http=response, ok=error is None, tokens=tokens, error=error,
         error_description=description, problems=tuple(_problems(response, tokens)),
     )
 
 
-def _fault(response: HttpResponse, tokens: dict) -> tuple[str | None, str | None]:
+def _fault(response: HttpResponse, tokens: dict,
+           dpop: bool = False) -> tuple[str | None, str | None]:
     """The OAuth error (RFC 6749 §5.2), else one line saying why this is not a token response."""
     status = response.status
     if "error" in tokens:
@@ -195,17 +199,19 @@ def _fault(response: HttpResponse, tokens: dict) -> tuple[str | None, str | None
         return f"HTTP {status} with a body that is not a JSON object", None
     if not 200 <= status < 300:
         return f"HTTP {status} without an OAuth error code", _optional_text(tokens.get("message"))
-    return _success_fault(tokens), None
+    return _success_fault(tokens, dpop), None
 
 
-def _success_fault(tokens: dict) -> str | None:
+def _success_fault(tokens: dict, dpop: bool = False) -> str | None:
     """Why a 2xx JSON answer gives no usable token: access_token missing, or not a Bearer token."""
     access_token = tokens.get("access_token")
     if not isinstance(access_token, str) or not access_token:
         return "the response has no access_token string"
     token_type = tokens.get("token_type", "Bearer")
-    if not isinstance(token_type, str) or token_type.lower() != "bearer":
-        return f"token_type is {token_type!r}, not Bearer (RFC 6750)"
+    accepted = ("bearer", "dpop") if dpop else ("bearer",)
+    if not isinstance(token_type, str) or token_type.lower() not in accepted:
+        return f"token_type is {token_type!r}, not Bearer (RFC 6750)" + (
+            " or DPoP (RFC 9449 §5)" if dpop else "")
     return None
 
 

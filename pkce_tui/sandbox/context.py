@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from pkce_tui.sandbox.dialects import Dialect
 from pkce_tui.sandbox.keys import SigningKeys
-from pkce_tui.sandbox.store import Grant, Store
+from pkce_tui.sandbox.store import Grant, Store, new_id
 
 #: How often a deliberate wait looks whether the sandbox is stopping (uvicorn's own tick).
 CLOSING_POLL_SECONDS = 0.1
@@ -26,6 +26,7 @@ class SandboxContext:
     base_url: str = ""
     closing: threading.Event = field(default_factory=threading.Event)
     iss_dialects: frozenset[str] = frozenset()  # dialects told to send RFC 9207 `iss`
+    dpop_nonce: str = field(default_factory=new_id)  # RFC 9449 §8, one per run
 
     def sends_iss(self, dialect: Dialect) -> bool:
         """Whether authorization responses carry `iss` (RFC 9207 §2): the provider's default,

@@ -35,18 +35,21 @@ class Client:
 
 @dataclass(frozen=True)
 class User:
-    """A demo user; `second_factor` names the mechanisms of a CyberArk second challenge level."""
+    """A demo user; `second_factor` names the mechanisms of a CyberArk second challenge level;
+    a user not `assigned` to the application signs in, then is refused (access_denied)."""
 
     username: str
     password: str
     name: str
     email: str
     second_factor: tuple[str, ...] = ()
+    assigned: bool = True  # False: not assigned to the demo application, refused after login
 
 
 USERS = {
     "alice": User("alice", "pass", "Alice Demo", "alice@example.test"),
     "bob": User("bob", "pass", "Bob Demo", "bob@example.test", second_factor=("OTP", "EMAIL")),
+    "carol": User("carol", "pass", "Carol Demo", "carol@example.test", assigned=False),
 }
 
 

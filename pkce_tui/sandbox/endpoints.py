@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from pkce_tui.sandbox import logout, pushed, token_endpoint
+from pkce_tui.sandbox import dpop, logout, pushed, token_endpoint
 from pkce_tui.sandbox.context import SandboxContext
 from pkce_tui.sandbox.dialects import Dialect
 from pkce_tui.sandbox.directory import PRIVATE_KEY_JWT_DIALECTS
@@ -31,6 +31,8 @@ def discovery_document(ctx: SandboxContext, dialect: Dialect) -> dict:
         "code_challenge_methods_supported": list(dialect.pkce_methods),
         "token_endpoint_auth_methods_supported": auth_methods(dialect),
         "revocation_endpoint_auth_methods_supported": auth_methods(dialect),
+        **({"dpop_signing_alg_values_supported": list(dpop.ALGS)}
+           if dialect.name in dpop.DPOP_DIALECTS else {}),
         "id_token_signing_alg_values_supported": ["RS256"],
         "subject_types_supported": ["public"],
         "scopes_supported": list(SUPPORTED_SCOPES),
@@ -68,12 +70,15 @@ class CommonRoutes:
     async def token(self, request: Request) -> Response:
         form = await read_form(request)
         body = await token_endpoint.token(self.ctx, self.dialect, form,
-                                          request.headers.get("authorization"))
+                                          request.headers.get("authorization"),
+                                          request.headers.get("dpop"))
         return JSONResponse(body, headers=NO_STORE)
 
     async def userinfo(self, request: Request) -> Response:
         authorization = request.headers.get("authorization")
-        return JSONResponse(token_endpoint.userinfo(self.ctx, self.dialect, authorization))
+        return JSONResponse(token_endpoint.userinfo(self.ctx, self.dialect, authorization,
+                                                    request.headers.get("dpop"),
+                                                    request.method))
 
     async def introspect(self, request: Request) -> Response:
         form = await read_form(request)

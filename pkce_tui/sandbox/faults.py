@@ -15,6 +15,8 @@ FAULTS: dict[str, str] = {
     "wrong_aud": "the ID token's aud names another client",
     "wrong_iss": "the ID token's iss is not the issuer the discovery document names",
     "bad_signature": "the ID token is signed by another key under the published kid",
+    "alg_none": "the ID token is unsigned (alg none), as a forged token would be",
+    "missing_sub": "the ID token has no sub claim, which OIDC Core §2 requires",
     "rotated_key": "the ID token is signed by a new key whose kid the JWKS does not list yet",
     "slow_token": "the token endpoint waits 15 s (or sandbox_delay=SECONDS) before answering",
     "token_500": "the token endpoint answers 500 with a server_error body",

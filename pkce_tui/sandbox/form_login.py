@@ -18,6 +18,7 @@ from pkce_tui.sandbox.store import Grant
 from pkce_tui.sandbox.web import (
     authorize_error,
     code_redirect_url,
+    error_redirect_url,
     query_params,
     read_form,
     redirect_to,
@@ -65,6 +66,11 @@ class FormLoginRoutes:
         if user is None:
             return self.login_form(grant, error="Wrong username or password.",
                                    username=form.get("username", ""))
+        if not user.assigned:  # RFC 6749 §4.1.2.1: the resource owner's access is refused
+            err = OAuthError("access_denied", f"user {user.username} is not assigned to this "
+                             "application")
+            return redirect_to(error_redirect_url(self.ctx, self.dialect, err,
+                                                  grant.redirect_uri, grant.state))
         code = self.ctx.store.issue_code(grant, user.username)
         return redirect_to(code_redirect_url(self.ctx, self.dialect, grant.redirect_uri, code,
                                              grant.state))

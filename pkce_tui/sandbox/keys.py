@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 from functools import cached_property
@@ -66,6 +67,14 @@ def _import_private_key(file: Path) -> RSAKey:
         **KEY_PARAMETERS, "kid": key.kid or key.thumbprint()})
 
 
+def unsigned(claims: dict) -> str:
+    """An unsecured JWT (RFC 7519 §6): header alg none and an empty signature."""
+    def segment(value: dict) -> str:
+        raw = json.dumps(value, separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+    return f"{segment({'alg': 'none', 'typ': 'JWT'})}.{segment(claims)}."
+
+
 class SigningKeys:
     """The published key, plus the unpublished keys the signature faults sign with."""
 
@@ -90,6 +99,8 @@ class SigningKeys:
     def sign(self, claims: dict, faults: frozenset[str] = frozenset(), typ: str = "JWT") -> str:
         """A compact RS256 JWT of `claims`, signed by the key the faults call for; `typ`
         is `at+jwt` for access tokens (RFC 9068 §2.1)."""
+        if "alg_none" in faults:
+            return unsigned(claims)
         key = self.current
         if "rotated_key" in faults:
             key = self.rotated

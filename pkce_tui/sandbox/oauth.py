@@ -31,8 +31,10 @@ class OAuthError(Exception):
     """An OAuth error (RFC 6749 §4.1.2.1, §5.2); `redirect` False when the client is unproven."""
 
     def __init__(self, error: str, description: str, *, status: int = 400,
-                 cause: str | None = None, redirect: bool = True, target: str | None = None):
+                 cause: str | None = None, redirect: bool = True, target: str | None = None,
+                 headers: dict[str, str] | None = None):
         super().__init__(description)
+        self.headers = headers or {}
         self.error = error
         self.description = description
         self.status = status

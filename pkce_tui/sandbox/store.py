@@ -41,6 +41,7 @@ class Grant:
     code_used: bool = False
     revoked: bool = False
     refused_once: bool = False
+    dpop_jkt: str | None = None  # the key the tokens are bound to (RFC 9449 §6)
 
 
 @dataclass

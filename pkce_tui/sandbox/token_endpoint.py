@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from pkce_tui.sandbox import dpop
 from pkce_tui.sandbox.context import SandboxContext
 from pkce_tui.sandbox.dialects import Dialect
 from pkce_tui.sandbox.directory import Client
@@ -19,16 +20,22 @@ from pkce_tui.sandbox.tokens import access_token, id_token, user_claims
 
 
 async def token(ctx: SandboxContext, dialect: Dialect, form: Mapping[str, str],
-                authorization: str | None) -> dict:
-    """Answer a token request with the token response body (RFC 6749 §5.1) or an OAuthError."""
+                authorization: str | None, proof: str | None = None) -> dict:
+    """Answer a token request with the token response body (RFC 6749 §5.1) or an OAuthError;
+    a DPoP `proof` binds the tokens to its key where the dialect offers DPoP (RFC 9449 §5)."""
     client = authenticate_client(dialect, form, authorization, ctx)
     grant_type = _required(form, "grant_type")
+    url = ctx.url(dialect.path("token_endpoint"))
     if grant_type == "authorization_code":
         grant = _grant_for_code(ctx, dialect, client, form)
+        jkt = dpop.token_proof(ctx, dialect, proof, grant, url)
         await _apply_faults(ctx, client, grant)
+        if not grant.code_used:
+            grant.dpop_jkt = jkt
         return _redeem_code(ctx, dialect, grant, form)
     if grant_type == "refresh_token":
         grant = _grant_for_refresh(ctx, dialect, client, form)
+        dpop.token_proof(ctx, dialect, proof, grant, url)
         await _apply_faults(ctx, client, grant)
         return _refresh(ctx, dialect, grant, form)
     raise OAuthError("unsupported_grant_type", f"grant_type {grant_type!r} is not supported")
@@ -125,7 +132,7 @@ def _token_response(ctx: SandboxContext, dialect: Dialect, grant: Grant,
                     refresh_token: str | None) -> dict:
     access = access_token(ctx, dialect, grant)
     ctx.store.add_access_token(access, grant, dialect.expires_in)
-    body = {"access_token": access, "token_type": dialect.token_type,
+    body = {"access_token": access, "token_type": "DPoP" if grant.dpop_jkt else dialect.token_type,
             "expires_in": dialect.expires_in, "scope": grant.scope}
     if "openid" in grant.scope.split():
         faults = ctx.faults_for(grant.client_id, grant)
@@ -135,21 +142,28 @@ def _token_response(ctx: SandboxContext, dialect: Dialect, grant: Grant,
     return body
 
 
-def bearer_token(authorization: str | None) -> str:
-    """The token of an `Authorization: Bearer` header (RFC 6750 §2.1)."""
+def bearer_token(authorization: str | None, schemes: tuple[str, ...] = ("bearer",)) -> str:
+    """The token of an `Authorization: Bearer` header (RFC 6750 §2.1), or of the other
+    `schemes` allowed (DPoP, RFC 9449 §7.1)."""
     scheme, _, value = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not value.strip():
+    if scheme.lower() not in schemes or not value.strip():
         raise OAuthError("invalid_token", "an Authorization: Bearer access token is required",
                          status=401)
     return value.strip()
 
 
-def userinfo(ctx: SandboxContext, dialect: Dialect, authorization: str | None) -> dict:
-    """The user's claims for a live access token of this dialect (OIDC Core §5.3)."""
-    grant = ctx.store.grant_for_access_token(bearer_token(authorization))
+def userinfo(ctx: SandboxContext, dialect: Dialect, authorization: str | None,
+             proof: str | None = None, method: str = "GET") -> dict:
+    """The user's claims for a live access token of this dialect (OIDC Core §5.3); a
+    DPoP-bound token only with its proof (RFC 9449 §7.1)."""
+    token_value = bearer_token(authorization, ("bearer", "dpop"))
+    grant = ctx.store.grant_for_access_token(token_value)
     if grant is None or grant.dialect != dialect.name:
         raise OAuthError("invalid_token", "the access token is unknown, expired or revoked",
                          status=401)
+    scheme = (authorization or "").partition(" ")[0].lower()
+    dpop.resource_proof(ctx, grant, scheme, proof, method,
+                        ctx.url(dialect.path("userinfo_endpoint")), token_value)
     return user_claims(grant)
 
 

@@ -42,6 +42,8 @@ def access_token(ctx: SandboxContext, dialect: Dialect, grant: Grant) -> str:
         "client_id": grant.client_id, "scope": grant.scope,
         "iat": now, "exp": now + dialect.expires_in, "jti": new_id(16),
     }
+    if grant.dpop_jkt:
+        claims["cnf"] = {"jkt": grant.dpop_jkt}  # RFC 9449 §6.1
     return ctx.keys.sign(claims, typ="at+jwt")
 
 
@@ -61,4 +63,6 @@ def id_token(ctx: SandboxContext, dialect: Dialect, grant: Grant, access: str,
     }
     if grant.nonce is not None:
         claims["nonce"] = grant.nonce
+    if "missing_sub" in faults:
+        del claims["sub"]
     return ctx.keys.sign(claims, faults)

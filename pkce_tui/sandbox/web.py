@@ -91,6 +91,7 @@ def oauth_error(dialect: Dialect, err: OAuthError) -> JSONResponse:
         headers["WWW-Authenticate"] = f'Bearer error="invalid_token", error_description="{err}"'
     elif err.status == 401:
         headers["WWW-Authenticate"] = 'Basic realm="token"'
+    headers.update(err.headers)  # DPoP's challenge and nonce (RFC 9449 §7.1, §8)
     if dialect.name == "cloudentity":
         return _cloudentity_error(err, headers)
     description = err.description

@@ -77,6 +77,7 @@ class PkceTuiApp(App):
         Binding("f4", "maximize_pane", "Max", tooltip="Maximise or restore the focused pane "
                 "(the current step's pane when none is focused)"),
         Binding("f6", "profiles", "Profiles", tooltip="Open, create or edit a profile"),
+        Binding("f7", "lab", "Lab", tooltip="Tamper lab: attack the sandbox, see what protects"),
         Binding("f8", "compare", "Compare", tooltip="Compare this run with the previous one"),
         Binding("escape", "cancel", "Cancel", tooltip="Stop the running step"),
         Binding("ctrl+s", "save_session", "Save", show=False,
@@ -138,6 +139,7 @@ class PkceTuiApp(App):
         yield Static("⚠ TLS certificate verification is OFF (--insecure): anyone on the path "
                      "can read and change this traffic", id="insecure")
         yield Static(id="har-marker")
+        yield Static(id="lab-verdict")
         pane_classes = dict(zip(PANE_IDS, PANES, strict=True))
         with Vertical(id="panes"):  # rows of panes; the focused one's row and column grow (CSS)
             for row in PANE_ROWS:
@@ -324,18 +326,18 @@ class PkceTuiApp(App):
 
         self.push_screen(HarPathDialog(), self.load_har_file)
 
-    def load_har_file(self, path: str | None) -> None:
+    def load_har_file(self, path: str | None, flow_index: int | None = None) -> None:
         if path:
-            self.run_worker(partial(self.read_har_file, path), thread=True, group="har",
-                            exclusive=True, exit_on_error=False)
+            self.run_worker(partial(self.read_har_file, path, flow_index), thread=True,
+                            group="har", exclusive=True, exit_on_error=False)
 
-    def read_har_file(self, path: str) -> None:
+    def read_har_file(self, path: str, flow_index: int | None = None) -> None:
         """Read and rebuild off the event loop: a HAR can be large."""
         from pkce_tui.core.errors import PkceTuiError
         from pkce_tui.core.har import load_flow
 
         try:
-            har = load_flow(read_text(path))
+            har = load_flow(read_text(path), flow_index=flow_index)
         except PkceTuiError as exc:
             self.call_from_thread(self.notify, str(exc), severity="error")
             return
@@ -381,7 +383,53 @@ class PkceTuiApp(App):
         self.profile_name = profile_name
         self.redirect_mode = "api" if config.login == "api" else "loopback"
         self.query_one(RedirectPane).set_mode(self.redirect_mode)
+        self.query_one("#lab-verdict").display = False
         self.flow = new_flow(self.session_config(config))
+
+    # -- the tamper lab -------------------------------------------------------------------
+
+    def action_lab(self) -> None:
+        from pkce_tui.tui.lab import LabMenu
+
+        self.push_screen(LabMenu(), self.lab_chosen)
+
+    def lab_chosen(self, experiment_id: str | None) -> None:
+        if experiment_id is not None:
+            self.run_lab(experiment_id)
+
+    @work(exclusive=True, group="flow", exit_on_error=False)
+    async def run_lab(self, experiment_id: str) -> None:
+        """Run one experiment through the core on the embedded sandbox; its flow becomes the
+        shown flow (the previous one stays in the history for F8) with the verdict above."""
+        from pkce_tui.core.lab import experiment, lab_config, run_experiment
+
+        chosen = experiment(experiment_id)
+        base_url = self.ensure_sandbox()
+        self.running = chosen.decisive
+        self.notify(f"lab: {chosen.title}…")
+        config = self.session_config(lab_config(base_url, chosen.profile))
+        async with self.client_factory(config) as client:
+            outcome = await run_experiment(chosen, client=client, base_url=base_url,
+                                           clock=self.clock)
+        self.running = None
+        self.show_lab(outcome)
+
+    def show_lab(self, outcome) -> None:
+        from pkce_tui.tui.lab import verdict_view
+
+        self.remember(self.flow)
+        state = outcome.state
+        self.profile_name = f"lab · {outcome.experiment.title}"
+        self.redirect_mode = "api" if state.config.login == "api" else "paste"
+        self.query_one(RedirectPane).set_mode(self.redirect_mode)
+        self.flow = state
+        banner = self.query_one("#lab-verdict", Static)
+        banner.update(verdict_view(outcome))
+        banner.set_class(outcome.blocked, "-blocked")
+        banner.display = True
+        decisive = next((p for p in self.panes if outcome.experiment.decisive in p.STEPS), None)
+        if decisive is not None:
+            decisive.focus()
 
     def start_sandbox_then(self, configure: Callable[[str], FlowConfig]) -> None:
         """Start the embedded sandbox after the first frame, then run on `configure(base URL)`.
@@ -665,9 +713,18 @@ class PkceTuiApp(App):
                 yield command
         yield SystemCommand("Open HAR file", "Rebuild a flow from a browser's HAR export and "
                             "show it read-only", self.action_open_har)
+        if self.har is not None and len(self.har.flows) > 1:
+            for found in self.har.flows:
+                if found.index != self.har.index:
+                    yield SystemCommand(
+                        visible(f"HAR flow {found.index}: {found.outcome}"),
+                        visible(f"Show flow {found.index} of this HAR ({found.client_id}, "
+                                f"started {found.started})"),
+                        partial(self.load_har_file, self.har_source, found.index))
         if self.read_only:
             yield SystemCommand("Replay from here", "Copy the HAR flow's configuration into an "
                                 "editable flow for the live tenant", self.replay_from_har)
+        yield from self.lab_commands()
         for binding in self.BINDINGS:
             if binding.action == "replay":
                 if self.read_only:
@@ -679,6 +736,15 @@ class PkceTuiApp(App):
             elif self.check_action(binding.action, ()):
                 yield SystemCommand(binding.description, binding.tooltip,
                                     partial(self.run_action, binding.action))
+
+
+    def lab_commands(self) -> Iterable[SystemCommand]:
+        """One palette entry per tamper-lab experiment."""
+        from pkce_tui.core.lab import EXPERIMENTS
+
+        for chosen in EXPERIMENTS:
+            yield SystemCommand(f"Lab: {chosen.title}", chosen.attack,
+                                partial(self.run_lab, chosen.id))
 
 
 class KeysFooter(Footer):

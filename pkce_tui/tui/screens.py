@@ -29,6 +29,12 @@ TEXT_FIELDS = (
     ("client_secret", "client secret"), ("client_key", "client key file"),
     ("client_key_kid", "client key kid"), ("redirect_uri", "redirect URI"), ("scope", "scopes"),
     ("username", "username"), ("password", "password"),
+    ("post_logout_redirect_uri", "post-logout URI"),
+)
+#: The optional protocol steps (DESIGN.md §3), each a checkbox: field, label.
+SWITCH_FIELDS = (
+    ("par", "PAR (RFC 9126)"), ("dpop", "DPoP (RFC 9449)"), ("introspect", "introspect"),
+    ("revoke", "revoke"), ("logout", "logout"),
 )
 #: The form's choices: field, label, options.
 CHOICE_FIELDS = (
@@ -160,6 +166,9 @@ class ProfileForm(ModalScreen[Profile | None]):
                 yield Input(value="&".join(f"{k}={v}" for k, v in p.extra_params),
                             placeholder="k=v&k2=v2, sent on the authorize request",
                             id="extra_params", compact=True)
+            with Horizontal(id="protocol-switches"):
+                for name, label in SWITCH_FIELDS:
+                    yield Checkbox(label, value=getattr(p, name), id=name, compact=True)
             yield Checkbox("save the client secret and password (0600 file)", id="with_secrets")
             with Horizontal(classes="buttons"):
                 yield Button("Save", id="save", variant="primary")
@@ -181,6 +190,8 @@ class ProfileForm(ModalScreen[Profile | None]):
         for name, _, _ in CHOICE_FIELDS:
             values[name] = self.query_one(f"#{name}", Select).value
         values["extra_params"] = split_params(self.query_one("#extra_params", Input).value)
+        for name, _ in SWITCH_FIELDS:
+            values[name] = self.query_one(f"#{name}", Checkbox).value
         return replace(self.profile, **values)
 
     @on(Button.Pressed, "#save")

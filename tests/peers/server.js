@@ -1,6 +1,6 @@
 // A certified OpenID provider (panva's oidc-provider) on loopback, for the integration tests.
 //
-// Usage: node server.js --port N
+// Usage: node server.js --port N   (0: a free port, chosen when listening, so none collides)
 // Prints `listening http://127.0.0.1:N` on stdout when ready; everything else goes to stderr.
 //
 // Clients (all `application_type: "native"`, so any loopback port on the registered
@@ -251,22 +251,28 @@ function handler(provider) {
   };
 }
 
+/** The provider behind `server`, its issuer naming the port the server is listening on. */
+function serveProvider(server) {
+  const issuer = `http://${HOST}:${server.address().port}`;
+  const provider = new Provider(issuer, configuration());
+  logProviderErrors(provider);
+  server.on('request', handler(provider));
+  process.stdout.write(`listening ${issuer}\n`);
+}
+
 function main() {
   const { values } = parseArgs({ options: { port: { type: 'string' } } });
   const port = Number(values.port);
-  if (!Number.isInteger(port) || port <= 0 || port > 65535) {
-    log('usage: node server.js --port N (1..65535)');
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    log('usage: node server.js --port N (1..65535, or 0 for a free port)');
     process.exit(2);
   }
-  const issuer = `http://${HOST}:${port}`;
-  const provider = new Provider(issuer, configuration());
-  logProviderErrors(provider);
-  const server = createServer(handler(provider));
+  const server = createServer();
   server.on('error', (error) => {
     log(`cannot listen on ${HOST}:${port}: ${error.message}`);
     process.exit(1);
   });
-  server.listen(port, HOST, () => process.stdout.write(`listening ${issuer}\n`));
+  server.listen(port, HOST, () => serveProvider(server));
   for (const signal of ['SIGTERM', 'SIGINT']) process.on(signal, () => process.exit(0));
 }
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from pkce_tui.core.diagnosis import (
     authorize,
     discovery,
+    dpop,
     followups,
     par,
     steps,
@@ -32,7 +33,7 @@ _RULES: tuple[Rule, ...] = (
     steps.network_rules, tenant.rules, discovery.discovery_rules, steps.verifier_rules,
     authorize.authorize_rules, steps.client_rules, authorize.login_rules,
     authorize.redirect_rules, token.token_rules, tokens.jwt_rules, par.par_rules,
-    followups.followup_rules,
+    dpop.dpop_rules, followups.followup_rules,
 )
 
 

@@ -102,10 +102,13 @@ def _client_auth(state: FlowState, words: ServerSays) -> Diagnosis:
                          f"{state.config.client_id!r}: {words.summary()}",
                          "check the client id and that it lives in this tenant")
     if found[:1] == ["secret"] or (method != "none" and "auth_method" not in found):
+        named = found[:1] == ["secret"]
         return Diagnosis("invalid_client_secret", "token", "error",
                          f"the server refused the client's secret: {words.summary()}",
                          "check the client secret (copy it again; it may have been rotated "
-                         "or expired) and the client id")
+                         "or expired) and the client id" + ("" if named else
+                         "; if they are right, the client is registered for another auth "
+                         "method, or as a public client that sends no secret"))
     return Diagnosis("auth_method_mismatch", "token", "error",
                      f"the client authenticated with {method}, which the tenant does not "
                      f"accept for this client: {words.summary()}",

@@ -41,11 +41,14 @@ def jwt_rules(state: FlowState) -> Iterator[Diagnosis]:
         if result is None:
             continue
         severity = "error" if step == "id_token" else "warning"
-        for check in result.data.get("checks", []):
-            if check["ok"] is False:
-                found = _diagnosis(step, severity, check)
-                if found is not None:
-                    yield found
+        checks = [c for c in result.data.get("checks", []) if c["ok"] is False]
+        if any(c["name"] == "alg" and "none" in c["detail"].lower() for c in checks):
+            # unsigned: the failed signature (and hash) checks follow from it, not beside it
+            checks = [c for c in checks if c["name"] not in ("signature", "kid")]
+        for check in checks:
+            found = _diagnosis(step, severity, check)
+            if found is not None:
+                yield found
 
 
 def _diagnosis(step: str, severity: str, check: dict) -> Diagnosis | None:

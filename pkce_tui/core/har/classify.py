@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlsplit
 
+from pkce_tui.core.errors import PkceTuiError
 from pkce_tui.core.har.document import HarEntry
 from pkce_tui.core.har.response import carries_response
+from pkce_tui.core.redirect_html import from_html
 
 WELL_KNOWN_SUFFIXES = ("/.well-known/openid-configuration",
                        "/.well-known/oauth-authorization-server")
@@ -135,8 +137,19 @@ def redirect_params(entry: HarEntry) -> dict[str, str]:
     response = entry.response
     if response is None or not 300 <= response.status < 400:
         return {}
-    location = response.header("Location")
+    location = response.header("Location") or _page_link(response.body)
     return query(location or "") if carries_response(location) else {}
+
+
+def _page_link(body: str) -> str | None:
+    """The link of a redirect's page when its Location was not recorded: CyberArk's (IIS)
+    "Object moved" anchor, a meta refresh."""
+    if not body or ("code=" not in body and "error=" not in body):
+        return None
+    try:
+        return from_html(body).url
+    except PkceTuiError:
+        return None
 
 
 def callback_params(entry: HarEntry) -> dict[str, str]:

@@ -47,9 +47,6 @@ class HarEntry:
         """When the answer was complete, in seconds since the epoch (HAR `time` is in ms)."""
         return None if self.started is None else self.started + self.duration_ms / 1000
 
-    def where(self) -> str:
-        return f"entry {self.index} ({self.request.method} {_short(self.url)})"
-
 
 def read_entries(text: str) -> list[HarEntry]:
     """Every entry of the HAR in time order (file order where times are missing or equal)."""

@@ -50,20 +50,13 @@ class FlowEntries:
                  **(classify.redirect_params(self.response) if self.response else {})}
         return found.get("code") or None
 
-    def issued_refresh_tokens(self) -> set[str]:
+    def issued(self, name: str) -> set[str]:
+        """Every `name` token (access_token, refresh_token) this flow's grants answered."""
         tokens = set()
         for entry in self.tokens + self.refreshes:
             body = entry.response.json() if entry.response else None
-            if body and isinstance(body.get("refresh_token"), str):
-                tokens.add(body["refresh_token"])
-        return tokens
-
-    def issued_access_tokens(self) -> set[str]:
-        tokens = set()
-        for entry in self.tokens + self.refreshes:
-            body = entry.response.json() if entry.response else None
-            if body and isinstance(body.get("access_token"), str):
-                tokens.add(body["access_token"])
+            if body and isinstance(body.get(name), str):
+                tokens.add(body[name])
         return tokens
 
 
@@ -126,7 +119,7 @@ def _grant(split: _Split, entry: HarEntry, grant: str) -> None:
             target.tokens.append(entry)
         return
     owner = next((f for f in reversed(split.flows)
-                  if form.get("refresh_token") in f.issued_refresh_tokens()), split.current)
+                  if form.get("refresh_token") in f.issued("refresh_token")), split.current)
     if owner is not None:
         owner.refreshes.append(entry)
 
@@ -134,7 +127,7 @@ def _grant(split: _Split, entry: HarEntry, grant: str) -> None:
 def _front_channel(flow: FlowEntries, entry: HarEntry) -> None:
     """A login hop, the authorization response, the callback, or a userinfo call."""
     if classify.is_userinfo(entry, None):
-        owner_tokens = flow.issued_access_tokens()
+        owner_tokens = flow.issued("access_token")
         if not owner_tokens or classify.bearer(entry) in owner_tokens:
             flow.userinfo.append(entry)
         return

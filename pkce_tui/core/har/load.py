@@ -64,10 +64,14 @@ def load_flow(text: str, *, flow_index: int | None = None, jwks: dict | None = N
     """Rebuild flow `flow_index` (0-based, time order) of the HAR `text`; by default the last
     one that got an authorization response back. `jwks` verifies token signatures when the
     HAR holds no JWKS. Malformed HAR text is an `InputError` naming what was wrong."""
-    flows = split_flows(read_entries(text))
+    entries = read_entries(text)
+    flows = split_flows(entries)
     if not flows:
+        late = any(classify.grant_type(e) or classify.callback_params(e) for e in entries)
+        hint = ("; the recording started after it (record again from before the login)"
+                if late else "")
         raise InputError("the HAR file holds no authorization request (no URL with client_id "
-                         "and response_type or request_uri)")
+                         f"and response_type or request_uri){hint}")
     summaries = tuple(_summary(i, flow) for i, flow in enumerate(flows))
     index, chosen = _choose(summaries, flow_index)
     state, missing = rebuild(flows[index], jwks=jwks)

@@ -6,8 +6,9 @@ The redirect that carries the code (or the error) is one entry: a 3xx whose Loca
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
+from pkce_tui.core import urls
 from pkce_tui.core.errors import InputError
 from pkce_tui.core.har.document import read_entries
 from pkce_tui.core.http import HttpResponse
@@ -37,7 +38,7 @@ def authorization_response(text: str) -> str | HttpResponse:
 
 def carries_response(url: str | None) -> bool:
     """The URL's query or fragment has `code` or `error`: it is an authorization response."""
-    parts = urlsplit(url or "")
+    parts = urls.parts(url or "")  # a URL that cannot be read carries nothing
     query = parse_qs(parts.query) | parse_qs(parts.fragment)
     return any(name in query for name in RESPONSE_PARAMS)
 

@@ -108,7 +108,8 @@ def paste_preview(text: str) -> Text:
 
 
 LOGIN_MODES = {"api": "the provider's login API", "form": "the provider's HTML login form",
-               "browser": "a browser (loopback listener or pasted)"}
+               "browser": "a browser (loopback listener or pasted)",
+               "har": "a browser, as its HAR export recorded it"}
 SOURCES = {"url": "a redirect URL", "location": "the Location header",
            "html_anchor": "the page's <a href> anchor", "meta_refresh": "a meta refresh",
            "form_post": "a form_post form"}
@@ -117,7 +118,10 @@ SOURCES = {"url": "a redirect URL", "location": "the Location header",
 def login_details(result: StepResult) -> list:
     """How the login went and the raw page or URL the server sent back."""
     mode = result.data.get("mode")
-    parts: list[RenderableType] = [render.fields_table([("via", LOGIN_MODES.get(mode, mode))])]
+    rows = [("via", LOGIN_MODES.get(mode, mode))]
+    if result.data.get("hops"):  # a HAR's login: each browser request, in order
+        rows.append(("hops", " → ".join(result.data["hops"])))
+    parts: list[RenderableType] = [render.fields_table(rows)]
     raw = result.data.get("raw") or (result.response.body if result.response else None)
     if raw:
         parts += [Text("raw answer", style="bold underline"),

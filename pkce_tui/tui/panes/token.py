@@ -41,7 +41,8 @@ class TokenPane(StepPane):
     def details(self, state: FlowState, result: StepResult, *, reveal: bool) -> list:
         active = state.overrides.active()
         parts = [Text(f"overridden: {', '.join(active)}", style="bold magenta")] if active else []
-        return parts + assertion_view(result) + http_details(result, reveal=reveal)
+        return parts + assertion_view(result) + dpop_view(result) + http_details(
+            result, reveal=reveal)
 
     def own_values(self, state: FlowState) -> list[Copyable]:
         parsed = state.value("token")
@@ -59,3 +60,17 @@ def assertion_view(result: StepResult) -> list:
     rows = [("header", shown.get("header")), *(shown.get("payload") or {}).items()]
     return [Text("client assertion (private_key_jwt)", style="bold underline"),
             render.fields_table(rows)]
+
+
+def dpop_view(result: StepResult) -> list:
+    """The DPoP proof sent (RFC 9449 §4.2), the nonce the server asked for, the binding."""
+    proof = result.data.get("dpop")
+    if not proof:
+        return []
+    rows = [("header", proof.get("header")), *(proof.get("payload") or {}).items()]
+    if result.data.get("dpop_nonce"):
+        rows.append(("DPoP-Nonce answered", result.data["dpop_nonce"]))
+    binding = result.data.get("dpop_binding") or {}
+    if binding:
+        rows.append(("binding", binding.get("detail")))
+    return [Text("DPoP proof", style="bold underline"), render.fields_table(rows)]

@@ -1,0 +1,68 @@
+"""The tamper lab in the TUI: F7's menu and the palette run an experiment on the sandbox, its
+flow fills the panes like any run, and the verdict names what protected the user."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+from textual.widgets import OptionList, Static
+
+from pkce_tui.core.flow import FlowConfig
+from pkce_tui.tui.app import PkceTuiApp
+from pkce_tui.tui.lab import LabMenu
+
+OFFLINE = FlowConfig(issuer="http://127.0.0.1:9/generic", client_id="demo-public")
+
+
+def banner(app: PkceTuiApp) -> str:
+    console = Console(width=400, record=True, file=io.StringIO())
+    console.print(app.query_one("#lab-verdict", Static).content)
+    return console.export_text()
+
+
+async def settle(pilot) -> None:
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def test_f7_runs_the_intercepted_code_experiment_and_explains_it(sandbox):
+    app = PkceTuiApp(OFFLINE, sandbox_base_url=sandbox.base_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f7")
+        await pilot.pause()
+        assert isinstance(app.screen, LabMenu)
+        assert app.screen.query_one(OptionList).highlighted == 0
+        await pilot.press("enter")  # the first experiment: an intercepted code, no verifier
+        await settle(pilot)
+        token = app.flow.result("token")
+        assert token.status == "error" and "invalid_grant" in token.error
+        shown = banner(app)
+        assert "✔ protected" in shown and "RFC 7636 §1" in shown
+        assert "code_verifier does not match" in shown
+        assert app.focused_pane() is app.query_one("#token")
+
+
+async def test_the_palette_runs_the_no_pkce_variant_which_succeeds(sandbox):
+    app = PkceTuiApp(OFFLINE, sandbox_base_url=sandbox.base_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        titles = {c.title: c for c in app.get_system_commands(app.screen)}
+        assert "Lab: Intercepted code, client without PKCE" in titles
+        titles["Lab: Intercepted code, client without PKCE"].callback()
+        await settle(pilot)
+        assert app.flow.result("token").status == "ok"
+        assert app.flow.config.method == "none"
+        assert "✘ not protected" in banner(app) and "as the lesson expects" in banner(app)
+
+
+async def test_a_forged_redirect_is_recorded_in_the_redirect_pane(sandbox):
+    app = PkceTuiApp(OFFLINE, sandbox_base_url=sandbox.base_url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.run_lab("forged-state")
+        await settle(pilot)
+        assert app.flow.result("redirect").status == "error"
+        assert "RFC 6749 §10.12" in banner(app)
+        assert app.focused_pane() is app.query_one("#redirect")
+        app.load_config(OFFLINE, None)  # another target: the verdict goes away
+        await pilot.pause()
+        assert not app.query_one("#lab-verdict").display
