@@ -66,3 +66,36 @@ async def test_a_forged_redirect_is_recorded_in_the_redirect_pane(sandbox):
         app.load_config(OFFLINE, None)  # another target: the verdict goes away
         await pilot.pause()
         assert not app.query_one("#lab-verdict").display
+
+
+async def test_the_flow_map_follows_f10_and_an_arrow_focuses_its_pane(sandbox):
+    """F9 shows the exchanges in order; F10 steps while it is open (the next one marked, a
+    failed one red); Enter on an arrow closes the map and focuses that step's pane."""
+    from dataclasses import replace
+
+    from pkce_tui.core import profiles
+    from pkce_tui.tui.flowmap import FlowMap
+
+    profile = profiles.builtin_profiles()["sandbox-cyberark-public"]
+    config = replace(FlowConfig(**profile.config_fields(sandbox.base_url)))
+    app = PkceTuiApp(config, sandbox_base_url=sandbox.base_url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f9")
+        await pilot.pause()
+        assert isinstance(app.screen, FlowMap)
+        options = app.screen.query_one(OptionList)
+        assert [options.get_option_at_index(i).id for i in range(3)] == [
+            "discovery", "verifier", "challenge"]
+        assert str(options.get_option_at_index(0).prompt).startswith("▸·")  # next, pending
+        for _ in range(4):
+            await pilot.press("f10")
+            await settle(pilot)
+        assert app.flow.status("authorize") == "ok"
+        prompt = str(options.get_option_at_index(3).prompt)
+        assert prompt.startswith(" ✔") and "authorize" in prompt and "▶" not in prompt[:3]
+        assert options.highlighted == 4  # the login step, next to run
+        options.highlighted = 0
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not isinstance(app.screen, FlowMap)
+        assert app.focused_pane() is app.query_one("#discovery")

@@ -78,6 +78,8 @@ class PkceTuiApp(App):
                 "(the current step's pane when none is focused)"),
         Binding("f6", "profiles", "Profiles", tooltip="Open, create or edit a profile"),
         Binding("f7", "lab", "Lab", tooltip="Tamper lab: attack the sandbox, see what protects"),
+        Binding("f9", "flow_map", "Map", tooltip="The flow as a sequence of exchanges; Enter "
+                "focuses a step's pane"),
         Binding("f8", "compare", "Compare", tooltip="Compare this run with the previous one"),
         Binding("escape", "cancel", "Cancel", tooltip="Stop the running step"),
         Binding("ctrl+s", "save_session", "Save", show=False,
@@ -210,6 +212,8 @@ class PkceTuiApp(App):
 
     def watch_flow(self) -> None:
         self.show_flow()
+        if hasattr(self.screen, "show_state"):  # the flow map follows the run (F9)
+            self.screen.show_state(self.flow)
         self.refresh_bindings_if_changed()
 
     def watch_running(self) -> None:
@@ -386,7 +390,19 @@ class PkceTuiApp(App):
         self.query_one("#lab-verdict").display = False
         self.flow = new_flow(self.session_config(config))
 
-    # -- the tamper lab -------------------------------------------------------------------
+    # -- the flow map and the tamper lab ----------------------------------------------------
+
+    def action_flow_map(self) -> None:
+        from pkce_tui.tui.flowmap import FlowMap
+
+        self.push_screen(FlowMap(self.flow), self.focus_step)
+
+    def focus_step(self, step: str | None) -> None:
+        """Focus the pane that shows `step` (an arrow chosen on the flow map)."""
+        pane = next((p for p in self.panes if step in p.STEPS), None)
+        if pane is not None:
+            pane.focus()
+            pane.scroll_visible(animate=False)
 
     def action_lab(self) -> None:
         from pkce_tui.tui.lab import LabMenu
