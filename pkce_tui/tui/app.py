@@ -70,6 +70,8 @@ class PkceTuiApp(App):
                 "(the current step's pane when none is focused)"),
         Binding("f6", "profiles", "Profiles", tooltip="Open, create or edit a profile"),
         Binding("f7", "lab", "Lab", tooltip="Tamper lab: attack the sandbox, see what protects"),
+        Binding("ctrl+t", "jwt_workbench", "JWT", show=False,
+                tooltip="JWT workbench: decode and validate any pasted token"),
         Binding("f9", "flow_map", "Map", tooltip="The flow as a sequence of exchanges; Enter "
                 "focuses a step's pane"),
         Binding("f8", "compare", "Compare", tooltip="Compare this run with the previous one"),
@@ -375,6 +377,15 @@ class PkceTuiApp(App):
         from pkce_tui.tui.flowmap import FlowMap
 
         self.push_screen(FlowMap(self.flow), self.focus_step)
+
+    def action_jwt_workbench(self) -> None:
+        """Open the JWT workbench, its JWKS URL and issuer taken from the flow when known."""
+        from pkce_tui.tui.workbench import JwtWorkbench
+
+        endpoints = self.flow.value("discovery")
+        jwks = endpoints.jwks_uri if endpoints else self.flow.config.jwks_uri
+        issuer = endpoints.issuer if endpoints else self.flow.config.issuer
+        self.push_screen(JwtWorkbench(jwks, issuer))
 
     def focus_step(self, step: str | None) -> None:
         """Focus the pane that shows `step` (an arrow chosen on the flow map)."""
