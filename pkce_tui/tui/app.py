@@ -26,7 +26,15 @@ from textual.widgets import Footer, Header, Static
 from textual.worker import Worker, WorkerState
 
 from pkce_tui.core.errors import InputError
-from pkce_tui.core.flow import FlowConfig, FlowState, edit, mark_stale, new_flow, record
+from pkce_tui.core.flow import (
+    FlowConfig,
+    FlowState,
+    edit,
+    mark_stale,
+    masked_view,
+    new_flow,
+    record,
+)
 from pkce_tui.core.flow import override_token as override_token_inputs
 from pkce_tui.core.inert import visible
 from pkce_tui.core.loopback import LoopbackListener
@@ -227,8 +235,21 @@ class PkceTuiApp(App):
         target = "starting sandbox…" if self.sandbox_pending else target_of(config)
         self.sub_title = visible(f"{self.profile_name or config.dialect} · {target}{source}")
         self.query_one("#insecure").display = config.insecure
+        shown = self.shown_flow()
         for pane in self.panes:
-            pane.show(self.flow, reveal=self.reveal, running=self.running)
+            pane.show(shown, reveal=self.reveal, running=self.running)
+
+    def shown_flow(self) -> FlowState:
+        """The flow as the panes show it: as it is after F2, else masked (`masked_view`),
+        remade only when a result or the diagnosis changed, so typing stays fast and a pane
+        repaints only when what it shows did."""
+        if self.reveal or not self.flow.results:
+            return self.flow
+        key = (tuple(map(id, self.flow.results.values())), self.flow.diagnosis)
+        if getattr(self, "_masked_key", None) != key:
+            self._masked_key, self._masked = key, masked_view(self.flow)
+        return replace(self.flow, results=self._masked.results,
+                       diagnosis=self._masked.diagnosis)
 
     def refresh_bindings_if_changed(self) -> None:
         """Refresh the footer only when what it offers changed, not on every keystroke.
