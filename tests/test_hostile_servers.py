@@ -7,6 +7,7 @@ only time bound is the generous subprocess timeout: `--timeout` must stop a tric
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import subprocess
@@ -100,3 +101,20 @@ def test_a_self_signed_certificate_is_refused_by_every_command(tmp_path):
 def test_stacked_codings_past_two_are_refused_and_named(hostile_base, tmp_path):
     report = run_bounded([["jwt", TOKEN, "--jwks", f"{hostile_base}/gzip3/jwks", "--json"]])
     assert "3 content codings" in report["results"][0]["stderr"]
+
+
+@pytest.mark.parametrize("mode", ["gzip3", "gzip2", "endless", "trickle", "html5xx", "truncated"])
+async def test_the_tui_survives_a_hostile_discovery(hostile_base, mode):
+    """The TUI's discovery step against each mode ends (as an error) and the app runs on;
+    a 2 MB body is shown cut, so the screen lays out in time (it took minutes whole)."""
+    from pkce_tui.core.flow import FlowConfig
+    from pkce_tui.tui.app import PkceTuiApp
+
+    config = FlowConfig(issuer=f"{hostile_base}/{mode}", client_id="c", timeout=2.0)
+    app = PkceTuiApp(config)
+    async with asyncio.timeout(120), app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f10")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.flow.status("discovery") == "error"
+        assert app.is_running
