@@ -19,6 +19,7 @@ import random
 import sys
 from collections.abc import Awaitable, Callable
 from contextlib import ExitStack
+from dataclasses import replace
 from pathlib import Path
 from unittest import mock
 
@@ -26,7 +27,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from pkce_tui.core import authorize, pkce, profiles
-from pkce_tui.core.flow import FlowConfig
+from pkce_tui.core.flow import FlowConfig, FlowState
 from pkce_tui.sandbox import Sandbox, store
 from pkce_tui.tui.app import PkceTuiApp
 
@@ -127,6 +128,13 @@ SCENES: dict[str, tuple[Scene, tuple[int, int]]] = {
 }
 
 
+def fixed_timings(state: FlowState) -> FlowState:
+    """Every response as if it took 42 ms: the one value a real exchange cannot fix."""
+    results = {step: replace(result, response=replace(result.response, elapsed_ms=42.0))
+               if result.response else result for step, result in state.results.items()}
+    return replace(state, results=results)
+
+
 async def shoot(sandbox: Sandbox, name: str, scene: Scene, size: tuple[int, int],
                 output: Path) -> None:
     profile = profiles.builtin_profiles()[PROFILE]
@@ -137,6 +145,7 @@ async def shoot(sandbox: Sandbox, name: str, scene: Scene, size: tuple[int, int]
             await still_cursor(pilot)
             await scene(pilot)
             await still_cursor(pilot)
+            app.flow = fixed_timings(app.flow)
             app.clear_notifications()
             await pilot.pause()
             app.save_screenshot(filename=name, path=str(output))

@@ -214,3 +214,13 @@ async def test_an_edit_for_a_later_step_keeps_the_recorded_result_fresh(runner):
     state = record(edit(before, leeway=5), "token", result, ran_on=before)
     assert "token" not in state.stale
     assert "id_token" in state.stale
+
+
+async def test_a_valid_but_guessable_verifier_makes_the_verifier_step_a_warning(runner):
+    """RFC 7636 §7.1: 43 × `a` passes the grammar but is no secret; the step says so."""
+    state = await runner.run_step(new_flow(config(verifier="a" * 43)), "verifier")
+    result = state.result("verifier")
+    assert result.status == "warning" and "not random" in result.summary
+    assert result.data["entropy"]["warnings"]
+    fine = await runner.run_step(new_flow(config()), "verifier")
+    assert fine.result("verifier").status == "ok"

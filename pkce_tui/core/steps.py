@@ -24,7 +24,7 @@ from pkce_tui.core.client import send
 from pkce_tui.core.client_assertion import client_auth_for
 from pkce_tui.core.errors import InputError, NetworkError, PkceTuiError
 from pkce_tui.core.http import HttpRequest, HttpResponse
-from pkce_tui.core.pkce import generate_verifier, make_challenge, verifier_entropy_bits
+from pkce_tui.core.pkce import generate_verifier, make_challenge, verifier_strength
 from pkce_tui.core.redirect import parse_http_response, parse_redirect
 from pkce_tui.core.server_says import from_params, from_response, last_words
 from pkce_tui.core.step_result import StepResult
@@ -100,11 +100,15 @@ async def verifier(state: FlowState, runner: FlowRunner) -> StepResult:
         return _skipped("verifier", "PKCE off: no code_verifier")
     value = state.config.verifier or generate_verifier()
     problems = make_challenge(value).problems
+    strength = verifier_strength(value)
     data = {"code_verifier": value, "valid": not problems, "problems": list(problems),
-            "entropy_bits": verifier_entropy_bits(value)}
+            "entropy_bits": strength.max_bits, "entropy": strength.to_json()}
     if problems:
         return StepResult("verifier", "warning", "malformed verifier: " + "; ".join(problems),
                           data, value=value)
+    if strength.warnings:  # RFC 7636 §7.1: valid by the grammar, but guessable
+        return StepResult("verifier", "warning", f"{len(value)} characters, not random: "
+                          f"{strength.warnings[0]}", data, value=value)
     return StepResult("verifier", "ok", f"{len(value)} characters, "
                       f"{data['entropy_bits']} bits", data, value=value)
 
