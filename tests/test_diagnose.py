@@ -244,3 +244,18 @@ def test_a_discovery_document_that_is_not_found_is_the_tenant():
     diagnosis = diagnose(state_with({"discovery": discovery_failure(404, "<html>not found")}))
     assert [(d.id, d.step) for d in diagnosis] == [("tenant_not_found", "discovery")]
     assert "--issuer" in diagnosis[0].fix
+
+
+def test_an_error_page_served_with_http_200_is_read_at_login():
+    """Some servers show their authorize error page with HTTP 200: no form, but words."""
+    from pkce_tui.core.http import Exchange
+
+    page = ("<html><body><h1>Error</h1><p>error: invalid_client</p><p>error_description: "
+            "client not found</p></body></html>")
+    exchange = Exchange(HttpRequest("GET", "https://op.test/authorize?client_id=app"),
+                        HttpResponse(200, (("Content-Type", "text/html"),), page),
+                        labels=("hop 1",))
+    result = StepResult("login", "error", "x", {"mode": "form"}, exchanges=(exchange,),
+                        error="https://op.test/authorize answered HTTP 200, an HTML page with "
+                              "no form to fill: invalid_client: client not found")
+    assert ids(state_with({"login": result})) == ["unknown_client"]

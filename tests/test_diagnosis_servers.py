@@ -6,6 +6,7 @@ not the verifier). Flows run in this process against the servers over loopback H
 
 from __future__ import annotations
 
+import json
 import time
 
 import httpx
@@ -367,3 +368,22 @@ async def test_clock_skew_when_this_machines_clock_is_behind(oidc_provider):
     state = await run(op_config(oidc_provider), clock=lambda: time.time() - 600)
     assert "clock_skew" in ids(state) and "id_token_expired" not in ids(state)
 
+
+
+def test_flow_json_carries_server_says_on_every_http_step(sandbox, capsys):
+    """DESIGN.md §3: `server_says` on every HTTP step, null when the server said no more."""
+    from pkce_tui.cli import main
+
+    code = main(["flow", "--json", "--dialect", "cloudentity", "--base-url",
+                 f"{sandbox.base_url}/cloudentity", "--tenant", "demo", "--workspace",
+                 "demo-ws", "--client-id", "demo-confidential", "--client-secret", "not-the-secret",
+                 "--username", "alice", "--password", "pass", "--redirect-uri", CALLBACK,
+                 "--timeout", "5"])
+    document = json.loads(capsys.readouterr().out)
+    steps_by_name = {step["step"]: step for step in document["steps"]}
+    assert code == 1
+    said = steps_by_name["token"]["server_says"]
+    assert said["cause"] == "invalid_client_secret" and said["trace_id"]
+    assert said["error_hint"] == "client secret is wrong"
+    assert steps_by_name["login"]["server_says"] is None
+    assert [d["id"] for d in document["diagnosis"]] == ["invalid_client_secret"]

@@ -115,3 +115,14 @@ def test_binding_check_reads_cnf_jkt_and_the_token_type():
     key = new_key()
     assert binding_check("opaque", "Bearer", key)["ok"] is False
     assert binding_check("opaque", "DPoP", key)["ok"] is None
+
+
+async def test_a_client_that_must_use_dpop_is_refused_without_it_and_diagnosed(sandbox,
+                                                                               runner):
+    config = sandbox_config(sandbox, "generic", client_id="demo-dpop", client_secret=None,
+                            auth_method="none", dpop=False)
+    state = await runner.run_all(new_flow(config))
+    assert state.result("token").response.json()["error"] == "invalid_dpop_proof"
+    assert "dpop_proof_missing" in ids(state)
+    fixed = await runner.run_all(new_flow(replace(config, dpop=True)))
+    assert fixed.ok and fixed.result("token").data["dpop_binding"]["ok"] is True

@@ -7,6 +7,7 @@ only time bound is the generous subprocess timeout: `--timeout` must stop a tric
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import subprocess
@@ -51,7 +52,8 @@ def hostile_base():
 
 
 def commands_against(base: str, mode: str, redirect_file: str) -> list[list[str]]:
-    """jwt's JWKS fetch, flow's discovery, and flow's token request (a POST) at `mode`."""
+    """jwt's JWKS fetch, flow's discovery, flow's token request (a POST), and check's
+    discovery at `mode`."""
     flow = ["flow", "--client-id", "c", "--state", "s1", "--redirect-from", redirect_file,
             "--timeout", "2", "--json"]
     return [
@@ -59,6 +61,7 @@ def commands_against(base: str, mode: str, redirect_file: str) -> list[list[str]
         [*flow, "--issuer", f"{base}/{mode}"],
         [*flow, "--authorize-endpoint", f"{base}/ok/authorize",
          "--token-endpoint", f"{base}/{mode}/token", "--jwks-uri", f"{base}/{mode}/jwks"],
+        ["check", "--issuer", f"{base}/{mode}", "--client-id", "c", "--timeout", "2", "--json"],
     ]
 
 
@@ -91,9 +94,27 @@ def test_a_self_signed_certificate_is_refused_by_every_command(tmp_path):
     with hostile_server(tls_dir=tmp_path) as base:
         report = run_bounded(commands_against(base, "ok", str(redirect_file)))
     assert_survived(report)
-    assert all("certificate" in r["stderr"].lower() for r in report["results"]), report
+    assert all("certificate" in (r["stderr"] + r["stdout"]).lower()
+               for r in report["results"]), report
 
 
 def test_stacked_codings_past_two_are_refused_and_named(hostile_base, tmp_path):
     report = run_bounded([["jwt", TOKEN, "--jwks", f"{hostile_base}/gzip3/jwks", "--json"]])
     assert "3 content codings" in report["results"][0]["stderr"]
+
+
+@pytest.mark.parametrize("mode", ["gzip3", "gzip2", "endless", "trickle", "html5xx", "truncated"])
+async def test_the_tui_survives_a_hostile_discovery(hostile_base, mode):
+    """The TUI's discovery step against each mode ends (as an error) and the app runs on;
+    a 2 MB body is shown cut, so the screen lays out in time (it took minutes whole)."""
+    from pkce_tui.core.flow import FlowConfig
+    from pkce_tui.tui.app import PkceTuiApp
+
+    config = FlowConfig(issuer=f"{hostile_base}/{mode}", client_id="c", timeout=2.0)
+    app = PkceTuiApp(config)
+    async with asyncio.timeout(120), app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f10")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.flow.status("discovery") == "error"
+        assert app.is_running

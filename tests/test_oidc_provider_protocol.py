@@ -122,8 +122,11 @@ def test_dpop_binds_the_tokens_and_userinfo_sends_its_proof(oidc_provider, stand
     assert step(report, "refresh")["status"] == "ok"
 
 
-def test_a_client_bound_to_dpop_without_proofs_is_diagnosed(oidc_provider, standin_browser_env):
+def test_a_client_bound_to_dpop_is_refused_without_proofs(oidc_provider, standin_browser_env):
+    """oidc-provider answers a bare invalid_grant (its log: "DPoP proof JWT not provided"),
+    which the tool cannot tell from a code redeemed elsewhere; the sandbox's demo-dpop says
+    why, and there the diagnosis is dpop_proof_missing (tests/test_dpop.py)."""
     report, result = run_flow(oidc_provider, standin_browser_env, "test-dpop")
     assert result.returncode == 1
-    assert step(report, "token")["status"] == "error"
-    assert "dpop_proof_missing" in diagnosis_ids(report), report["diagnosis"]
+    assert step(report, "token")["response"]["body"]["error"] == "invalid_grant"
+    assert "DPoP proof JWT not provided" in oidc_provider.log_text()

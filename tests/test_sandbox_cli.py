@@ -66,7 +66,7 @@ def test_a_fault_for_an_unknown_client_is_refused_with_the_known_clients():
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.splitlines() == [
         "pkce-tui sandbox: unknown client 'nobody'; known: demo-public, demo-confidential, "
-        "demo-post, demo-par, demo-pkjwt"]
+        "demo-post, demo-par, demo-pkjwt, demo-dpop"]
 
 
 def test_a_non_loopback_host_is_refused_in_one_line_before_binding():

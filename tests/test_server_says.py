@@ -115,3 +115,17 @@ def test_a_bearer_challenge_without_a_body():
                                               'error_description="expired"'),), ""))
     assert (words.source, words.error, words.error_description) == (
         "www_authenticate", "invalid_token", "expired")
+
+
+def test_a_step_that_kept_no_words_still_shows_what_its_response_says():
+    """Every HTTP step carries server_says (DESIGN.md §3), even one built elsewhere."""
+    from pkce_tui.core.http import HttpRequest
+    from pkce_tui.core.step_result import StepResult
+
+    refused = StepResult("revocation", "error", "x", request=HttpRequest("POST", "https://op/r"),
+                         response=answer(401, {"error": "invalid_client"}))
+    assert refused.to_json()["server_says"] == {"source": "json", "error": "invalid_client"}
+    fine = StepResult("userinfo", "ok", "x", request=HttpRequest("GET", "https://op/u"),
+                      response=answer(200, {"sub": "alice"}))
+    assert fine.to_json()["server_says"] is None
+    assert "server_says" not in StepResult("verifier", "ok", "x").to_json()

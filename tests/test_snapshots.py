@@ -219,3 +219,29 @@ def test_har_opened_read_only_with_its_diagnosis(snap_compare):
     flow = load_flow(har.read_text())
     app = PkceTuiApp(flow.state.config, har=flow, har_source=har.name)
     assert snap_compare(app, terminal_size=SIZE, run_before=focus_token)
+
+
+@pytest.mark.parametrize("pane", ["discovery", "verifier", "challenge", "authorize", "redirect",
+                                  "token", "claims", "followups"])
+def test_every_pane_maximised_fits_80x24(snap_compare, pane):
+    """F4 on each pane of a finished flow at 80x24: the whole width, both borders, every
+    control on screen, long values wrapped (the authorize pane's Remove and Open included)."""
+    async def maximise(pilot) -> None:
+        await showing(fixed_flow_state(), pane)(pilot)
+        await pilot.press("f4")
+        await pilot.pause()
+
+    assert snap_compare(fixed_app(FULL_TARGET), run_before=maximise, terminal_size=(80, 24))
+
+
+def test_flow_map_of_a_refused_token_exchange(snap_compare):
+    """F9 at 80x24: the exchanges in order between user agent, client and server, the token
+    arrow failed (red), the steps before it done."""
+    wrong = fixed_flow_state(code_verifier="wrong-verifier-" + "x" * 40)
+
+    async def open_map(pilot) -> None:
+        await showing(wrong, "token")(pilot)
+        await pilot.press("f9")
+        await pilot.pause()
+
+    assert snap_compare(fixed_app(FULL_TARGET), run_before=open_map, terminal_size=(80, 24))

@@ -280,6 +280,9 @@ async def test_pasting_an_object_moved_page_extracts_the_code(sandbox):
         redirect = app.flow.result("redirect")
         assert redirect.status == "ok" and redirect.data["code"] == "pasted-code-1"
         assert redirect.data["source"] == "html_anchor"
+        assert mask("pasted-code-1") in text_of(app, "redirect")  # a code is masked until F2
+        assert "pasted-code-1" not in text_of(app, "redirect")
+        await pilot.press("f2")
         assert "pasted-code-1" in text_of(app, "redirect")
 
 
@@ -408,12 +411,13 @@ async def test_cyberark_redirect_shows_the_object_moved_page_its_anchor_and_whoa
         await pilot.press("f5")
         await settle(pilot)
         assert app.flow.ok, app.flow.to_json()
-        redirect = app.flow.result("redirect").data
+        redirect = app.shown_flow().result("redirect").data  # the code masked until F2
         shown = text_of(app, "redirect")
         assert "Object moved" in shown  # the raw page the server sent
         anchor = f'anchor found in the page <a href="{redirect["redirect_url"]}">'
         assert anchor in " ".join(shown.split()) and "same URL as the Location header" in shown
-        assert "login API" in shown and redirect["code"] in shown
+        code = app.flow.result("redirect").data["code"]
+        assert "login API" in shown and mask(code) in shown and code not in shown
         assert "✔ state" in shown
         followups = text_of(app, "followups")
         whoami = app.flow.result("userinfo").data.get("whoami")

@@ -66,3 +66,81 @@ async def test_a_forged_redirect_is_recorded_in_the_redirect_pane(sandbox):
         app.load_config(OFFLINE, None)  # another target: the verdict goes away
         await pilot.pause()
         assert not app.query_one("#lab-verdict").display
+
+
+async def test_the_flow_map_follows_f10_and_an_arrow_focuses_its_pane(sandbox):
+    """F9 shows the exchanges in order; F10 steps while it is open (the next one marked, a
+    failed one red); Enter on an arrow closes the map and focuses that step's pane."""
+    from dataclasses import replace
+
+    from pkce_tui.core import profiles
+    from pkce_tui.tui.flowmap import FlowMap
+
+    profile = profiles.builtin_profiles()["sandbox-cyberark-public"]
+    config = replace(FlowConfig(**profile.config_fields(sandbox.base_url)))
+    app = PkceTuiApp(config, sandbox_base_url=sandbox.base_url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f9")
+        await pilot.pause()
+        assert isinstance(app.screen, FlowMap)
+        options = app.screen.query_one(OptionList)
+        assert [options.get_option_at_index(i).id for i in range(3)] == [
+            "discovery", "verifier", "challenge"]
+        assert str(options.get_option_at_index(0).prompt).startswith("▸·")  # next, pending
+        for _ in range(4):
+            await pilot.press("f10")
+            await settle(pilot)
+        assert app.flow.status("authorize") == "ok"
+        prompt = str(options.get_option_at_index(3).prompt)
+        assert prompt.startswith(" ✔") and "authorize" in prompt and "▶" not in prompt[:3]
+        assert options.highlighted == 4  # the login step, next to run
+        options.highlighted = 0
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not isinstance(app.screen, FlowMap)
+        assert app.focused_pane() is app.query_one("#discovery")
+
+
+async def test_the_jwt_workbench_validates_a_pasted_token_against_the_flows_jwks(sandbox):
+    """ctrl+t: the flow's ID token pasted, the JWKS URL taken from discovery: decoded and every
+    check passes; the same token with one payload byte changed fails its signature check; a
+    paste that is no JWT is one failed format check."""
+    import base64
+    import json
+    from dataclasses import replace
+
+    from textual.widgets import TextArea
+
+    from pkce_tui.core import profiles
+    from pkce_tui.tui.workbench import JwtWorkbench
+
+    profile = profiles.builtin_profiles()["sandbox-cyberark-public"]
+    config = replace(FlowConfig(**profile.config_fields(sandbox.base_url)))
+    app = PkceTuiApp(config, sandbox_base_url=sandbox.base_url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f5")
+        await settle(pilot)
+        token = app.flow.value("token").tokens["id_token"]
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        bench = app.screen
+        assert isinstance(bench, JwtWorkbench)
+        assert bench.value("jwks") == app.flow.value("discovery").jwks_uri
+
+        async def check(text: str):
+            bench.query_one("#jwt-input", TextArea).text = text
+            await pilot.click("#validate")
+            await bench.workers.wait_for_complete()
+            await pilot.pause()
+            return {c.name: c.ok for c in bench.report.checks}
+
+        checks = await check(token)
+        assert bench.report.valid and checks["signature"] is True and checks["iss"] is True
+        assert bench.report.payload["sub"] == "alice"
+        header, payload, signature = token.split(".")
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
+        forged = base64.urlsafe_b64encode(json.dumps({**claims, "sub": "mallory"}).encode())
+        checks = await check(f"{header}.{forged.decode().rstrip('=')}.{signature}")
+        assert checks["signature"] is False and not bench.report.valid
+        checks = await check("not a token")
+        assert checks == {"format": False}

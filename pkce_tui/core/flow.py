@@ -192,6 +192,26 @@ class FlowState:
         return redactor
 
 
+#: Steps a learner studies with their secret in view: the verifier pane shows its verifier,
+#: the challenge pane the verifier's bytes (DESIGN.md §4).
+SHOWN_SECRET_STEPS = frozenset({"verifier", "challenge"})
+
+
+def masked_view(state: FlowState) -> FlowState:
+    """The flow as a screen shows it until F2: results' summaries, errors and fields and the
+    diagnosis masked by the flow's redactor; requests and responses are left to their views
+    (which mask them), the verifier and challenge steps as they are."""
+    redactor = state.redactor()
+    results = {step: result if step in SHOWN_SECRET_STEPS else replace(
+                   result, summary=redactor.text(result.summary),
+                   error=redactor.text(result.error) if result.error else result.error,
+                   data=redactor.redact(result.data))
+               for step, result in state.results.items()}
+    diagnosis = tuple(replace(d, summary=redactor.text(d.summary), fix=redactor.text(d.fix))
+                      for d in state.diagnosis)
+    return replace(state, results=results, diagnosis=diagnosis)
+
+
 def _secret_values(result: StepResult) -> list:
     """The code, verifier or tokens a step's typed value carries."""
     value = result.value

@@ -24,7 +24,7 @@ from pkce_tui.core.client import send
 from pkce_tui.core.errors import NetworkError
 from pkce_tui.core.htmlform import Form, parse_form
 from pkce_tui.core.http import Exchange, HttpRequest, HttpResponse
-from pkce_tui.core.server_says import from_response
+from pkce_tui.core.server_says import from_html, from_response
 
 NATIVE_CLIENT = ("X-IDAP-NATIVE-CLIENT", "true")
 PINGONE_CHECK_TYPE = "application/vnd.pingidentity.usernamePassword.check+json"
@@ -419,7 +419,8 @@ def _page_form(url: str, response: HttpResponse) -> Form:
     form = parse_form(response.body, url)
     if form is None and response.status >= 400:
         raise LoginStopped(f"{where}, an error page: {_server_words(response)}")
-    if form is None:
-        raise LoginStopped(f"{where}, an HTML page with no form to fill")
+    if form is None:  # some servers show their error page with HTTP 200
+        raise LoginStopped(f"{where}, an HTML page with no form to fill: "
+                           f"{_one_line(from_html(response.body).summary())}")
     return form
 

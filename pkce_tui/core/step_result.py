@@ -49,11 +49,20 @@ class StepResult:
         if self.exchanges:
             document["exchanges"] = [_exchange_json(e) for e in self.exchanges]
         if self.server_says is not None or self.request or self.response or self.exchanges:
-            document["server_says"] = self.server_says.to_json() if self.server_says else None
+            words = self.server_says or _words_of(self.response)
+            document["server_says"] = words.to_json() if words else None
         # The redirect step's own `error` is the OAuth error code (parse-redirect's shape);
         # every other step's `error` is its one-line failure reason.
         document.setdefault("error", self.error)
         return document
+
+
+def _words_of(response: HttpResponse | None) -> ServerSays | None:
+    """What a response says, for steps that did not keep it (follow-ups, rebuilt HAR steps).
+    Loaded here, not at import: the flow model starts without the HTML parser."""
+    from pkce_tui.core.server_says import from_response
+
+    return from_response(response)
 
 
 def _exchange_json(exchange: Exchange) -> dict:

@@ -31,6 +31,7 @@ class Client:
     s256_required: bool = False
     par_required: bool = False  # require_pushed_authorization_requests (RFC 9126 §6)
     jwks: dict | None = None  # private_key_jwt: the client's registered public keys
+    dpop_required: bool = False  # dpop_bound_access_tokens (RFC 9449 §5.2)
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,8 @@ def clients_for(dialect: str) -> dict[str, Client]:
     if dialect in PRIVATE_KEY_JWT_DIALECTS:
         clients += (Client("demo-pkjwt", None, "private_key_jwt", pkce_required=True,
                            jwks=demo_client_jwks()),)
+    if dialect in DPOP_DIALECTS:
+        clients += (Client("demo-dpop", None, "none", pkce_required=True, dpop_required=True),)
     return {client.client_id: client for client in clients}
 
 
@@ -90,6 +93,8 @@ def demo_client_jwks() -> dict:
     return {"keys": [{k: v for k, v in json.loads(text).items() if k != "d"}]}
 
 
+#: The dialects whose provider offers DPoP (RFC 9449): Cloudentity, and generic.
+DPOP_DIALECTS = ("cloudentity", "generic")
 #: The dialects whose provider offers private_key_jwt (RFC 7523; CyberArk does not).
 PRIVATE_KEY_JWT_DIALECTS = ("pingone", "cloudentity", "generic")
 

@@ -17,10 +17,10 @@ from pkce_tui.core.errors import InputError
 from pkce_tui.core.jwt import decode
 from pkce_tui.sandbox.context import SandboxContext
 from pkce_tui.sandbox.dialects import Dialect
+from pkce_tui.sandbox.directory import DPOP_DIALECTS, clients_for
 from pkce_tui.sandbox.oauth import OAuthError
 from pkce_tui.sandbox.store import Grant
 
-DPOP_DIALECTS = ("cloudentity", "generic")
 NONCE_DIALECTS = ("generic",)
 ALGS = ("ES256", "ES384", "RS256", "PS256", "EdDSA")
 MAX_AGE_S = 300
@@ -34,6 +34,11 @@ def token_proof(ctx: SandboxContext, dialect: Dialect, proof: str | None, grant:
     if dialect.name not in DPOP_DIALECTS:
         return None
     if proof is None:
+        client = clients_for(dialect.name).get(grant.client_id)
+        if client is not None and client.dpop_required:
+            raise OAuthError("invalid_dpop_proof", f"client {client.client_id} must send a "
+                             "DPoP proof (dpop_bound_access_tokens, RFC 9449 §5.2)",
+                             cause="dpop_missing")
         if grant.dpop_jkt:
             raise OAuthError("invalid_dpop_proof", "the tokens are DPoP-bound: the refresh "
                              "request needs a DPoP proof by the same key", cause="dpop_missing")

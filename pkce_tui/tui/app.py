@@ -26,7 +26,15 @@ from textual.widgets import Footer, Header, Static
 from textual.worker import Worker, WorkerState
 
 from pkce_tui.core.errors import InputError
-from pkce_tui.core.flow import FlowConfig, FlowState, edit, mark_stale, new_flow, record
+from pkce_tui.core.flow import (
+    FlowConfig,
+    FlowState,
+    edit,
+    mark_stale,
+    masked_view,
+    new_flow,
+    record,
+)
 from pkce_tui.core.flow import override_token as override_token_inputs
 from pkce_tui.core.inert import visible
 from pkce_tui.core.loopback import LoopbackListener
@@ -70,6 +78,10 @@ class PkceTuiApp(App):
                 "(the current step's pane when none is focused)"),
         Binding("f6", "profiles", "Profiles", tooltip="Open, create or edit a profile"),
         Binding("f7", "lab", "Lab", tooltip="Tamper lab: attack the sandbox, see what protects"),
+        Binding("ctrl+t", "jwt_workbench", "JWT", show=False,
+                tooltip="JWT workbench: decode and validate any pasted token"),
+        Binding("f9", "flow_map", "Map", tooltip="The flow as a sequence of exchanges; Enter "
+                "focuses a step's pane"),
         Binding("f8", "compare", "Compare", tooltip="Compare this run with the previous one"),
         Binding("escape", "cancel", "Cancel", tooltip="Stop the running step"),
         Binding("ctrl+s", "save_session", "Save", show=False,
@@ -202,6 +214,8 @@ class PkceTuiApp(App):
 
     def watch_flow(self) -> None:
         self.show_flow()
+        if hasattr(self.screen, "show_state"):  # the flow map follows the run (F9)
+            self.screen.show_state(self.flow)
         self.refresh_bindings_if_changed()
 
     def watch_running(self) -> None:
@@ -221,8 +235,21 @@ class PkceTuiApp(App):
         target = "starting sandbox…" if self.sandbox_pending else target_of(config)
         self.sub_title = visible(f"{self.profile_name or config.dialect} · {target}{source}")
         self.query_one("#insecure").display = config.insecure
+        shown = self.shown_flow()
         for pane in self.panes:
-            pane.show(self.flow, reveal=self.reveal, running=self.running)
+            pane.show(shown, reveal=self.reveal, running=self.running)
+
+    def shown_flow(self) -> FlowState:
+        """The flow as the panes show it: as it is after F2, else masked (`masked_view`),
+        remade only when a result or the diagnosis changed, so typing stays fast and a pane
+        repaints only when what it shows did."""
+        if self.reveal or not self.flow.results:
+            return self.flow
+        key = (tuple(map(id, self.flow.results.values())), self.flow.diagnosis)
+        if getattr(self, "_masked_key", None) != key:
+            self._masked_key, self._masked = key, masked_view(self.flow)
+        return replace(self.flow, results=self._masked.results,
+                       diagnosis=self._masked.diagnosis)
 
     def refresh_bindings_if_changed(self) -> None:
         """Refresh the footer only when what it offers changed, not on every keystroke.
@@ -365,7 +392,28 @@ class PkceTuiApp(App):
         self.query_one("#lab-verdict").display = False
         self.flow = new_flow(self.session_config(config))
 
-    # -- the tamper lab -------------------------------------------------------------------
+    # -- the flow map and the tamper lab ----------------------------------------------------
+
+    def action_flow_map(self) -> None:
+        from pkce_tui.tui.flowmap import FlowMap
+
+        self.push_screen(FlowMap(self.flow), self.focus_step)
+
+    def action_jwt_workbench(self) -> None:
+        """Open the JWT workbench, its JWKS URL and issuer taken from the flow when known."""
+        from pkce_tui.tui.workbench import JwtWorkbench
+
+        endpoints = self.flow.value("discovery")
+        jwks = endpoints.jwks_uri if endpoints else self.flow.config.jwks_uri
+        issuer = endpoints.issuer if endpoints else self.flow.config.issuer
+        self.push_screen(JwtWorkbench(jwks, issuer))
+
+    def focus_step(self, step: str | None) -> None:
+        """Focus the pane that shows `step` (an arrow chosen on the flow map)."""
+        pane = next((p for p in self.panes if step in p.STEPS), None)
+        if pane is not None:
+            pane.focus()
+            pane.scroll_visible(animate=False)
 
     def action_lab(self) -> None:
         from pkce_tui.tui.lab import LabMenu

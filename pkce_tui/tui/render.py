@@ -21,6 +21,9 @@ from pkce_tui.core.inert import visible
 from pkce_tui.core.redaction import Redactor, masked_request, redact
 from pkce_tui.core.step_result import StepResult
 
+#: The most of one value a pane shows.
+SHOWN_CHARS = 16_384
+
 STATUS_STYLE = {"ok": "green", "warning": "yellow", "error": "bold red", "skipped": "dim",
                 "stale": "magenta", "pending": "dim", "running": "cyan"}
 STATUS_ICON = {"ok": "✔", "warning": "!", "error": "✘", "skipped": "–", "stale": "↻",
@@ -32,8 +35,13 @@ def inert(value: object, style: str = "", *, multiline: bool = False) -> Text:
     """`value` as text a terminal shows and never obeys: control, C1, bidi and other format
     characters as escapes (`\\x1b`, `\\u202e`), square brackets as themselves (a `Text` is
     never parsed as markup). Non-text values as compact JSON. With `multiline`, newlines and
-    tabs are kept."""
-    return Text(visible(_as_text(value), multiline=multiline), style=style)
+    tabs are kept. Past SHOWN_CHARS the rest is left out and counted: a server's 2 MB body
+    would take the screen seconds to lay out on every repaint (F3 copies it whole)."""
+    text = _as_text(value)
+    shown = Text(visible(text[:SHOWN_CHARS], multiline=multiline), style=style)
+    if len(text) > SHOWN_CHARS:
+        shown.append(f" … {len(text) - SHOWN_CHARS} more characters not shown", style="dim")
+    return shown
 
 
 def status_text(status: str, summary: str) -> Text:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from pkce_tui.core.diagnosis.causes import causes
 from pkce_tui.core.diagnosis.model import RETRY, Diagnosis, failed, said
-from pkce_tui.core.server_says import ServerSays, last_words
+from pkce_tui.core.server_says import ServerSays, from_html, last_words
 
 if TYPE_CHECKING:
     from pkce_tui.core.flow import FlowConfig, FlowState
@@ -127,7 +127,7 @@ def login_rules(state: FlowState) -> Iterator[Diagnosis]:
     result = failed(state, "login")
     if result is None or result.data.get("network_error"):
         return
-    words = said(result) or last_words(result.exchanges)
+    words = said(result) or last_words(result.exchanges) or _error_page(result)
     if words is not None and not _is_404(result):
         found = refusal(words, state.config, "authorize")
         if found is not None:
@@ -157,6 +157,14 @@ def _from_the_error_line(error: str, words: ServerSays | None,
                          "check the client id (and the tenant, app id or environment it "
                          "lives in)")
     return None
+
+
+def _error_page(result: StepResult) -> ServerSays | None:
+    """An error page served with HTTP 200, where the login found no form to fill."""
+    last = result.exchanges[-1].response if result.exchanges else None
+    if last is None or "no form to fill" not in (result.error or ""):
+        return None
+    return from_html(last.body, last)
 
 
 def _is_404(result: StepResult) -> bool:

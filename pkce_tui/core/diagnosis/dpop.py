@@ -33,25 +33,9 @@ def dpop_rules(state: FlowState) -> Iterator[Diagnosis]:
                             "sent again with it", "nothing to fix: a client must answer the "
                             "DPoP-Nonce challenge (RFC 9449 §8)")
         if result.status == "error" and result.response is not None:
-            found = _refusal(state, step, result) or _silent_refusal(state, step, result)
+            found = _refusal(state, step, result)
             if found is not None:
                 yield found
-
-
-def _silent_refusal(state: FlowState, step: str, result) -> Diagnosis | None:
-    """A bare invalid_grant at a server that offers DPoP, to a request without a proof: a
-    client registered for DPoP-bound tokens is refused so (oidc-provider logs "DPoP proof
-    JWT not provided" and answers only "grant request is invalid")."""
-    endpoints = state.value("discovery")
-    body = result.response.json() or {}
-    if (endpoints is None or not endpoints.dpop_signing_alg_values_supported
-            or state.config.dpop or body.get("error") != "invalid_grant"
-            or (result.request is not None and result.request.header("DPoP"))):
-        return None
-    return Diagnosis("dpop_proof_missing", step, "warning",
-                     "the server offers DPoP and refused without saying why: a client "
-                     "registered for DPoP-bound tokens is refused when the request carries "
-                     "no DPoP proof", "run the flow with --dpop (RFC 9449 §5)")
 
 
 def _refusal(state: FlowState, step: str, result) -> Diagnosis | None:
