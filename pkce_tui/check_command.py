@@ -9,6 +9,7 @@ import asyncio
 from pkce_tui.core.client import new_client
 from pkce_tui.core.flow import INSECURE_WARNING, FlowConfig
 from pkce_tui.core.preflight_runner import PreflightReport, run_preflight
+from pkce_tui.core.redaction import redact
 from pkce_tui.headless import config_from_args
 from pkce_tui.output import emit_json, one_line, print_checks, print_error
 
@@ -19,6 +20,8 @@ def run_check(args: argparse.Namespace) -> int:
         print_error(f"warning: {INSECURE_WARNING}")
     report = asyncio.run(_run(config))
     document = report.to_json()
+    if not getattr(args, "reveal", False):  # a secret in an authorize URL is quoted masked
+        document = redact(document, secrets=(config.client_secret, config.password))
     if config.insecure:
         document["warnings"] = [INSECURE_WARNING]
     if args.json:

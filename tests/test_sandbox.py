@@ -299,3 +299,19 @@ async def test_accepted_connections_have_tcp_nodelay(sandbox):
         for connection in connections:
             accepted = connection.transport.get_extra_info("socket")
             assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+
+
+async def test_an_unexpected_failure_is_a_500_and_one_line_without_its_text():
+    """What an exception says may quote a token: the log names only its type."""
+    from pkce_tui.sandbox.app import NoTraceback
+
+    async def failing(scope, receive, send):
+        raise KeyError("rt-secret-value")
+
+    logged: list[str] = []
+    app = NoTraceback(failing, logged.append)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://sandbox.test") as client:
+        answer = await client.post("/generic/token?refresh_token=rt-secret-value")
+    assert answer.status_code == 500 and answer.json()["error"] == "server_error"
+    assert logged == ["internal error (KeyError) on /generic/token"]

@@ -71,10 +71,11 @@ def known_secrets(issued: set[str], client_id: str) -> set[str]:
     return {*issued, SECRET, VERIFIER, basic}
 
 
-def leaks(text: str, secrets: set[str]) -> list[str]:
+def leaks(text: str, secrets: set[str], *, password: bool = True) -> list[str]:
     """Each secret found in `text` (shortened), the password as a word, any JWT."""
     found = [secret[:12] + "…" for secret in secrets if secret in text]
-    found += [f"password {m[0]!r}" for m in PASSWORD_WORD.finditer(text)][:1]
+    if password:
+        found += [f"password {m[0]!r}" for m in PASSWORD_WORD.finditer(text)][:1]
     found += [f"JWT {m[0][:16]}…" for m in JWT.finditer(text)][:1]
     return found
 
@@ -197,3 +198,13 @@ async def test_the_tuis_copies_without_f2_hold_no_secret(sandbox, issued, clipbo
         await pilot.press("f3", "enter")
         await pilot.pause()
         assert clipboard[-1] == app.flow.value("token").tokens["access_token"]
+
+
+@pytest.mark.parametrize("mode", [(), ("--json",)])
+def test_check_quotes_a_secret_put_in_the_authorize_url_masked(sandbox, mode):
+    result = cli("check", "--client-id", "demo-confidential", "--client-secret", SECRET,
+                 "--param", f"client_secret={SECRET}", "--timeout", "10",
+                 "--redirect-uri", f"http://127.0.0.1:{free_port()}/callback",
+                 *target(sandbox.base_url, "generic"), *mode)
+    assert result.stdout
+    assert not leaks(result.stdout + result.stderr, {SECRET}, password=False)  # "[pass]"

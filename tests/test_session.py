@@ -231,3 +231,18 @@ def text_of(app: PkceTuiApp, pane: str) -> str:
     console = Console(width=4000, record=True, file=io.StringIO())
     console.print(app.query_one(f"#{pane} .body", Static).content)
     return console.export_text()
+
+
+def test_an_exported_har_is_read_back_by_har_with_the_same_outcome(saved, tmp_path):
+    """save → export har → `pkce-tui har`: the flow rebuilt from the export keeps its steps."""
+    out = tmp_path / "round-trip.har"
+    assert cli("export", str(saved["revealed"]), "--format", "har", "--reveal",
+               "-o", str(out)).returncode == 0
+    rebuilt = cli("har", str(out), "--json", "--reveal")
+    document = json.loads(rebuilt.stdout)
+    statuses = {s["step"]: s["status"] for s in document["steps"]}
+    original = {s["step"]: s["status"] for s in saved["revealed_json"]["steps"]}
+    for step in ("verifier", "challenge", "authorize", "redirect", "token", "id_token",
+                 "refresh"):
+        assert statuses[step] == original[step] == "ok", (step, statuses)
+    assert all(check["ok"] is not False for check in document["checks"])

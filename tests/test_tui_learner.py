@@ -258,3 +258,22 @@ async def test_maximised_authorize_pane_fits_80_columns_with_its_buttons(sandbox
         state = app.flow.result("authorize").data["state"]
         assert table.region.right <= 80
         assert state in str(table.get_cell("state", "value"))
+
+
+async def test_long_parameter_values_wrap_in_a_narrow_authorize_pane(sandbox):
+    """Unfocused at 120x40 the authorize pane is narrow: a 43-character state wraps onto a
+    second line of its row instead of being cut at the pane's edge."""
+    from textual.widgets.data_table import ColumnKey, RowKey
+
+    app = make_app(sandbox)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f5")
+        await settle(pilot)
+        app.query_one("#redirect").focus()
+        await pilot.pause()
+        table = app.query_one("#params")
+        width = table.columns[ColumnKey("value")].width
+        state = app.flow.result("authorize").data["state"]
+        assert width < len(state)
+        assert table.rows[RowKey("state")].height == -(-len(state) // width)
+        assert table.region.right <= app.query_one("#authorize").region.right

@@ -8,7 +8,7 @@ from functools import partial
 from urllib.parse import quote
 
 from starlette.applications import Starlette
-from starlette.responses import PlainTextResponse
+from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pkce_tui.core.errors import InputError
@@ -47,7 +47,7 @@ def build_app(ctx: SandboxContext, dialects: tuple[str, ...],
     requests cut off by a stop, and the log."""
     routes = [route for name in check_dialects(dialects) for route in ROUTES[name](ctx).routes()]
     routes += [not_found_route(name) for name in dialects]  # after every served path
-    app: ASGIApp = AnswerWhenStopped(CyberArkPathCase(Starlette(routes=routes)))
+    app: ASGIApp = AnswerWhenStopped(NoTraceback(CyberArkPathCase(Starlette(routes=routes)), log))
     return RequestLog(app, log) if log else app
 
 
@@ -103,6 +103,32 @@ class AnswerWhenStopped:
             if scope["type"] != "http" or noted.status is not None:
                 raise
             await PlainTextResponse("The sandbox stopped.", status_code=503)(scope, receive, send)
+
+
+class NoTraceback:
+    """ASGI middleware keeping an unexpected failure to a 500 and one log line naming its type.
+
+    An exception's text may quote what the request carried (a KeyError on a refresh token
+    prints the token), and a traceback on the console is a log: so neither is written.
+    """
+
+    def __init__(self, app: ASGIApp, log: Callable[[str], None] | None):
+        self.app = app
+        self.log = log
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        noted = StatusNote(send)
+        try:
+            await self.app(scope, receive, noted)
+        except Exception as exc:
+            if scope["type"] != "http":
+                raise
+            if self.log is not None:
+                self.log(f"internal error ({type(exc).__name__}) on {request_target(scope)}")
+            if noted.status is None:
+                await JSONResponse({"error": "server_error", "error_description":
+                                    "the sandbox failed on this request"},
+                                   status_code=500)(scope, receive, send)
 
 
 def log_safe(raw: bytes) -> str:

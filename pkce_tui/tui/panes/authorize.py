@@ -102,8 +102,8 @@ class AuthorizePane(StepPane):
             self._lines = lines
             row = table.cursor_row
             table.clear()
-            for name, value in params:
-                table.add_row(render.inert(name), value, key=name, height=None)
+            for (name, value), height in zip(params, lines, strict=True):
+                table.add_row(render.inert(name), value, key=name, height=height)
             table.move_cursor(row=min(row, len(params) - 1), animate=False)
             return
         for name, value in params:
