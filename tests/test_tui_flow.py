@@ -93,6 +93,15 @@ def text_of(app: PkceTuiApp, pane: str) -> str:
     return console.export_text()
 
 
+async def shown(pilot, screen_type: type) -> None:
+    """Wait until a `screen_type` screen is on top with every widget on it mounted."""
+    def mounted() -> bool:
+        screen = pilot.app.screen
+        return isinstance(screen, screen_type) and all(w.is_mounted for w in screen.query("*"))
+
+    await pause_until(pilot, mounted, f"{screen_type.__name__} shown")
+
+
 async def settle(pilot) -> None:
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
@@ -216,12 +225,13 @@ async def test_compare_shows_how_the_previous_run_ended_next_to_this_one(sandbox
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("f5")
         await settle(pilot)
-        app.query_one("#override-code_verifier", Input).focus()
-        await pilot.press(*WRONG_VERIFIER, "enter")
-        await pilot.press("ctrl+r")
+        override = app.query_one("#override-code_verifier", Input)
+        override.focus()
+        override.value = WRONG_VERIFIER  # typed key by key in the next test
+        await pilot.press("enter", "ctrl+r")
         await settle(pilot)
         await pilot.press("f8")
-        await pilot.pause()
+        await shown(pilot, CompareScreen)
         table = app.screen.query_one(DataTable)
         rows = {str(table.get_row_at(i)[0]): table.get_row_at(i) for i in range(table.row_count)}
         _, previous, current = rows["token"]
@@ -299,8 +309,7 @@ async def test_copy_puts_the_authorize_url_on_the_clipboard(sandbox, copied):
         await settle(pilot)
         app.query_one("#authorize").focus()
         await pilot.press("f3")
-        await pilot.pause()
-        assert isinstance(app.screen, CopyPicker)  # URL, state, nonce, the exchanges
+        await shown(pilot, CopyPicker)  # URL, state, nonce, the exchanges
         await pilot.press("enter")  # the pane's own value comes first
         url = app.flow.result("authorize").data["url"]
         assert app.clipboard == url and copied == [url]
@@ -314,7 +323,7 @@ async def test_copy_masks_tokens_until_revealed_and_copies_them_raw_after_f2(san
         tokens = app.flow.value("token").tokens
         app.query_one("#token").focus()
         await pilot.press("f3")
-        await pilot.pause()
+        await shown(pilot, CopyPicker)
         options = app.screen.query_one(OptionList)
         lines = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
         assert lines[0].startswith("the access token") and tokens["access_token"] not in lines[0]
@@ -322,7 +331,7 @@ async def test_copy_masks_tokens_until_revealed_and_copies_them_raw_after_f2(san
         await pilot.press("down", "enter")  # the ID token, masked: F2 was not pressed
         assert copied == [mask(tokens["id_token"])]
         await pilot.press("f2", "f3")
-        await pilot.pause()
+        await shown(pilot, CopyPicker)
         options = app.screen.query_one(OptionList)
         assert tokens["access_token"][:20] in str(options.get_option_at_index(0).prompt)
         await pilot.press("down", "enter")
@@ -337,7 +346,7 @@ async def test_the_refresh_request_copied_as_curl_without_f2_holds_no_secret(san
         secrets = app.flow.secrets()
         app.query_one("#followups").focus()
         await pilot.press("f3")
-        await pilot.pause()
+        await shown(pilot, CopyPicker)
         options = app.screen.query_one(OptionList)
         labels = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
         index = next(i for i, line in enumerate(labels)
