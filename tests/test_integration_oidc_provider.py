@@ -27,6 +27,7 @@ from conftest import (
 from processes import run_process
 
 from pkce_tui.core.pkce import generate_verifier, make_challenge
+from pkce_tui.core.redaction import mask
 
 BROWSER_SECONDS = 30
 CLI_SECONDS = 60
@@ -293,7 +294,9 @@ def test_flow_redirect_from_a_file_saved_by_the_browser(oidc_provider, tmp_path)
                                                 if k != "BROWSER"})
     report = json.loads(result.stdout)
     assert (result.returncode, report["ok"]) == (0, True), result.stderr
-    assert step(report, "redirect")["code"] == callback["code"]
+    # The code is masked by default (DESIGN.md §3): its length and fingerprint name it.
+    assert step(report, "redirect")["code"] == mask(callback["code"])
+    assert callback["code"] not in result.stdout
     assert step(report, "token")["status"] == "ok"
 
 
