@@ -16,13 +16,14 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
+from textual.widgets._footer import FooterKey
 from textual.worker import Worker, WorkerState
 
 from pkce_tui.core.errors import InputError
@@ -59,6 +60,23 @@ def default_client(config: FlowConfig) -> httpx.AsyncClient:
     from pkce_tui.core.client import new_client
 
     return new_client(insecure=config.insecure, timeout=config.timeout)
+
+
+class MainScreen(Screen):
+    """The default screen, styled once at start-up.
+
+    Textual restyles every widget of a screen when it resumes, the first time too, though
+    each widget was styled as it mounted and the focus styles followed the focus: with the
+    panes' ~70 widgets that repeat was a quarter of the first frame's work. Later resumes
+    (a dialog closed, the theme changed meanwhile) restyle as Textual does.
+    """
+
+    _styled_once = False
+
+    def _on_screen_resume(self, event: events.ScreenResume) -> None:
+        if not self._styled_once:
+            self._styled_once = True
+            event.refresh_styles = False
 
 
 class PkceTuiApp(App):
@@ -136,7 +154,7 @@ class PkceTuiApp(App):
         width = self.size.width
         classes = [name for least, name in sorted(self.HORIZONTAL_BREAKPOINTS, reverse=True)
                    if width >= least][:1]
-        return Screen(id="_default", classes=" ".join(classes))
+        return MainScreen(id="_default", classes=" ".join(classes))
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -794,7 +812,12 @@ class KeysFooter(Footer):
 
     def compose(self) -> ComposeResult:
         self._offered = self.offered_keys()
-        yield from super().compose()
+        for widget in super().compose():
+            if isinstance(widget, FooterKey):
+                # a key starts compact and mounts, then the footer's binding makes it not:
+                # two restyles per key; given the footer's value first, it styles once
+                widget.set_reactive(FooterKey.compact, self.compact)
+            yield widget
         # Footer pins its grid to one row of every key; app.tcss wraps them on narrow screens
         self.styles.clear_rule("grid_size_columns")
 
