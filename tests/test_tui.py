@@ -7,9 +7,11 @@ The flow against the sandbox is in tests/test_tui_flow.py.
 from __future__ import annotations
 
 import base64
+import gc
 import io
 import itertools
 import json
+from pathlib import Path
 
 import pyperclip
 import pytest
@@ -17,6 +19,7 @@ from rich.console import Console
 from textual.widgets import DataTable, Input, Select, Static
 from textual.widgets._footer import FooterKey
 
+import pkce_tui.tui.app
 from pkce_tui.core import jwt
 from pkce_tui.core.flow import FlowConfig, record
 from pkce_tui.core.http import HttpResponse
@@ -323,3 +326,29 @@ async def test_a_token_of_thousands_of_claims_lists_the_first_ones():
         shown = text_of(app, "#claims .body")
         assert "claim199 " in shown and "claim200 " not in shown
         assert "800 more claims" in shown
+
+
+async def test_the_garbage_collector_is_paused_only_until_the_first_frame():
+    collecting_while_building = []
+
+    class Probe(PkceTuiApp):
+        CSS_PATH = Path(pkce_tui.tui.app.__file__).with_name("app.tcss")
+
+        def compose(self):
+            collecting_while_building.append(gc.isenabled())
+            yield from super().compose()
+
+    assert gc.isenabled()
+    async with Probe(OFFLINE).run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert gc.isenabled()  # resumed once the first frame was shown
+    assert collecting_while_building == [False]
+    assert gc.isenabled()
+
+
+async def test_footer_keys_are_not_compact():
+    app = PkceTuiApp(OFFLINE)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        keys = list(app.query(FooterKey))
+        assert keys and not any(key.compact or key.has_class("-compact") for key in keys)
