@@ -223,6 +223,9 @@ def read_input(source: str, what: str, *, limit: int = MAX_INPUT_BYTES,
                 data = _read_bytes(handle, source, what, limit, unless_har)
     except OSError as exc:
         raise InputError(f"cannot read the {what} from {source}: {exc.strerror}") from exc
+    except ValueError as exc:  # a NUL byte, or a lone surrogate, cannot name a file
+        raise InputError(f"cannot read the {what} from {source!r}: not a valid file name") \
+            from exc
     if len(data) > limit:
         raise InputError(f"the {what} in {source} is larger than {limit} bytes")
     return data.decode("utf-8", "replace")
