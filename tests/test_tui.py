@@ -345,10 +345,3 @@ async def test_the_garbage_collector_is_paused_only_until_the_first_frame():
     assert collecting_while_building == [False]
     assert gc.isenabled()
 
-
-async def test_footer_keys_are_not_compact():
-    app = PkceTuiApp(OFFLINE)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
-        keys = list(app.query(FooterKey))
-        assert keys and not any(key.compact or key.has_class("-compact") for key in keys)

@@ -24,7 +24,6 @@ from textual.containers import Horizontal, Vertical
 from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
-from textual.widgets._footer import FooterKey
 from textual.worker import Worker, WorkerState
 
 from pkce_tui.core.errors import InputError
@@ -841,12 +840,7 @@ class KeysFooter(Footer):
 
     def compose(self) -> ComposeResult:
         self._offered = self.offered_keys()
-        for widget in super().compose():
-            if isinstance(widget, FooterKey):
-                # a key starts compact and mounts, then the footer's binding makes it not:
-                # two restyles per key; given the footer's value first, it styles once
-                widget.set_reactive(FooterKey.compact, self.compact)
-            yield widget
+        yield from super().compose()
         # Footer pins its grid to one row of every key; app.tcss wraps them on narrow screens
         self.styles.clear_rule("grid_size_columns")
 
