@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 from dataclasses import replace
 
+from conftest import pause_until
 from rich.console import Console
 from textual import events
 from textual.widgets import Input, Static
@@ -270,10 +271,10 @@ async def test_long_parameter_values_wrap_in_a_narrow_authorize_pane(sandbox):
         await pilot.press("f5")
         await settle(pilot)
         app.query_one("#redirect").focus()
-        await pilot.pause()
         table = app.query_one("#params")
-        width = table.columns[ColumnKey("value")].width
         state = app.flow.result("authorize").data["state"]
-        assert width < len(state)
+        await pause_until(pilot, lambda: table.columns[ColumnKey("value")].width < len(state),
+                          "the unfocused authorize pane laid out narrow")  # after a refresh
+        width = table.columns[ColumnKey("value")].width
         assert table.rows[RowKey("state")].height == -(-len(state) // width)
         assert table.region.right <= app.query_one("#authorize").region.right

@@ -14,6 +14,7 @@ from pkce_tui.core.diagnosis.causes import causes
 from pkce_tui.core.diagnosis.client_assertion import assertion_refusal
 from pkce_tui.core.diagnosis.model import RETRY, Diagnosis, failed, said
 from pkce_tui.core.pkce import make_challenge, verifier_problems
+from pkce_tui.core.redaction import is_masked
 from pkce_tui.core.server_says import ServerSays
 
 if TYPE_CHECKING:
@@ -143,6 +144,8 @@ def _verifier_problem(state: FlowState, form: dict, words: ServerSays) -> list[D
     verifier = form.get("code_verifier")
     if verifier is None:
         return [_pkce_required(words)] if state.value("challenge") is not None else []
+    if is_masked(verifier):  # a sanitized HAR or masked export: nothing to judge it by
+        return []
     problems = verifier_problems(verifier)
     if problems:
         return [Diagnosis("verifier_malformed", "token", "error",
@@ -246,6 +249,8 @@ def _verifier_mismatch(state: FlowState, sent_verifier: str | None) -> list[Diag
                           "a code_challenge was sent at authorize but the token request has "
                           "no code_verifier",
                           "send the code_verifier the challenge was made from (RFC 7636 §4.5)")]
+    if is_masked(sent_verifier):
+        return []
     if make_challenge(sent_verifier, challenge.method).code_challenge != \
             challenge.code_challenge:
         return [Diagnosis("verifier_mismatch", "token", "error",

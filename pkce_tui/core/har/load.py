@@ -17,6 +17,7 @@ from pkce_tui.core.har.document import read_entries
 from pkce_tui.core.har.flows import FlowEntries, split_flows
 from pkce_tui.core.har.rebuild import rebuild
 from pkce_tui.core.pkce import make_challenge
+from pkce_tui.core.redaction import is_masked
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,9 @@ def _pkce_check(state: FlowState) -> Check:
         return Check("pkce", None, "no code_challenge at authorize: PKCE not used")
     if verifier is None:
         return Check("pkce", None, "no code_verifier in the HAR: the token request is not in it")
+    if is_masked(verifier):
+        return Check("pkce", None, f"code_verifier masked in the HAR ({verifier}): it cannot be "
+                     "checked against the code_challenge")
     derived = make_challenge(verifier, challenge.method if challenge.method in ("S256", "plain")
                              else "S256").code_challenge
     if derived == challenge.code_challenge:

@@ -26,6 +26,7 @@ from pkce_tui.core.http import Exchange, HttpResponse
 from pkce_tui.core.par import PushedAuthorizeRequest, parse_par_response
 from pkce_tui.core.pkce import Challenge, make_challenge, verifier_entropy_bits
 from pkce_tui.core.providers import Endpoints
+from pkce_tui.core.redaction import is_masked
 from pkce_tui.core.server_says import from_response
 from pkce_tui.core.step_result import StepResult
 from pkce_tui.core.steps import (
@@ -36,6 +37,8 @@ from pkce_tui.core.steps import (
 )
 
 NOT_IN_HAR = "not in the HAR"
+#: Said of a value a sanitized HAR or a masked export holds only as `••••••(43·a1b2c3)`.
+MASKED_IN_HAR = "masked in the HAR"
 
 
 @dataclass
@@ -189,6 +192,13 @@ def _verifier(work: Rebuild) -> None:
                        "does not show; S256(verifier) cannot be compared with the challenge")
         work.add(StepResult("verifier", "skipped", f"code_verifier {NOT_IN_HAR}: {why}"))
         return
+    if is_masked(value):
+        work.lacks(f"code_verifier: {MASKED_IN_HAR} (sanitized or exported masked); "
+                   "S256(verifier) cannot be compared with the challenge")
+        work.add(StepResult("verifier", "skipped", f"code_verifier {MASKED_IN_HAR}: {value} "
+                            "cannot be checked against the challenge",
+                            {"code_verifier": value, "masked": True, "from": "token request"}))
+        return
     problems = make_challenge(value).problems
     data = {"code_verifier": value, "valid": not problems, "problems": list(problems),
             "entropy_bits": verifier_entropy_bits(value), "from": "token request"}
@@ -206,7 +216,7 @@ def _challenge(work: Rebuild) -> None:
                             "PKCE not used"))
         return
     method = params.get("code_challenge_method", "plain")  # RFC 7636 §4.3 default
-    verifier = work.config.verifier
+    verifier = _unmasked(work.config.verifier)
     derived = make_challenge(verifier, method if method in ("S256", "plain") else "S256") \
         if verifier is not None else None
     value = Challenge(verifier or "", method, sent, derived.verifier_bytes_hex if derived else "",
@@ -218,7 +228,8 @@ def _challenge(work: Rebuild) -> None:
                             f"{derived.code_challenge}, not the {sent} sent at authorize",
                             data, value=value))
         return
-    note = ", matches the verifier" if derived else ""
+    note = ", matches the verifier" if derived else \
+        f", verifier {MASKED_IN_HAR}" if work.config.verifier else ""
     work.add(StepResult("challenge", "ok", f"{method} {sent}{note}", data, value=value))
 
 
@@ -366,17 +377,20 @@ def _exchange(step: str, entry: HarEntry, work: Rebuild) -> StepResult:
     return _at(token_exchange_result(step, entry.request, entry.response), entry.started)
 
 
-def _tokens(work: Rebuild) -> tuple[dict | None, HarEntry | None]:
+def _tokens(work: Rebuild, step: str) -> tuple[dict, HarEntry | None] | None:
+    """The parsed token response and the token entry it came from; None, with `step` recorded
+    as skipped, when the HAR yielded no token response."""
     parsed = work.value("token")
-    entry = work.flow.tokens[-1] if work.flow.tokens else None
-    return (parsed.tokens if parsed else None), entry
+    if not parsed or parsed.tokens is None:
+        work.add(StepResult(step, "skipped", NO_TOKENS))
+        return None
+    return parsed.tokens, (work.flow.tokens[-1] if work.flow.tokens else None)
 
 
 def _id_token(work: Rebuild) -> None:
-    tokens, entry = _tokens(work)
-    if tokens is None:
-        work.add(StepResult("id_token", "skipped", NO_TOKENS))
+    if (found := _tokens(work, "id_token")) is None:
         return
+    tokens, entry = found
     value = tokens.get("id_token")
     if not isinstance(value, str) or not value:
         status = "error" if "openid" in work.config.scope.split() else "skipped"
@@ -384,25 +398,44 @@ def _id_token(work: Rebuild) -> None:
                             error="no id_token although the scope has openid"
                             if status == "error" else None))
         return
+    if _masked_token(work, "id_token", value):
+        return
     report = _validate(work, value, entry, id_token=True, nonce=work.config.nonce,
                        audience=work.config.client_id, access_token=tokens.get("access_token"))
     work.add(report_result("id_token", report, _moment(work, entry), "error"))
 
 
 def _access_token(work: Rebuild) -> None:
-    tokens, entry = _tokens(work)
-    if tokens is None:
-        work.add(StepResult("access_token", "skipped", NO_TOKENS))
+    if (found := _tokens(work, "access_token")) is None:
         return
+    tokens, entry = found
     value = tokens.get("access_token")
     if not isinstance(value, str) or not value:
         work.add(StepResult("access_token", "skipped", "no access token"))
+    elif _masked_token(work, "access_token", value):
+        return
     elif not jwt.looks_like_jwt(value):
         work.add(StepResult("access_token", "skipped",
                             "opaque access token: only the resource server reads it"))
     else:
         report = _validate(work, value, entry, id_token=False)
         work.add(report_result("access_token", report, _moment(work, entry), "warning"))
+
+
+def _masked_token(work: Rebuild, step: str, value: str) -> bool:
+    """A token the HAR holds masked: said so (it cannot be decoded or validated), not judged."""
+    if not is_masked(value):
+        return False
+    work.lacks(f"{step}: {MASKED_IN_HAR}, so it cannot be decoded, nor its claims, times and "
+               "signature checked")
+    work.add(StepResult(step, "skipped", f"{step} {MASKED_IN_HAR} ({value}): it cannot be "
+                        "decoded", {"masked": True}))
+    return True
+
+
+def _unmasked(value: str | None) -> str | None:
+    """`value`, or None when the HAR holds it masked (nothing can be derived from it)."""
+    return None if value is None or is_masked(value) else value
 
 
 def _validate(work: Rebuild, token: str, entry: HarEntry | None, *, id_token: bool,
