@@ -13,6 +13,7 @@ from urllib.parse import SplitResult, urlsplit
 from pkce_tui.core import jwt as jwt_core
 from pkce_tui.core.checks import Check
 from pkce_tui.core.errors import InputError, NetworkError, ProtocolError
+from pkce_tui.core.json_input import json_object
 from pkce_tui.core.pkce import entropy_text, generate_verifier, make_challenge, verifier_strength
 from pkce_tui.core.redirect import RedirectResult
 from pkce_tui.core.redirect import parse_redirect as parse_redirect_text
@@ -222,6 +223,9 @@ def read_input(source: str, what: str, *, limit: int = MAX_INPUT_BYTES,
                 data = _read_bytes(handle, source, what, limit, unless_har)
     except OSError as exc:
         raise InputError(f"cannot read the {what} from {source}: {exc.strerror}") from exc
+    except ValueError as exc:  # a NUL byte, or a lone surrogate, cannot name a file
+        raise InputError(f"cannot read the {what} from {source!r}: not a valid file name") \
+            from exc
     if len(data) > limit:
         raise InputError(f"the {what} in {source} is larger than {limit} bytes")
     return data.decode("utf-8", "replace")
@@ -249,15 +253,7 @@ def _begins_as_har(head: bytes) -> bool:
 
 def _load_json(source: str, what: str) -> dict:
     """A JSON object from a file or stdin; malformed or too deeply nested JSON is an InputError."""
-    try:
-        data = json.loads(read_input(source, what))
-    except ValueError as exc:
-        raise InputError(f"the {what} in {source} is not JSON: {exc}") from exc
-    except RecursionError as exc:
-        raise InputError(f"the {what} in {source} is JSON nested too deeply to read") from exc
-    if not isinstance(data, dict):
-        raise InputError(f"the {what} in {source} is not a JSON object")
-    return data
+    return json_object(read_input(source, what), f"the {what} in {source}")
 
 
 def require_absolute_uri(uri: str, option: str) -> SplitResult:

@@ -41,6 +41,7 @@ from processes import (
 )
 
 from pkce_tui.core.client import new_client
+from pkce_tui.core.runner import FlowRunner
 from pkce_tui.sandbox import Sandbox
 
 PEERS_DIR = Path(__file__).parent / "peers"
@@ -270,6 +271,12 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
     """The client the flow uses (redirects never followed), for driving servers by hand."""
     async with new_client() as http:
         yield http
+
+
+@pytest.fixture
+async def runner(client: httpx.AsyncClient) -> FlowRunner:
+    """A flow runner on `client`, for running flows against the sandbox over real HTTP."""
+    return FlowRunner(client)
 
 
 async def pause_until(pilot, condition: Callable[[], object], what: str) -> None:

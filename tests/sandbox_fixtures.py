@@ -12,9 +12,11 @@ from urllib.parse import urlencode, urljoin
 import html5lib
 import httpx
 
+from pkce_tui.core.flow import FlowConfig
 from pkce_tui.core.http import HttpResponse
 from pkce_tui.core.login import cyberark_login, pingone_login
 from pkce_tui.core.pkce import generate_verifier, make_challenge
+from pkce_tui.core.profiles import sandbox_coordinates
 from pkce_tui.core.redirect import parse_http_response
 from pkce_tui.sandbox import Sandbox
 from pkce_tui.sandbox.dialects import DIALECTS
@@ -22,6 +24,23 @@ from pkce_tui.sandbox.dialects import DIALECTS
 REDIRECT_URI = "http://127.0.0.1:8765/callback"
 DIALECT_NAMES = tuple(DIALECTS)
 SECRETS = {"demo-public": None, "demo-confidential": "demo-secret", "demo-post": "demo-secret"}
+
+
+def dialect_target(dialect: str, base: str) -> dict[str, str]:
+    """Where `dialect` lives in the sandbox at `base`, in that dialect's own settings: the issuer
+    for generic, the tenant coordinates the issuer is derived from for the others."""
+    coordinates = sandbox_coordinates(dialect, base)
+    if dialect != "generic":
+        coordinates.pop("issuer")
+    return coordinates
+
+
+def sandbox_flow_config(sandbox: Sandbox, dialect: str, **settings) -> FlowConfig:
+    """A flow against `sandbox`'s `dialect` where alice logs in by API; `settings` add or
+    override any field."""
+    values = dict(dialect=dialect, username="alice", password="pass", login="api", timeout=5,
+                  **dialect_target(dialect, sandbox.base_url))
+    return FlowConfig(**{**values, **settings})
 
 
 def endpoint(sandbox: Sandbox, dialect: str, name: str) -> str:

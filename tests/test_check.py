@@ -10,6 +10,7 @@ import json
 
 import pytest
 from conftest import LOOPBACK, free_port
+from sandbox_fixtures import dialect_target
 
 from pkce_tui.cli import main
 
@@ -22,13 +23,8 @@ def check(capsys, *args: str) -> tuple[int, dict]:
 
 
 def target(base: str, dialect: str, **typo: str) -> list[str]:
-    settings = {
-        "cyberark": {"tenant-url": f"{base}/cyberark", "app-id": "demo-app"},
-        "pingone": {"base-url": f"{base}/pingone", "env-id": "demo-env"},
-        "cloudentity": {"base-url": f"{base}/cloudentity", "tenant": "demo",
-                        "workspace": "demo-ws"},
-        "generic": {"issuer": f"{base}/generic"},
-    }[dialect]
+    settings = {name.replace("_", "-"): value
+                for name, value in dialect_target(dialect, base).items()}
     settings.update(typo)
     options = ["--dialect", dialect] if dialect != "generic" else []
     return options + [part for name, value in settings.items()

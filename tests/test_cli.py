@@ -496,3 +496,13 @@ def test_large_text_that_is_no_har_is_refused_at_1_mb(tmp_path):
     big.write_text("x" * 5_000_000)
     result = cli("parse-redirect", str(big))
     assert result.returncode == 2 and "only a HAR file may be larger" in result.stderr
+
+
+@pytest.mark.parametrize("name", ["page\ud800.html", "page\0.html"])
+def test_a_source_that_cannot_name_a_file_is_one_line_exit_2(name, capsys):
+    """A lone surrogate or a NUL byte cannot be a file name: one line, exit 2, no traceback."""
+    from pkce_tui.cli import main
+
+    assert main(["parse-redirect", name]) == 2
+    err = capsys.readouterr().err
+    assert "not a valid file name" in err and len(err.strip().splitlines()) == 1

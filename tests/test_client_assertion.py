@@ -9,6 +9,7 @@ import time
 import pytest
 from joserfc import jwt as jose_jwt
 from joserfc.jwk import ECKey
+from sandbox_fixtures import sandbox_flow_config
 
 from pkce_tui.core.client_assertion import (
     decoded_assertion,
@@ -17,8 +18,6 @@ from pkce_tui.core.client_assertion import (
 )
 from pkce_tui.core.errors import InputError
 from pkce_tui.core.flow import FlowConfig, new_flow, override_token
-from pkce_tui.core.profiles import sandbox_coordinates
-from pkce_tui.core.runner import FlowRunner
 from pkce_tui.sandbox.directory import DEMO_KEY_FILE
 
 DEMO_KEY = str(__import__("pathlib").Path(__import__("pkce_tui.sandbox").sandbox.__file__)
@@ -26,17 +25,9 @@ DEMO_KEY = str(__import__("pathlib").Path(__import__("pkce_tui.sandbox").sandbox
 
 
 def sandbox_config(sandbox, dialect: str, **changes) -> FlowConfig:
-    values = dict(dialect=dialect, client_id="demo-pkjwt", auth_method="private_key_jwt",
-                  client_key=DEMO_KEY, username="alice", password="pass", login="api",
-                  timeout=5, **sandbox_coordinates(dialect, sandbox.base_url))
-    if dialect != "generic":
-        values.pop("issuer")
-    return FlowConfig(**{**values, **changes})
-
-
-@pytest.fixture
-async def runner(client):
-    return FlowRunner(client)
+    return sandbox_flow_config(sandbox, dialect, **{
+        "client_id": "demo-pkjwt", "auth_method": "private_key_jwt", "client_key": DEMO_KEY,
+        **changes})
 
 
 def ids(state) -> set[str]:

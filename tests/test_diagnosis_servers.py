@@ -12,6 +12,7 @@ import time
 import httpx
 import pytest
 from conftest import LOOPBACK, free_port
+from sandbox_fixtures import dialect_target
 
 from pkce_tui.core import login, steps
 from pkce_tui.core.client import new_client, send
@@ -26,13 +27,7 @@ CALLBACK = f"http://{LOOPBACK}:8765/callback"
 
 def sandbox_config(base: str, dialect: str, client_id: str = "demo-public",
                    **changes) -> FlowConfig:
-    target = {
-        "cyberark": {"tenant_url": f"{base}/cyberark", "app_id": "demo-app"},
-        "pingone": {"base_url": f"{base}/pingone", "env_id": "demo-env"},
-        "cloudentity": {"base_url": f"{base}/cloudentity", "tenant": "demo",
-                        "workspace": "demo-ws"},
-        "generic": {"issuer": f"{base}/generic"},
-    }[dialect]
+    target = dialect_target(dialect, base)
     secret = "demo-secret" if client_id in ("demo-confidential", "demo-post") else None
     method = {"demo-confidential": "client_secret_basic",
               "demo-post": "client_secret_post"}.get(client_id, "none")

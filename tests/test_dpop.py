@@ -8,30 +8,20 @@ import time
 from dataclasses import replace
 
 import httpx
-import pytest
+from sandbox_fixtures import sandbox_flow_config
 
 from pkce_tui.core.dpop import binding_check, htu, make_proof, new_key, shown
 from pkce_tui.core.flow import FlowConfig, new_flow, record
 from pkce_tui.core.http import HttpRequest, HttpResponse
-from pkce_tui.core.profiles import sandbox_coordinates
-from pkce_tui.core.runner import FlowRunner
 from pkce_tui.core.step_result import StepResult
 from pkce_tui.core.token import basic_credentials
 
 
 def sandbox_config(sandbox, dialect: str, **changes) -> FlowConfig:
-    values = dict(dialect=dialect, client_id="demo-confidential", client_secret="demo-secret",
-                  auth_method="client_secret_basic", username="alice", password="pass",
-                  login="api", dpop=True, scope="openid offline_access", timeout=5,
-                  **sandbox_coordinates(dialect, sandbox.base_url))
-    if dialect != "generic":
-        values.pop("issuer")
-    return FlowConfig(**{**values, **changes})
-
-
-@pytest.fixture
-async def runner(client):
-    return FlowRunner(client)
+    return sandbox_flow_config(sandbox, dialect, **{
+        "client_id": "demo-confidential", "client_secret": "demo-secret",
+        "auth_method": "client_secret_basic", "dpop": True, "scope": "openid offline_access",
+        **changes})
 
 
 def ids(state) -> dict[str, str]:

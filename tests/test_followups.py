@@ -6,13 +6,12 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from sandbox_fixtures import sandbox_flow_config
 
 from pkce_tui.core.client import new_client
 from pkce_tui.core.flow import FlowConfig, edit, flow_steps, new_flow, record
 from pkce_tui.core.followups import judge_logout, logout_request, parse_introspection
 from pkce_tui.core.http import HttpResponse
-from pkce_tui.core.profiles import sandbox_coordinates
-from pkce_tui.core.runner import FlowRunner
 from pkce_tui.core.token import ClientAuth, revocation_request
 
 POST_LOGOUT = "http://127.0.0.1:9/logged-out"
@@ -20,20 +19,11 @@ POST_LOGOUT = "http://127.0.0.1:9/logged-out"
 
 def sandbox_config(sandbox, dialect: str, **changes) -> FlowConfig:
     """A confidential client of `dialect` logging in by API, every follow-up switched on."""
-    values = dict(
-        dialect=dialect, client_id="demo-confidential", client_secret="demo-secret",
-        auth_method="client_secret_basic", username="alice", password="pass", login="api",
-        scope="openid profile offline_access", introspect=True, revoke=True, logout=True,
-        post_logout_redirect_uri=POST_LOGOUT, timeout=5,
-        **sandbox_coordinates(dialect, sandbox.base_url))
-    if dialect != "generic":
-        values.pop("issuer")
-    return FlowConfig(**{**values, **changes})
-
-
-@pytest.fixture
-async def runner(client):
-    return FlowRunner(client)
+    return sandbox_flow_config(sandbox, dialect, **{
+        "client_id": "demo-confidential", "client_secret": "demo-secret",
+        "auth_method": "client_secret_basic", "scope": "openid profile offline_access",
+        "introspect": True, "revoke": True, "logout": True,
+        "post_logout_redirect_uri": POST_LOGOUT, **changes})
 
 
 def test_the_follow_ups_run_only_when_asked_for():

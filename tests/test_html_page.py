@@ -92,3 +92,35 @@ def test_a_megabyte_of_ordinary_html_costs_well_under_the_budget():
     row = '<div class="r"><p>Hello <b>world</b> &amp; all</p><a href="/x?a=1&amp;b=2">l</a></div>\n'
     quarter = "<html><body>" + row * (250_000 // len(row)) + "</body></html>"
     assert 4 * work_of(quarter) < html_page.MAX_PARSE_WORK / 1.5
+
+
+def test_the_entity_table_answers_as_html5libs_own_trie():
+    """The faster table gives the tokenizer exactly the answers html5lib's trie gives, so
+    character references decode as before: every prefix of every name, and names followed
+    by more characters (`&notit;`, `&ampx`, `&copy=2`)."""
+    from html5lib._trie.py import Trie
+    from html5lib.constants import entities
+
+    ours, theirs = html_work.EntityNames(entities), Trie(entities)
+    questions = {name[:end] + tail for name in entities for end in range(len(name) + 1)
+                 for tail in ("", "x", "=", ";", "1")}
+    for question in questions:
+        assert ours.has_keys_with_prefix(question) == theirs.has_keys_with_prefix(question)
+        try:
+            expected = theirs.longest_prefix(question)
+        except KeyError:
+            expected = None
+        try:
+            assert ours.longest_prefix(question) == expected
+        except KeyError:
+            assert expected is None
+
+
+def test_character_references_decode_by_the_whatwg_rules():
+    """In an attribute, a name without `;` followed by `=` or a letter stays as written; in
+    text, the longest name wins (WHATWG HTML §13.2.5.73)."""
+    page = ('<p>a &notit; b &amp c &#x26; d &#38 e</p>'
+            '<a href="/cb?x=1&amp;y=2&copy=3&#x26;z=4&notin;">l</a>')
+    document = html_page.parse_html(page)
+    assert "".join(document.find(".//p").itertext()) == "a ¬it; b & c & d & e"
+    assert document.find(".//a").get("href") == "/cb?x=1&y=2&copy=3&z=4∉"

@@ -6,29 +6,19 @@ from __future__ import annotations
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+from sandbox_fixtures import sandbox_flow_config
 
 from pkce_tui.core.authorize import AuthorizeRequest
 from pkce_tui.core.flow import FlowConfig, edit, new_flow
 from pkce_tui.core.http import HttpResponse
 from pkce_tui.core.par import par_request, parse_par_response
-from pkce_tui.core.profiles import sandbox_coordinates
-from pkce_tui.core.runner import FlowRunner
 from pkce_tui.core.token import ClientAuth
 
 
 def sandbox_config(sandbox, dialect: str, client_id: str = "demo-par", **changes) -> FlowConfig:
-    values = dict(dialect=dialect, client_id=client_id, client_secret="demo-secret",
-                  auth_method="client_secret_basic", username="alice", password="pass",
-                  login="api", par=True, timeout=5,
-                  **sandbox_coordinates(dialect, sandbox.base_url))
-    if dialect != "generic":
-        values.pop("issuer")
-    return FlowConfig(**{**values, **changes})
-
-
-@pytest.fixture
-async def runner(client):
-    return FlowRunner(client)
+    return sandbox_flow_config(sandbox, dialect, **{
+        "client_id": client_id, "client_secret": "demo-secret",
+        "auth_method": "client_secret_basic", "par": True, **changes})
 
 
 def ids(state) -> set[str]:

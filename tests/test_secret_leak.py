@@ -215,3 +215,68 @@ def test_check_quotes_a_secret_put_in_the_authorize_url_masked(sandbox, mode):
                  *target(sandbox.base_url, "generic"), *mode)
     assert result.stdout
     assert not leaks(result.stdout + result.stderr, {SECRET}, password=False)  # "[pass]"
+
+
+def on_screen(texts: list[str], secrets: set[str]) -> list[str]:
+    """Each secret whose first 12 characters appear in `texts` (cells may be cut short)."""
+    return sorted({s[:12] + "…" for s in secrets if len(s) >= 12
+                   for text in texts if s[:12] in text})
+
+
+async def test_the_tuis_screens_without_f2_show_no_secret(sandbox, issued):
+    """The F8 compare screen and the paste preview mask codes and tokens until F2 (DESIGN §4);
+    after F2 they show them."""
+    from conftest import pause_until
+    from textual.widgets import DataTable, Static, TextArea
+
+    from pkce_tui.tui.screens import CompareScreen
+
+    profile = profiles.builtin_profiles()["sandbox-cyberark-confidential"]
+    config = FlowConfig(**profile.config_fields(sandbox.base_url))
+    app = PkceTuiApp(config, profile_name=profile.name, sandbox_base_url=sandbox.base_url,
+                     verifier=VERIFIER)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f5")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        app.query_one("#authorize").focus()
+        await pilot.press("ctrl+r")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.flow.result("token").status == "ok" and app.history
+        secrets = (known_secrets(issued, config.client_id) | app.flow.secrets()
+                   | app.history[-1].secrets())
+        code = app.flow.result("redirect").data["code"]
+        await pilot.press("f8")
+        await pause_until(pilot, lambda: isinstance(app.screen, CompareScreen)
+                          and app.screen.query_one(DataTable).row_count, "compare shown")
+
+        def cells() -> list[str]:
+            table = app.screen.query_one(DataTable)
+            return [cell.plain for i in range(table.row_count) for cell in table.get_row_at(i)]
+
+        assert any("code ••••••(" in cell for cell in cells()), cells()
+        assert not on_screen(cells(), secrets)
+        # the verifier pane behind the dialog shows its verifier, as it should
+        assert not on_screen([app.export_screenshot()], secrets - {VERIFIER})
+        await pilot.press("f2")
+        await pilot.pause()
+        assert app.reveal, "F2 toggles reveal on the compare screen"
+        assert on_screen(cells(), {code}), cells()  # revealed on F2
+        await pilot.press("f2", "escape")
+        await pilot.pause()
+
+        app.query_one("#login-mode").value = "paste"
+        await pause_until(pilot, lambda: app.query("#paste"), "paste box shown")
+        pasted = "http://127.0.0.1/callback?code=pasted-live-code-1234&state=s"
+        app.query_one("#paste", TextArea).load_text(pasted)
+        await pilot.pause()
+
+        def preview() -> str:
+            return app.query_one("#paste-preview", Static).render().plain
+
+        assert "found code ••••••(" in preview() and "pasted-live" not in preview()
+        assert "pasted-live" not in app.export_screenshot().split("callback?code=")[0]
+        await pilot.press("f2")
+        await pilot.pause()
+        assert "found code pasted-live-code-1234" in preview()

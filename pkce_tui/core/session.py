@@ -20,6 +20,7 @@ from pkce_tui.core.diagnose import Diagnosis
 from pkce_tui.core.errors import InputError
 from pkce_tui.core.flow import FlowConfig, FlowState
 from pkce_tui.core.http import Exchange, HttpRequest, HttpResponse
+from pkce_tui.core.json_input import json_object
 from pkce_tui.core.redaction import is_masked
 from pkce_tui.core.server_says import ServerSays
 from pkce_tui.core.step_result import StepResult
@@ -155,7 +156,7 @@ def is_session_text(text: str) -> bool:
 
 def parse_session(text: str, source: str = "the session file") -> Session:
     """A session from its JSON text; anything else is an InputError in one line."""
-    document = _json_object(text, source)
+    document = json_object(text, source)
     version = document.get(VERSION_KEY)
     if version is None:
         raise InputError(f"{source} is not a pkce-tui session (no {VERSION_KEY!r} key)")
@@ -184,18 +185,6 @@ def read_text(path: str, what: str) -> str:
     if len(text) > MAX_SESSION_BYTES:
         raise InputError(f"the {what} {path} is larger than {MAX_SESSION_BYTES} bytes")
     return text
-
-
-def _json_object(text: str, source: str) -> dict:
-    try:
-        document = json.loads(text)
-    except ValueError as exc:
-        raise InputError(f"{source} is not JSON: {exc}") from exc
-    except RecursionError as exc:
-        raise InputError(f"{source} is JSON nested too deeply to read") from exc
-    if not isinstance(document, dict):
-        raise InputError(f"{source} is not a JSON object")
-    return document
 
 
 def _what(exc: Exception) -> str:

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from pkce_tui.core.errors import InputError
 
@@ -118,17 +118,8 @@ def redirect_uri_allowed(uri: str) -> bool:
     """
     if uri == EXAMPLE_REDIRECT_URI:
         return True
-    if not VISIBLE_ASCII.fullmatch(uri):
-        return False
-    try:
-        parts = urlsplit(uri)
-        host = parts.hostname or ""
-        parts.port  # noqa: B018 - raises ValueError on a malformed port
-    except ValueError:
-        return False
-    if parts.scheme != "http" or parts.path != "/callback" or parts.fragment:
-        return False
-    return host == "localhost" or _is_loopback_ip(host)
+    parts = _loopback_http(uri)
+    return parts is not None and parts.path == "/callback"
 
 
 def post_logout_uri_allowed(uri: str) -> bool:
@@ -136,17 +127,23 @@ def post_logout_uri_allowed(uri: str) -> bool:
     (any port and path), or the example app's `/callback` or `/logged-out`."""
     if uri in (EXAMPLE_REDIRECT_URI, EXAMPLE_POST_LOGOUT_URI):
         return True
+    return _loopback_http(uri) is not None
+
+
+def _loopback_http(uri: str) -> SplitResult | None:
+    """`uri` split when it is a well-formed http URI to a loopback host without a fragment
+    (RFC 8252 §7.3), else None; one with spaces or control characters never is."""
     if not VISIBLE_ASCII.fullmatch(uri):
-        return False
+        return None
     try:
         parts = urlsplit(uri)
         host = parts.hostname or ""
         parts.port  # noqa: B018 - raises ValueError on a malformed port
     except ValueError:
-        return False
+        return None
     if parts.scheme != "http" or parts.fragment:
-        return False
-    return host == "localhost" or _is_loopback_ip(host)
+        return None
+    return parts if host == "localhost" or _is_loopback_ip(host) else None
 
 
 def _is_loopback_ip(host: str) -> bool:

@@ -223,6 +223,12 @@ class PkceTuiApp(App):
 
     def watch_reveal(self) -> None:
         self.show_flow()
+        outcome = getattr(self, "lab_outcome", None)
+        banner = self.query_one("#lab-verdict", Static)
+        if outcome is not None and banner.display:
+            from pkce_tui.tui.lab import verdict_view
+
+            banner.update(verdict_view(outcome, reveal=self.reveal))
 
     def watch_sandbox_pending(self) -> None:
         self.show_flow()
@@ -451,7 +457,8 @@ class PkceTuiApp(App):
         self.query_one(RedirectPane).set_mode(self.redirect_mode)
         self.flow = state
         banner = self.query_one("#lab-verdict", Static)
-        banner.update(verdict_view(outcome))
+        self.lab_outcome = outcome
+        banner.update(verdict_view(outcome, reveal=self.reveal))
         banner.set_class(outcome.blocked, "-blocked")
         banner.display = True
         decisive = next((p for p in self.panes if outcome.experiment.decisive in p.STEPS), None)
@@ -533,7 +540,9 @@ class PkceTuiApp(App):
         if event.state in (WorkerState.CANCELLED, WorkerState.ERROR):
             self.running = None
         if event.state == WorkerState.ERROR:
-            self.notify(f"step failed unexpectedly: {event.worker.error}", severity="error")
+            error = str(event.worker.error)
+            shown = error if self.reveal else self.flow.redactor().text(error)
+            self.notify(f"step failed unexpectedly: {shown}", severity="error")
 
     def remember(self, state: FlowState) -> None:
         """Keep a run with results for F8, once."""

@@ -43,15 +43,17 @@ def menu_line(title: str, attack: str) -> Text:
     return Text.assemble((title, "bold"), "\n  ", (attack, "dim"))
 
 
-def verdict_view(outcome: LabOutcome) -> Text:
-    """The experiment, what happened (the run's own words, inert), and the rule with its RFC."""
+def verdict_view(outcome: LabOutcome, *, reveal: bool = False) -> Text:
+    """The experiment, what happened (the run's own words, inert, its secrets masked unless
+    `reveal`), and the rule with its RFC."""
     e = outcome.experiment
     mark, style = ("✔ protected", "bold green") if outcome.blocked else ("✘ not protected",
                                                                         "bold red")
     lesson = "as the lesson expects" if outcome.as_expected else "NOT what the lesson expects"
     text = Text.assemble(("lab · ", "bold"), (e.title, "bold"), "  ", (mark, style),
                          (f" ({lesson})", "dim"), "\n")
-    text.append_text(render.inert(outcome.verdict))
+    verdict = outcome.verdict if reveal else outcome.state.redactor().text(outcome.verdict)
+    text.append_text(render.inert(verdict))
     text.append("\n")
     text.append_text(render.inert(f"why: {e.rule}", "italic"))
     return text

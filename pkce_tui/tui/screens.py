@@ -16,7 +16,7 @@ from textual.widgets.option_list import Option
 
 from pkce_tui.core import profiles
 from pkce_tui.core.errors import PkceTuiError
-from pkce_tui.core.flow import FlowConfig, FlowState
+from pkce_tui.core.flow import FlowConfig, FlowState, masked_view
 from pkce_tui.core.profiles import Profile
 from pkce_tui.tui import render
 from pkce_tui.tui.panes import Copyable, split_params
@@ -215,7 +215,8 @@ class ProfileForm(ModalScreen[Profile | None]):
 class CompareScreen(ModalScreen[None]):
     """The previous attempt next to this one, step by step: status and one-line summary."""
 
-    BINDINGS = [Binding("escape,f8", "dismiss(None)", "Close", tooltip="Back to the flow")]
+    BINDINGS = [Binding("escape,f8", "dismiss(None)", "Close", tooltip="Back to the flow"),
+                Binding("f2", "app.reveal", "Reveal", tooltip="Show or mask codes and tokens")]
 
     def __init__(self, previous: FlowState, current: FlowState) -> None:
         super().__init__()
@@ -232,9 +233,17 @@ class CompareScreen(ModalScreen[None]):
         table.add_column("step", width=STEP_WIDTH)
         table.add_column("previous run", width=RUN_WIDTH)
         table.add_column("this run", width=RUN_WIDTH)
+        self.watch(self.app, "reveal", self.fill)
+
+    def fill(self, reveal: bool = False) -> None:
+        """Both runs' summaries, their codes and tokens masked unless F2 reveals them."""
+        table = self.query_one(DataTable)
+        table.clear()
+        shown = (lambda state: state) if reveal else masked_view
+        before, now = shown(self.previous), shown(self.current)
         for step in self.current.steps:
-            previous = run_cell(self.previous, step, as_ended=True)
-            current = run_cell(self.current, step, as_ended=False)
+            previous = run_cell(before, step, as_ended=True)
+            current = run_cell(now, step, as_ended=False)
             changed = previous.plain != current.plain
             table.add_row(Text(step, style="bold yellow" if changed else ""), previous, current)
 

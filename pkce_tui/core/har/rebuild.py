@@ -377,17 +377,20 @@ def _exchange(step: str, entry: HarEntry, work: Rebuild) -> StepResult:
     return _at(token_exchange_result(step, entry.request, entry.response), entry.started)
 
 
-def _tokens(work: Rebuild) -> tuple[dict | None, HarEntry | None]:
+def _tokens(work: Rebuild, step: str) -> tuple[dict, HarEntry | None] | None:
+    """The parsed token response and the token entry it came from; None, with `step` recorded
+    as skipped, when the HAR yielded no token response."""
     parsed = work.value("token")
-    entry = work.flow.tokens[-1] if work.flow.tokens else None
-    return (parsed.tokens if parsed else None), entry
+    if not parsed or parsed.tokens is None:
+        work.add(StepResult(step, "skipped", NO_TOKENS))
+        return None
+    return parsed.tokens, (work.flow.tokens[-1] if work.flow.tokens else None)
 
 
 def _id_token(work: Rebuild) -> None:
-    tokens, entry = _tokens(work)
-    if tokens is None:
-        work.add(StepResult("id_token", "skipped", NO_TOKENS))
+    if (found := _tokens(work, "id_token")) is None:
         return
+    tokens, entry = found
     value = tokens.get("id_token")
     if not isinstance(value, str) or not value:
         status = "error" if "openid" in work.config.scope.split() else "skipped"
@@ -403,10 +406,9 @@ def _id_token(work: Rebuild) -> None:
 
 
 def _access_token(work: Rebuild) -> None:
-    tokens, entry = _tokens(work)
-    if tokens is None:
-        work.add(StepResult("access_token", "skipped", NO_TOKENS))
+    if (found := _tokens(work, "access_token")) is None:
         return
+    tokens, entry = found
     value = tokens.get("access_token")
     if not isinstance(value, str) or not value:
         work.add(StepResult("access_token", "skipped", "no access token"))

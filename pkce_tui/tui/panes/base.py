@@ -8,9 +8,9 @@ from typing import NamedTuple
 from rich.console import Group, RenderableType
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.widgets import Input, LoadingIndicator, Static
+from textual.widgets import Input, Label, LoadingIndicator, Static
 
 from pkce_tui.core.flow import FlowState
 from pkce_tui.core.inert import visible
@@ -155,6 +155,22 @@ def update_in_place(widget: Static, content: RenderableType) -> None:
     widget.update(content, layout=False)
     if not width or widget.get_content_height(widget.size, widget.app.size, width) != height:
         widget.refresh(layout=True)
+
+
+def labelled_inputs(kind: str, names: tuple[str, ...], placeholder: str) -> ComposeResult:
+    """One compact input per field name, labelled with it, with id `kind-name` and class
+    `kind`, so one Input.Submitted handler serves them all."""
+    for name in names:
+        with Horizontal(classes="labelled"):
+            yield Label(name)
+            yield Input(placeholder=placeholder, id=f"{kind}-{name}", compact=True,
+                        classes=kind)
+
+
+def show_inputs(pane: StepPane, kind: str, names: tuple[str, ...], source: object) -> None:
+    """Each `labelled_inputs` field of `pane` showing the same-named attribute of `source`."""
+    for name in names:
+        show_value(pane.query_one(f"#{kind}-{name}", Input), getattr(source, name))
 
 
 def show_value(field: Input, value: str | None) -> None:

@@ -8,13 +8,19 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal
-from textual.widgets import Input, Label
+from textual.widgets import Input
 
 from pkce_tui.core.flow import FlowState
 from pkce_tui.core.step_result import StepResult
 from pkce_tui.tui import render
-from pkce_tui.tui.panes.base import Copyable, StepPane, http_details, present, show_value
+from pkce_tui.tui.panes.base import (
+    Copyable,
+    StepPane,
+    http_details,
+    labelled_inputs,
+    present,
+    show_inputs,
+)
 
 
 class DiscoveryPane(StepPane):
@@ -26,15 +32,10 @@ class DiscoveryPane(StepPane):
     TARGET_FIELDS = ("issuer", "client_id")
 
     def compose_inputs(self) -> ComposeResult:
-        for name in self.TARGET_FIELDS:
-            with Horizontal(classes="labelled"):
-                yield Label(name)
-                yield Input(placeholder="Enter applies", id=f"target-{name}", compact=True,
-                            classes="target")
+        yield from labelled_inputs("target", self.TARGET_FIELDS, "Enter applies")
 
     def show(self, state: FlowState, *, reveal: bool, running: str | None) -> None:
-        for name in self.TARGET_FIELDS:
-            show_value(self.query_one(f"#target-{name}", Input), getattr(state.config, name))
+        show_inputs(self, "target", self.TARGET_FIELDS, state.config)
         super().show(state, reveal=reveal, running=running)
 
     @on(Input.Submitted, ".target")

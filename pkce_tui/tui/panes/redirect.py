@@ -12,6 +12,7 @@ from textual.widgets import Button, Select, Static, TextArea
 
 from pkce_tui.core.errors import PkceTuiError
 from pkce_tui.core.flow import FlowState
+from pkce_tui.core.redaction import mask, redact
 from pkce_tui.core.step_result import StepResult
 from pkce_tui.tui import render
 from pkce_tui.tui.panes.base import Copyable, StepPane
@@ -64,6 +65,17 @@ class RedirectPane(StepPane):
     def pasted_text(self) -> str:
         return self.query_one("#paste", TextArea).text if self.query("#paste") else ""
 
+    def show(self, state: FlowState, *, reveal: bool, running: str | None) -> None:
+        super().show(state, reveal=reveal, running=running)
+        if reveal != getattr(self, "_preview_reveal", reveal) and self.query("#paste-preview"):
+            self.show_preview(reveal)
+        self._preview_reveal = reveal
+
+    def show_preview(self, reveal: bool) -> None:
+        """What the paste holds, its code masked unless F2 reveals it (DESIGN.md §4)."""
+        self.query_one("#paste-preview", Static).update(
+            paste_preview(self.pasted_text(), reveal=reveal))
+
     def details(self, state: FlowState, result: StepResult, *, reveal: bool) -> list:
         if result.name == "login":
             return login_details(result)
@@ -76,7 +88,7 @@ class RedirectPane(StepPane):
 
     @on(TextArea.Changed, "#paste")
     def pasted(self, event: TextArea.Changed) -> None:
-        self.query_one("#paste-preview", Static).update(paste_preview(event.text_area.text))
+        self.show_preview(bool(getattr(self.app, "reveal", False)))
 
     @on(Button.Pressed, "#use-paste")
     def use_paste(self) -> None:
@@ -91,8 +103,9 @@ class RedirectPane(StepPane):
         return [value for value in found if value.text]
 
 
-def paste_preview(text: str) -> Text:
-    """What the core finds in the pasted text, before the step uses it."""
+def paste_preview(text: str, *, reveal: bool = False) -> Text:
+    """What the core finds in the pasted text, before the step uses it; the code (and any
+    secret an error quotes) masked unless `reveal`."""
     if not text.strip():
         return Text("")
     # Loaded on the first paste: the HTML5 tokenizer adds ~40 ms to start-up.
@@ -101,9 +114,10 @@ def paste_preview(text: str) -> Text:
     try:
         parsed = parse_redirect(text)
     except PkceTuiError as exc:
-        return render.inert(f"✘ {exc}", "bold red")
+        return render.inert(f"✘ {redact(str(exc), reveal=reveal)}", "bold red")
     if parsed.code:
-        return render.inert(f"found code {parsed.code} ({parsed.source})", "green")
+        code = parsed.code if reveal else mask(parsed.code)
+        return render.inert(f"found code {code} ({parsed.source})", "green")
     return Text(f"no code found: {parsed.kind}", style="yellow")
 
 

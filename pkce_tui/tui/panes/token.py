@@ -5,13 +5,18 @@ from __future__ import annotations
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal
-from textual.widgets import Input, Label
+from textual.widgets import Input
 
 from pkce_tui.core.flow import FlowState
 from pkce_tui.core.step_result import StepResult
 from pkce_tui.tui import render
-from pkce_tui.tui.panes.base import Copyable, StepPane, http_details, show_value
+from pkce_tui.tui.panes.base import (
+    Copyable,
+    StepPane,
+    http_details,
+    labelled_inputs,
+    show_inputs,
+)
 
 
 class TokenPane(StepPane):
@@ -22,15 +27,10 @@ class TokenPane(StepPane):
     OVERRIDES = ("code", "code_verifier", "redirect_uri")
 
     def compose_inputs(self) -> ComposeResult:
-        for name in self.OVERRIDES:
-            with Horizontal(classes="labelled"):
-                yield Label(name)
-                yield Input(placeholder="(flow's) Enter sets", id=f"override-{name}",
-                            compact=True, classes="override")
+        yield from labelled_inputs("override", self.OVERRIDES, "(flow's) Enter sets")
 
     def show(self, state: FlowState, *, reveal: bool, running: str | None) -> None:
-        for name in self.OVERRIDES:
-            show_value(self.query_one(f"#override-{name}", Input), getattr(state.overrides, name))
+        show_inputs(self, "override", self.OVERRIDES, state.overrides)
         super().show(state, reveal=reveal, running=running)
 
     @on(Input.Submitted, ".override")
