@@ -20,6 +20,7 @@ from pathlib import Path
 import pyperclip
 import pytest
 from conftest import free_port, pause_until, standin_browser_command
+from processes import run_process
 from textual.widgets import OptionList
 
 from pkce_tui.core import profiles
@@ -97,7 +98,7 @@ def target(base: str, dialect: str) -> list[str]:
 
 def cli(*args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "BROWSER": standin_browser_command()}
-    result = subprocess.run([sys.executable, "-m", "pkce_tui.cli", *args], capture_output=True,
+    result = run_process([sys.executable, "-m", "pkce_tui.cli", *args], capture_output=True,
                             text=True, timeout=120, env=env)
     assert "Traceback" not in result.stderr, result.stderr
     return result
