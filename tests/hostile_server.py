@@ -13,7 +13,6 @@ import ipaddress
 import json
 import ssl
 import struct
-import threading
 import time
 import zlib
 from collections.abc import Iterator
@@ -21,6 +20,8 @@ from contextlib import contextmanager
 from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+from local_http import running
 
 #: The child's own peak: /proc's VmHWM belongs to this process image, while ru_maxrss keeps
 #: the peak of the pytest process the child was forked from.
@@ -187,13 +188,8 @@ def hostile_server(tls_dir: Path | None = None) -> Iterator[str]:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(*self_signed_certificate(tls_dir))
         server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"{handler.scheme}://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with running(server, handler.scheme) as base_url:
+        yield base_url
 
 
 def self_signed_certificate(directory: Path) -> tuple[str, str]:

@@ -27,11 +27,18 @@ def serving(answers: dict[str, Answer]) -> Iterator[str]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    with running(ThreadingHTTPServer(("127.0.0.1", 0), Handler)) as base_url:
+        yield base_url
+
+
+@contextmanager
+def running(server: ThreadingHTTPServer, scheme: str = "http") -> Iterator[str]:
+    """Serve `server` (bound to a loopback port) from a daemon thread; yield its base URL;
+    shut it down and close its socket afterwards."""
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        yield f"{scheme}://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
         server.server_close()

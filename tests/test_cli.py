@@ -482,7 +482,7 @@ def test_a_verifier_may_begin_with_a_dash(capsys):
 @pytest.mark.parametrize("source", ["/dev/urandom", "/dev/zero"])
 def test_binary_input_is_refused_after_one_chunk(source):
     """Reading stops at the first chunk holding a NUL byte: bounded time and memory."""
-    result = subprocess.run(
+    result = run_process(
         [sys.executable, "-c", PEAK + "import sys\nfrom pkce_tui.cli import main\n"
          "code = main(sys.argv[1:])\nprint(peak_mib(), file=sys.stderr)\nsys.exit(code)",
          "parse-redirect", source, "--json"],

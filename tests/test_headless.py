@@ -9,10 +9,11 @@ import sys
 import pytest
 from conftest import free_port
 from local_http import serving
+from processes import run_process
 
 
 def flow(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pkce_tui.cli", "flow", "--client-id", "app",
+    return run_process([sys.executable, "-m", "pkce_tui.cli", "flow", "--client-id", "app",
                            "--timeout", "5", *args], capture_output=True, text=True,
                           timeout=60, stdin=subprocess.DEVNULL)
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import subprocess
 import sys
 
 import pytest
 from hostile_server import MODES, PEAK, bomb, hostile_server, jwks_of_10000_keys
+from processes import run_process
 
 PEAK_BOUND_MIB = 300  # the commands need ~100 MiB; a decoded bomb needs 512+
 REDIRECT = "http://127.0.0.1:8765/callback?code=c0de&state=s1"
@@ -66,7 +66,7 @@ def commands_against(base: str, mode: str, redirect_file: str) -> list[list[str]
 
 
 def run_bounded(commands: list[list[str]]) -> dict:
-    child = subprocess.run([sys.executable, "-c", RUNNER, json.dumps(commands)],
+    child = run_process([sys.executable, "-c", RUNNER, json.dumps(commands)],
                            capture_output=True, text=True, timeout=120)
     assert child.returncode == 0 and "Traceback" not in child.stderr, child.stderr[-3000:]
     return json.loads(child.stdout)

@@ -1,10 +1,10 @@
 """The core and the CLI must not load textual: the headless paths stay light and UI-free."""
 
 import json
-import subprocess
 import sys
 
 import pytest
+from processes import run_process
 
 
 @pytest.mark.parametrize("module", [
@@ -14,22 +14,22 @@ import pytest
 ])
 def test_module_does_not_import_textual(module):
     code = f"import sys, {module}; print('textual' in sys.modules)"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True)
+    result = run_process([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True, timeout=60)
     assert result.stdout.strip() == "False"
 
 
 def test_the_check_itself_sees_textual_when_the_tui_is_imported():
     code = "import sys, pkce_tui.tui.app; print('textual' in sys.modules)"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True)
+    result = run_process([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True, timeout=60)
     assert result.stdout.strip() == "True"
 
 
 def test_the_headless_commands_do_not_load_the_sandbox_server():
     code = "import sys, pkce_tui.cli; pkce_tui.cli.build_parser(); print('uvicorn' in sys.modules)"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True)
+    result = run_process([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True, timeout=60)
     assert result.stdout.strip() == "False"
 
 
@@ -38,8 +38,8 @@ def test_the_flow_model_and_the_tui_start_without_http_jose_or_html_libraries(mo
     """The TUI's start-up stays near a bare Textual app; runners load on the first run."""
     code = (f"import sys, {module}; "
             "print([m for m in ('httpx', 'joserfc', 'html5lib') if m in sys.modules])")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True)
+    result = run_process([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True, timeout=60)
     assert result.stdout.strip() == "[]"
 
 
@@ -53,8 +53,8 @@ def _modules_loaded_by(argv: list[str], stdin: str = "") -> set[str]:
             "with contextlib.redirect_stdout(io.StringIO()):\n"
             f"    cli.main({argv!r})\n"
             f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            input=stdin, check=True)
+    result = run_process([sys.executable, "-c", code], capture_output=True, text=True,
+                            input=stdin, check=True, timeout=60)
     return set(json.loads(result.stdout.strip().splitlines()[-1]))
 
 

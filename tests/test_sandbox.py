@@ -210,16 +210,19 @@ async def test_stop_ends_a_slow_token_request_at_once_with_503_and_no_traceback(
 
 
 async def test_stop_answers_a_request_still_sending_its_body_without_a_traceback(capfd):
+    sending = asyncio.Event()
+
     async def endless_body():
         yield b"grant_type="
-        await asyncio.sleep(30)
+        sending.set()  # the first chunk is written: the request is in flight
+        await asyncio.sleep(30)  # a body that never ends (the task is cancelled)
 
     with Sandbox(dialects=("generic",)) as sandbox:
         async with httpx.AsyncClient() as client:
             pending = asyncio.create_task(client.post(
                 sandbox.base_url + "/generic/token", content=endless_body(),
                 headers={"Content-Type": "application/x-www-form-urlencoded"}))
-            await asyncio.sleep(0.5)
+            await asyncio.wait_for(sending.wait(), 30)
             await asyncio.to_thread(sandbox.stop)
             pending.cancel()
     err = capfd.readouterr().err

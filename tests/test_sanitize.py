@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from processes import run_process
 
 from pkce_tui.core.redaction import mask
 from pkce_tui.core.sanitize import sanitize_har
@@ -86,7 +87,7 @@ def every_place_har() -> dict:
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
-    result = subprocess.run([sys.executable, "-m", "pkce_tui.cli", "har", "sanitize", *args],
+    result = run_process([sys.executable, "-m", "pkce_tui.cli", "har", "sanitize", *args],
                             capture_output=True, text=True, timeout=60)
     assert "Traceback" not in result.stderr, result.stderr
     return result

@@ -14,7 +14,12 @@ import html
 import importlib.util
 import re
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
+
+from pkce_tui.sandbox import Sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 CHECKED_IN = ROOT / "screenshots"
@@ -60,12 +65,25 @@ def export_module():
     return module
 
 
-def test_every_checked_in_screenshot_is_what_the_app_shows_now(tmp_path):
-    """One test, so the export runs once (not once per xdist worker)."""
-    asyncio.run(export_module().main(tmp_path))
-    names = sorted(p.name for p in CHECKED_IN.glob("*.svg"))
-    assert sorted(p.name for p in tmp_path.glob("*.svg")) == names
-    stale = [name for name in names
-             if [stable(line) for line in rows((tmp_path / name).read_text())]
-             != [stable(line) for line in rows((CHECKED_IN / name).read_text())]]
-    assert not stale, f"stale screenshots {stale}: run python scripts/export_screenshots.py"
+EXPORT = export_module()
+
+
+@pytest.fixture(scope="module")
+def keyed_sandbox() -> Iterator[Sandbox]:
+    """The sandbox the export script uses (its fixed signing key), once per module and worker."""
+    with Sandbox(key_file=str(EXPORT.KEY_FILE)) as sandbox:
+        yield sandbox
+
+
+def test_the_export_makes_every_checked_in_screenshot_and_no_other():
+    assert sorted(EXPORT.SCENES) == sorted(p.name for p in CHECKED_IN.glob("*.svg"))
+
+
+@pytest.mark.parametrize("name", sorted(EXPORT.SCENES))
+def test_a_checked_in_screenshot_is_what_the_app_shows_now(keyed_sandbox, name, tmp_path):
+    """Each scene apart, so the workers share the export; the script's own `shoot` makes it."""
+    scene, size = EXPORT.SCENES[name]
+    asyncio.run(EXPORT.shoot(keyed_sandbox, name, scene, size, tmp_path))
+    now = [stable(line) for line in rows((tmp_path / name).read_text())]
+    kept = [stable(line) for line in rows((CHECKED_IN / name).read_text())]
+    assert now == kept, f"stale screenshot {name}: run python scripts/export_screenshots.py"

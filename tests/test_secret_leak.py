@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pyperclip
 import pytest
-from conftest import free_port, standin_browser_command
+from conftest import free_port, pause_until, standin_browser_command
+from processes import run_process
 from textual.widgets import OptionList
 
 from pkce_tui.core import profiles
@@ -97,7 +98,7 @@ def target(base: str, dialect: str) -> list[str]:
 
 def cli(*args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "BROWSER": standin_browser_command()}
-    result = subprocess.run([sys.executable, "-m", "pkce_tui.cli", *args], capture_output=True,
+    result = run_process([sys.executable, "-m", "pkce_tui.cli", *args], capture_output=True,
                             text=True, timeout=120, env=env)
     assert "Traceback" not in result.stderr, result.stderr
     return result
@@ -173,31 +174,38 @@ async def test_the_tuis_copies_without_f2_hold_no_secret(sandbox, issued, clipbo
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("f5")
         await app.workers.wait_for_complete()
-        await pilot.pause()
-        assert app.flow.result("token").status == "ok"
-        copies = 0
+        await pause_until(pilot, lambda: app.flow.result("token").status == "ok",
+                          "the token step ends ok")
+        main_screen = app.screen
         for pane in app.panes:
             pane.focus()
-            await pilot.pause()
-            values = pane.copy_values(app.flow)
-            for index in range(len(values)):
-                await pilot.press("f3")
-                await pilot.pause()
-                if isinstance(app.screen, CopyPicker):
-                    app.screen.query_one(OptionList).highlighted = index
-                    await pilot.press("enter")
-                    await pilot.pause()
-                copies += 1
-        assert copies >= 15 and len(clipboard) == copies
+            await pause_until(pilot, lambda p=pane: app.focused is p, f"{pane.id} focused")
+            for index in range(len(pane.copy_values(app.flow))):
+                await copy_with_f3(pilot, app, main_screen, index, clipboard)
+        assert len(clipboard) >= 15
         secrets = known_secrets(issued, config.client_id) | app.flow.secrets()
         secrets.add(config.client_secret or SECRET)
         found = [leaks(text, secrets) for text in clipboard]
         assert not [hits for hits in found if hits]
         await pilot.press("f2")
         app.query_one("#token").focus()
-        await pilot.press("f3", "enter")
-        await pilot.pause()
+        await copy_with_f3(pilot, app, main_screen, 0, clipboard)
         assert clipboard[-1] == app.flow.value("token").tokens["access_token"]
+
+
+async def copy_with_f3(pilot, app, main_screen, index: int, clipboard: list[str]) -> None:
+    """Press F3 on the focused pane and copy its `index`th value (through the picker when
+    the pane has several), waiting for the copy itself to land on the clipboard."""
+    before = len(clipboard)
+    await pilot.press("f3")
+    await pause_until(pilot, lambda: len(clipboard) > before or isinstance(app.screen, CopyPicker)
+                      and app.screen.query(OptionList), "F3 copies or offers its values")
+    if isinstance(app.screen, CopyPicker):
+        app.screen.query_one(OptionList).highlighted = index
+        await pilot.press("enter")
+    await pause_until(pilot, lambda: len(clipboard) > before and app.screen is main_screen,
+                      "the chosen value is copied and the picker closed")
+    app.clear_notifications()  # a toast per copy would only slow every later frame down
 
 
 @pytest.mark.parametrize("mode", [(), ("--json",)])
@@ -219,7 +227,6 @@ def on_screen(texts: list[str], secrets: set[str]) -> list[str]:
 async def test_the_tuis_screens_without_f2_show_no_secret(sandbox, issued):
     """The F8 compare screen and the paste preview mask codes and tokens until F2 (DESIGN §4);
     after F2 they show them."""
-    from conftest import pause_until
     from textual.widgets import DataTable, Static, TextArea
 
     from pkce_tui.tui.screens import CompareScreen
@@ -231,11 +238,13 @@ async def test_the_tuis_screens_without_f2_show_no_secret(sandbox, issued):
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("f5")
         await app.workers.wait_for_complete()
-        await pilot.pause()
+        await pause_until(pilot, lambda: app.flow.result("token").status == "ok",
+                          "the first flow ends ok")
         app.query_one("#authorize").focus()
         await pilot.press("ctrl+r")
         await app.workers.wait_for_complete()
-        await pilot.pause()
+        await pause_until(pilot, lambda: app.history
+                          and app.flow.result("token").status == "ok", "the replay ends ok")
         assert app.flow.result("token").status == "ok" and app.history
         secrets = (known_secrets(issued, config.client_id) | app.flow.secrets()
                    | app.history[-1].secrets())
@@ -253,23 +262,23 @@ async def test_the_tuis_screens_without_f2_show_no_secret(sandbox, issued):
         # the verifier pane behind the dialog shows its verifier, as it should
         assert not on_screen([app.export_screenshot()], secrets - {VERIFIER})
         await pilot.press("f2")
-        await pilot.pause()
-        assert app.reveal, "F2 toggles reveal on the compare screen"
-        assert on_screen(cells(), {code}), cells()  # revealed on F2
+        await pause_until(pilot, lambda: app.reveal and on_screen(cells(), {code}),
+                          "F2 reveals the code on the compare screen")
         await pilot.press("f2", "escape")
-        await pilot.pause()
+        await pause_until(pilot, lambda: not isinstance(app.screen, CompareScreen)
+                          and not app.reveal, "compare closed, secrets masked again")
+
+        def preview() -> str:
+            return app.query_one("#paste-preview", Static).render().plain
 
         app.query_one("#login-mode").value = "paste"
         await pause_until(pilot, lambda: app.query("#paste"), "paste box shown")
         pasted = "http://127.0.0.1/callback?code=pasted-live-code-1234&state=s"
         app.query_one("#paste", TextArea).load_text(pasted)
-        await pilot.pause()
-
-        def preview() -> str:
-            return app.query_one("#paste-preview", Static).render().plain
+        await pause_until(pilot, lambda: "found code" in preview(), "the paste previewed")
 
         assert "found code ••••••(" in preview() and "pasted-live" not in preview()
         assert "pasted-live" not in app.export_screenshot().split("callback?code=")[0]
         await pilot.press("f2")
-        await pilot.pause()
-        assert "found code pasted-live-code-1234" in preview()
+        await pause_until(pilot, lambda: "found code pasted-live-code-1234" in preview(),
+                          "F2 reveals the pasted code")

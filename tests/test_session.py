@@ -12,6 +12,7 @@ import sys
 
 import pytest
 from conftest import free_port
+from processes import run_process
 from textual.widgets import Static
 
 from pkce_tui.core.errors import InputError
@@ -28,7 +29,7 @@ HAR_RESPONSE_KEYS = {"status", "statusText", "httpVersion", "headers", "cookies"
 
 
 def cli(*args: str, cwd=None) -> subprocess.CompletedProcess:
-    result = subprocess.run([sys.executable, "-m", "pkce_tui.cli", *args], capture_output=True,
+    result = run_process([sys.executable, "-m", "pkce_tui.cli", *args], capture_output=True,
                             text=True, timeout=90, cwd=cwd)
     assert "Traceback" not in result.stderr, result.stderr
     return result

@@ -4,12 +4,12 @@ import base64
 import json
 import shlex
 import shutil
-import subprocess
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import httpx
 import pytest
+from processes import run_process
 
 from pkce_tui.core.client import new_client, send
 from pkce_tui.core.errors import NetworkError
@@ -170,7 +170,7 @@ def sent_by_curl(command: str, port: int) -> dict:
     with HTTPServer(("127.0.0.1", port), Recorder) as server:
         thread = threading.Thread(target=server.handle_request)
         thread.start()
-        subprocess.run(command, shell=True, check=True, timeout=10, capture_output=True)
+        run_process(command, shell=True, check=True, timeout=10, capture_output=True)
         thread.join(timeout=10)
     return seen
 

@@ -4,7 +4,6 @@ the sandbox's real login pages in every dialect (DESIGN.md §5)."""
 from __future__ import annotations
 
 import importlib.util
-import subprocess
 import sys
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -12,6 +11,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import httpx
 import pytest
 from conftest import CallbackListener, free_port
+from processes import run_process
 
 from pkce_tui.core.pkce import generate_verifier, make_challenge
 from pkce_tui.sandbox import Sandbox
@@ -130,7 +130,7 @@ def test_walk_gives_up_after_max_hops():
 
 
 def test_script_without_a_url_is_a_usage_error():
-    result = subprocess.run([sys.executable, browser.__file__], capture_output=True, text=True,
+    result = run_process([sys.executable, browser.__file__], capture_output=True, text=True,
                             timeout=30)
     assert result.returncode == 2
     assert result.stderr.strip() == "browser: usage: browser.py URL"
@@ -138,7 +138,7 @@ def test_script_without_a_url_is_a_usage_error():
 
 def test_script_reports_an_unreachable_page_on_one_line():
     port = free_port()
-    result = subprocess.run([sys.executable, browser.__file__, f"http://127.0.0.1:{port}/a?x=1"],
+    result = run_process([sys.executable, browser.__file__, f"http://127.0.0.1:{port}/a?x=1"],
                             capture_output=True, text=True, timeout=30)
     assert result.returncode == 1
     assert result.stdout == ""
