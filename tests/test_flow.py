@@ -28,6 +28,8 @@ STEPS = flow_steps(FlowConfig())  # the steps of a flow that asks for no optiona
 
 ISSUER = "https://op.example.test"
 VERIFIER = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+LOGIN_PAGE = ('<form method="post" action="/login"><input name="username">'
+              '<input type="password" name="password"></form>')
 KEY = RSAKey.generate_key(2048, parameters={"kid": "k1", "use": "sig", "alg": "RS256"})
 
 
@@ -52,6 +54,8 @@ class MockProvider:
             return httpx.Response(200, json=KeySet([KEY]).as_dict(private=False))
         if path == "/userinfo":
             return httpx.Response(200, json={"sub": "alice"})
+        if path == "/authorize":  # the discovery step's probe: a login page, request accepted
+            return httpx.Response(200, html=LOGIN_PAGE)
         return self.token(dict(parse_qs(request.content.decode())))
 
     def discovery(self) -> dict:
@@ -92,8 +96,10 @@ def runner(provider):
     async def source(url: str) -> str:
         return provider.redirect(url)
 
-    client = httpx.AsyncClient(transport=httpx.MockTransport(provider.handle))
-    return FlowRunner(client, redirect_source=source)
+    def mock_client(_config) -> httpx.AsyncClient:
+        return httpx.AsyncClient(transport=httpx.MockTransport(provider.handle))
+
+    return FlowRunner(mock_client(None), redirect_source=source, probe_client=mock_client)
 
 
 def config(**changes) -> FlowConfig:
@@ -224,3 +230,24 @@ async def test_a_valid_but_guessable_verifier_makes_the_verifier_step_a_warning(
     assert result.data["entropy"]["warnings"]
     fine = await runner.run_step(new_flow(config()), "verifier")
     assert fine.result("verifier").status == "ok"
+
+
+async def test_a_probe_without_answer_is_a_warning_and_the_flow_goes_on(provider):
+    """The discovery step's authorize probe never stops a flow: its failure is a warning and a
+    diagnosis, which the code that comes back later proves moot."""
+    def refuse(request):
+        raise httpx.ConnectError("connection refused", request=request)
+
+    async def source(url: str) -> str:
+        return provider.redirect(url)
+
+    runner = FlowRunner(httpx.AsyncClient(transport=httpx.MockTransport(provider.handle)),
+                        redirect_source=source,
+                        probe_client=lambda _: httpx.AsyncClient(
+                            transport=httpx.MockTransport(refuse)))
+    state = await runner.run_step(new_flow(config()))
+    assert state.status("discovery") == "warning"
+    assert "the authorize probe failed" in state.result("discovery").summary
+    assert [(d.id, d.step) for d in state.diagnosis] == [("network_error", "authorize")]
+    state = await runner.run_all(state)
+    assert state.ok and state.diagnosis == ()

@@ -1,10 +1,11 @@
 """Pictures of the main screens (pytest-textual-snapshot), deterministic by construction.
 
-The target uses explicit endpoints, so discovery needs no network; verifier, state and nonce
-are fixed; the code comes from a pasted callback URL. Finished flows are run by the core
-against `FixedProvider`, a deterministic stand-in server (fixed key, clock, code and tokens),
-and shown with their timings set to a fixed value. Update with `pytest tests/test_snapshots.py
---snapshot-update` and look at every changed picture before committing it.
+The target uses explicit endpoints, so discovery reads no document; its authorize probe and
+every finished flow reach `FixedProvider`, a deterministic stand-in server (fixed key, clock,
+code and tokens, a login page at authorize), and results are shown with their timings set to a
+fixed value; verifier, state and nonce are fixed; the code comes from a pasted callback URL.
+Update with `pytest tests/test_snapshots.py --snapshot-update` and look at every changed
+picture before committing it.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ TARGET = FlowConfig(
 )
 CALLBACK = "http://127.0.0.1:8765/callback?code=fixed-code-123&state=fixed-state"
 SIZE = (120, 40)
+LOGIN_PAGE = ('<form method="post" action="/login"><input name="username">'
+              '<input type="password" name="password"></form>')
 NOW = 1_700_000_000.0
 KEY = RSAKey.import_key((Path(__file__).parent / "data" / "snapshot_rsa_key.pem").read_bytes(),
                         parameters={"kid": "snapshot-key", "alg": "RS256", "use": "sig"})
@@ -50,7 +53,12 @@ def empty_config_dir(tmp_path, monkeypatch):
 
 def fixed_app(config: FlowConfig = TARGET, **options) -> PkceTuiApp:
     return PkceTuiApp(config, verifier=RFC_VERIFIER, state="fixed-state", nonce="fixed-nonce",
-                      clock=lambda: 1_700_000_000.0, **options)
+                      clock=lambda: 1_700_000_000.0, client_factory=fixed_client, **options)
+
+
+def fixed_client(config: FlowConfig) -> httpx.AsyncClient:
+    """A client whose every request reaches a `FixedProvider` (no network)."""
+    return httpx.AsyncClient(transport=httpx.MockTransport(FixedProvider().handle))
 
 
 async def no_blink(pilot) -> None:
@@ -68,6 +76,7 @@ async def run_to_redirect(pilot) -> None:
     for _ in range(6):
         await pilot.press("f10")
         await pilot.app.workers.wait_for_complete()
+    pilot.app.flow = with_fixed_timings(pilot.app.flow)  # the discovery step's probe
     await pilot.pause()
 
 
@@ -148,6 +157,8 @@ class FixedProvider:
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
+        if path.endswith("/authorize"):  # the discovery step's probe: the request is accepted
+            return httpx.Response(200, html=LOGIN_PAGE)
         if path.endswith("/jwks"):
             return httpx.Response(200, json=KeySet([KEY]).as_dict(private=False))
         if path.endswith("/userinfo"):
@@ -168,15 +179,22 @@ class FixedProvider:
 async def run_against_fixed_provider(state: FlowState) -> FlowState:
     provider = FixedProvider()
     async with httpx.AsyncClient(transport=httpx.MockTransport(provider.handle)) as client:
-        runner = FlowRunner(client, redirect_source=provider.redirect, clock=lambda: NOW)
+        runner = FlowRunner(client, redirect_source=provider.redirect, clock=lambda: NOW,
+                            probe_client=fixed_client)
         return with_fixed_timings(await runner.run_all(state))
 
 
 def with_fixed_timings(state: FlowState) -> FlowState:
     """Every response as if it took 42 ms: the one value a real exchange cannot fix."""
-    results = {step: replace(result, response=replace(result.response, elapsed_ms=42.0))
-               if result.response else result for step, result in state.results.items()}
+    results = {step: replace(result, response=fixed_timing(result.response),
+                             exchanges=tuple(replace(e, response=fixed_timing(e.response))
+                                             for e in result.exchanges))
+               for step, result in state.results.items()}
     return replace(state, results=results)
+
+
+def fixed_timing(response):
+    return replace(response, elapsed_ms=42.0) if response else response
 
 
 def fixed_flow_state(**overrides: str) -> FlowState:

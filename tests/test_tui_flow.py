@@ -124,8 +124,8 @@ async def test_a_slow_server_shows_progress_then_the_timeout(sandbox, held_token
     def record(step: str | None) -> None:
         pane = app.query_one("#token")
         shown.append((step, pane.has_class("-running"), "running" in str(pane.border_title)))
-        if step == "token":
-            clients[-1].timeout = httpx.Timeout(TOKEN_TIMEOUT)
+        if step == "token":  # the run's client; the discovery step's probe had its own
+            clients[0].timeout = httpx.Timeout(TOKEN_TIMEOUT)
 
     app = PkceTuiApp(sandbox_config(sandbox, extra_params=SLOW_TOKEN), client_factory=client_for,
                      profile_name="sandbox-cyberark-public", sandbox_base_url=sandbox.base_url)

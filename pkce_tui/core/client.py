@@ -23,6 +23,9 @@ DEFAULT_TIMEOUT = 10.0
 #: A response extension: called with the body `send` read, so a response hook that records the
 #: exchange gets the body without reading (and decompressing) it a second time, unbounded.
 RECORD_BODY = "pkce_tui.record_body"
+#: A request extension: the label `send` was given, so a transcript can say which exchange this
+#: is (the authorize probe, beside the flow's own authorize request).
+LABEL = "pkce_tui.label"
 
 
 def new_client(*, insecure: bool = False, timeout: float = DEFAULT_TIMEOUT,
@@ -42,10 +45,20 @@ def new_client(*, insecure: bool = False, timeout: float = DEFAULT_TIMEOUT,
     )
 
 
-async def send(client: httpx.AsyncClient, request: HttpRequest) -> HttpResponse:
+def hooks_of(client: httpx.AsyncClient) -> dict:
+    """`client`'s own event hooks (a transcript's), without the body cap `new_client` adds:
+    a client made with them records its exchanges in the same place."""
+    hooks = client.event_hooks
+    return {"request": list(hooks.get("request", [])),
+            "response": [hook for hook in hooks.get("response", []) if hook is not _cap_body]}
+
+
+async def send(client: httpx.AsyncClient, request: HttpRequest, *,
+               label: str | None = None) -> HttpResponse:
     """Send `request` and return the response verbatim, its body cut at MAX_BODY_BYTES.
 
-    Network trouble is a `NetworkError`, and so is an exchange that has not ended within the
+    `label` names the exchange for a transcript recording it (the `LABEL` extension). Network
+    trouble is a `NetworkError`, and so is an exchange that has not ended within the
     client's timeout: httpx's own timeout bounds each read, so a server trickling bytes would
     otherwise never time out.
     """
@@ -53,7 +66,7 @@ async def send(client: httpx.AsyncClient, request: HttpRequest) -> HttpResponse:
     seconds = _deadline(client)
     try:
         async with asyncio.timeout(seconds):
-            response, body = await _exchange(client, request)
+            response, body = await _exchange(client, request, label)
     except (TimeoutError, httpx.TimeoutException) as exc:
         raise NetworkError(_no_answer(request, seconds), request) from exc
     except httpx.InvalidURL as exc:
@@ -75,12 +88,13 @@ async def send(client: httpx.AsyncClient, request: HttpRequest) -> HttpResponse:
     )
 
 
-async def _exchange(client: httpx.AsyncClient,
-                    request: HttpRequest) -> tuple[httpx.Response, bytes]:
+async def _exchange(client: httpx.AsyncClient, request: HttpRequest,
+                    label: str | None = None) -> tuple[httpx.Response, bytes]:
     """Send `request` exactly as built and read at most MAX_BODY_BYTES of the answer."""
     built = client.build_request(
         request.method, request.url, headers=list(request.all_headers()),
         content=request.body.encode() if request.body is not None else None,
+        extensions={LABEL: label} if label else None,
     )
     if request.header("Cookie") is None:
         built.headers.pop("Cookie", None)  # added from the client's jar, not by the caller

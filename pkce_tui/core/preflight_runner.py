@@ -20,11 +20,13 @@ from pkce_tui.core.diagnosis import tenant
 from pkce_tui.core.diagnosis.model import RETRY, Diagnosis
 from pkce_tui.core.errors import NetworkError, ProtocolError
 from pkce_tui.core.flow import FlowConfig
-from pkce_tui.core.http import HttpRequest, HttpResponse
+from pkce_tui.core.http import Exchange, HttpRequest, HttpResponse
 from pkce_tui.core.pkce import generate_verifier, make_challenge
 from pkce_tui.core.preflight import check_diagnosis, metadata_checks, probe_diagnoses, read_probe
 
 _SEVERITY = {"error": 0, "warning": 1, "info": 2}
+#: The probe's exchange as a transcript names it, beside the flow's own authorize request.
+PROBE_LABEL = "authorize probe"
 
 
 @dataclass(frozen=True)
@@ -153,16 +155,42 @@ def authorize_url(config: FlowConfig, endpoints: providers.Endpoints) -> str:
         extra=config.extra_params).url()
 
 
+@dataclass(frozen=True)
+class ProbeOutcome:
+    """The authorize probe's check, the diagnoses it stands for, and its exchange (None when
+    it was not sent)."""
+
+    check: Check
+    diagnosis: tuple[Diagnosis, ...] = ()
+    exchange: Exchange | None = None
+
+
+async def probe_authorize(client: httpx.AsyncClient, config: FlowConfig,
+                          endpoints: providers.Endpoints) -> ProbeOutcome:
+    """One GET of the authorization URL the flow would open, its redirect not followed
+    (RFC 6749 §4.1.2.1: the tenant refuses or accepts the request before any login).
+
+    `client` must carry no cookie: a session would answer with a code and hide the verdict.
+    With PAR the flow opens no such URL (RFC 9126 §4), so none is probed.
+    """
+    if config.par:
+        return ProbeOutcome(Check("authorize", None, "not probed: with PAR the request is "
+                                  "pushed first, and the par step shows the tenant's answer"))
+    url = authorize_url(config, endpoints)
+    request = HttpRequest("GET", url)
+    try:
+        response = await send(client, request, label=PROBE_LABEL)
+    except NetworkError as exc:
+        return ProbeOutcome(Check("authorize", False, str(exc)),
+                            (Diagnosis("network_error", "authorize", "error", str(exc),
+                                       "check the URL, the network, and --timeout"),),
+                            Exchange(request, error=str(exc), labels=(PROBE_LABEL,)))
+    probe = read_probe(response, url, config.redirect_uri)
+    return ProbeOutcome(probe.check, tuple(probe_diagnoses(probe, config, url)),
+                        Exchange(request, response, labels=(PROBE_LABEL,)))
+
+
 async def _probe(client: httpx.AsyncClient, config: FlowConfig,
                  endpoints: providers.Endpoints, report: _Report) -> None:
-    """One cookie-less GET of the authorization URL, its redirect not followed."""
-    url = authorize_url(config, endpoints)
-    try:
-        response = await send(client, HttpRequest("GET", url))
-    except NetworkError as exc:
-        report.add(Check("authorize", False, str(exc)),
-                   Diagnosis("network_error", "authorize", "error", str(exc),
-                             "check the URL, the network, and --timeout"))
-        return
-    probe = read_probe(response, url, config.redirect_uri)
-    report.add(probe.check, *probe_diagnoses(probe, config, url))
+    outcome = await probe_authorize(client, config, endpoints)
+    report.add(outcome.check, *outcome.diagnosis)

@@ -17,6 +17,7 @@ from pkce_tui.core import (
     login,
     par_steps,
     preflight,
+    preflight_step,
     providers,
 )
 from pkce_tui.core.authorize import AuthorizeRequest, leaked_secrets, new_nonce, new_state
@@ -62,7 +63,16 @@ def _skipped(step: str, why: str) -> StepResult:
 
 
 async def discovery(state: FlowState, runner: FlowRunner) -> StepResult:
-    """Endpoints from explicit options, a dialect template, or OIDC Discovery §4."""
+    """Endpoints from explicit options, a dialect template, or OIDC Discovery §4, then the
+    pre-flight's authorize probe (`preflight_step`) whichever way they were found."""
+    result = await _endpoints(state, runner)
+    if result.value is None:
+        return result
+    return await preflight_step.with_authorize_probe(result, state.config, runner)
+
+
+async def _endpoints(state: FlowState, runner: FlowRunner) -> StepResult:
+    """The endpoints, with the metadata checks when a discovery document was read."""
     c = state.config
     if c.authorize_endpoint or c.token_endpoint:
         endpoints = providers.endpoints_from_options(

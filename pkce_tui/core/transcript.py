@@ -68,7 +68,9 @@ class Transcript:
 
     async def _on_request(self, request: httpx.Request) -> None:
         self._pending[id(request)] = (request, len(self.exchanges), time.perf_counter())
-        self.exchanges.append(Exchange(request=_request_value(request)))
+        label = request.extensions.get(client.LABEL)
+        self.exchanges.append(Exchange(request=_request_value(request),
+                                       labels=(label,) if label else ()))
 
     async def _on_response(self, response: httpx.Response) -> None:
         """Ask `client.send` for the body; the exchange stays pending until it is read."""

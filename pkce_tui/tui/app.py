@@ -520,8 +520,9 @@ class PkceTuiApp(App):
         # a run from discovery is a new flow and fetches the JWKS anew; later runs reuse it
         jwks = None if self.flow.next_step() == "discovery" else self.jwks_cache
         async with self.client_factory(self.flow.config) as client:
+            # the discovery step's authorize probe gets a client of its own: no shared cookies
             runner = FlowRunner(client, redirect_source=self.receive_redirect, clock=self.clock,
-                                jwks=jwks)
+                                jwks=jwks, probe_client=self.client_factory)
             self.jwks_cache = runner.jwks
             while (step := self.flow.next_step()) is not None:
                 self.running = step

@@ -33,7 +33,7 @@ _RULES: tuple[Rule, ...] = (
     steps.network_rules, tenant.rules, discovery.discovery_rules, steps.verifier_rules,
     authorize.authorize_rules, steps.client_rules, authorize.login_rules,
     authorize.redirect_rules, token.token_rules, tokens.jwt_rules, par.par_rules,
-    dpop.dpop_rules, followups.followup_rules,
+    dpop.dpop_rules, followups.followup_rules, discovery.probe_rules,
 )
 
 

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 def discovery_rules(state: FlowState) -> Iterator[Diagnosis]:
     """A failing server, or an issuer that is not the configured one, which §4.3 forbids
-    using (often only a trailing slash differs); then every failed metadata check."""
+    using (often only a trailing slash differs); then every failed pre-flight check."""
     result = failed(state, "discovery")
     if result is not None and result.response is not None:
         yield from _refused(state, result)
@@ -25,6 +25,31 @@ def discovery_rules(state: FlowState) -> Iterator[Diagnosis]:
             found = check_diagnosis(check, state.config)
             if found is not None:
                 yield found
+
+
+def probe_rules(state: FlowState) -> Iterator[Diagnosis]:
+    """What the discovery step's authorize probe found. Read after every other rule: where the
+    flow itself met the same cause later on, its own finding (the step it failed at) is kept."""
+    result = state.result("discovery")
+    if result is not None and result.status != "error" and not _code_came_back(state):
+        yield from _probe_findings(result.data.get("preflight_diagnosis"))
+
+
+def _code_came_back(state: FlowState) -> bool:
+    """The tenant accepted the flow's authorization request after all: whatever the probe
+    said (of other inputs, since edited) no longer stands."""
+    redirect = state.result("redirect")
+    return redirect is not None and bool(redirect.data.get("code"))
+
+
+def _probe_findings(found: object) -> Iterator[Diagnosis]:
+    """The authorize probe's diagnoses, as the discovery step kept them (a session file may
+    hold anything: what is not a diagnosis is left out)."""
+    for value in found if isinstance(found, list) else ():
+        names = ("id", "step", "severity", "summary", "fix")
+        if isinstance(value, dict) and all(isinstance(value.get(n), str) for n in names) \
+                and value["severity"] in ("error", "warning", "info"):
+            yield Diagnosis(*(value[n] for n in names))
 
 
 def _refused(state: FlowState, result) -> Iterator[Diagnosis]:

@@ -57,14 +57,18 @@ class DiscoveryPane(StepPane):
         return Group(render.fields_table(rows), super().body(state, reveal=reveal))
 
     def details(self, state: FlowState, result: StepResult, *, reveal: bool) -> list:
-        """The endpoints, the pre-flight checks the core made against the published
-        metadata, then the HTTP exchange."""
-        endpoints = {k: v for k, v in result.data.items() if k != "checks"}
+        """The endpoints, the pre-flight checks the core made (the published metadata, the
+        authorize probe) and what the probe found, then the HTTP exchanges."""
+        endpoints = {k: v for k, v in result.data.items()
+                     if k not in ("checks", "preflight_diagnosis")}
         checks = result.data.get("checks") or []
         shown = [Text("pre-flight checks", style="bold underline"),
                  render.checks_view(checks)] if checks else []
+        found = probe_findings(state, result)
+        if found:
+            shown.append(render.diagnosis_view(found))
         return [render.fields_table(present(endpoints)), *shown,
-                *http_details(result, reveal=reveal)]
+                *http_details(result, reveal=reveal), *probe_exchange(result, reveal=reveal)]
 
     def own_values(self, state: FlowState) -> list[Copyable]:
         endpoints = state.value("discovery")
@@ -72,3 +76,25 @@ class DiscoveryPane(StepPane):
             return []
         return [Copyable("the endpoints", json.dumps(state.result("discovery").data, indent=2)),
                 Copyable("the issuer", endpoints.issuer)]
+
+
+def probe_findings(state: FlowState, result: StepResult) -> list:
+    """The flow's diagnoses the authorize probe found (they concern the authorize request, so
+    the header above, which lists the discovery step's own, does not show them)."""
+    ids = {d.get("id") for d in result.data.get("preflight_diagnosis") or []
+           if isinstance(d, dict)}
+    return [d for d in state.diagnosis if d.id in ids and d.step != "discovery"]
+
+
+def probe_exchange(result: StepResult, *, reveal: bool) -> list:
+    """The probe's GET and what the tenant answered, as the transcript labels it."""
+    parts: list = []
+    for exchange in result.exchanges:
+        parts.append(render.inert(f"{' · '.join(exchange.labels) or 'exchange'} (cookie-less, "
+                                  "redirect not followed)", "bold underline"))
+        parts.append(render.request_view(exchange.request, reveal=reveal))
+        if exchange.response is not None:
+            parts.append(render.response_view(exchange.response, reveal=reveal))
+        elif exchange.error:
+            parts.append(render.inert(f"✘ {exchange.error}", "bold red"))
+    return parts
