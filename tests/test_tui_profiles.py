@@ -159,3 +159,28 @@ async def test_the_protocol_switches_and_client_key_are_saved(config_home):
     assert table["auth_method"] == "private_key_jwt"
     loaded = profiles.load_profiles()["pkjwt"]
     assert loaded.par and loaded.dpop and not loaded.revoke
+
+
+async def test_the_cross_origin_login_switch_is_saved_and_reaches_the_flow(config_home):
+    """Issue 12: the form login refuses to post a password cross-origin or over plain http
+    unless allowed; the profile form is the TUI's way to allow it."""
+    app = PkceTuiApp(OFFLINE)
+    async with app.run_test(size=(120, 40)) as pilot:
+        form = await open_form(pilot, "new")
+        fill(form, name="legacy", issuer="http://idp.corp.test", client_id="legacy-app")
+        form.query_one("#allow_cross_origin_login", Checkbox).value = True
+        form.query_one("#save").press()
+        await pilot.pause()
+    assert saved_tables(config_home)["legacy"]["allow_cross_origin_login"] is True
+    loaded = profiles.load_profiles()["legacy"]
+    assert loaded.allow_cross_origin_login
+    assert PkceTuiApp.for_profile(loaded).flow.config.allow_cross_origin_login
+
+
+def test_the_refusal_says_how_to_allow_it_in_the_tui_too():
+    from pkce_tui.core.login import password_destination_problem
+
+    problem = password_destination_problem("http://other.test/login",
+                                           "https://idp.test/authorize")
+    assert "--allow-cross-origin-login" in problem
+    assert "profile's \"cross-origin login\" switch (F6)" in problem

@@ -78,6 +78,8 @@ class ClientSettings:
     revoke: bool = False
     logout: bool = False
     post_logout_redirect_uri: str | None = None
+    #: post a login form's password to another origin, or over http to a non-loopback host
+    allow_cross_origin_login: bool = False
 
 
 @dataclass(frozen=True)
@@ -95,8 +97,6 @@ class FlowConfig(ClientSettings):
     timeout: float = 10.0
     insecure: bool = False
     leeway: int = 60
-    #: post a login form's password to another origin, or over http to a non-loopback host
-    allow_cross_origin_login: bool = False
 
 
 @dataclass(frozen=True)

@@ -358,6 +358,11 @@ async def form_login(client: httpx.AsyncClient, *, authorize_url: str, redirect_
                                                 password, allow_cross_origin))
 
 
+#: How to send the password anyway, on the command line and in the TUI's profile form.
+ALLOW_HOW = (" (--allow-cross-origin-login, or the profile's \"cross-origin login\" switch "
+             "(F6), sends it anyway)")
+
+
 def password_destination_problem(action: str, authorize_url: str) -> str | None:
     """Why a password must not be posted to `action`, or None: another origin than the
     login's (RFC 6454), or plain http to a host that is not loopback (RFC 8252 §8.3)."""
@@ -366,10 +371,10 @@ def password_destination_problem(action: str, authorize_url: str) -> str | None:
         return f"the login form posts to {action!r}, not a valid URL"
     if target != urls.origin(authorize_url):
         return (f"the login form would send the password to {target[0]}://{target[1]}, another "
-                "origin than the authorize URL's (--allow-cross-origin-login sends it anyway)")
+                "origin than the authorize URL's" + ALLOW_HOW)
     if target[0] != "https" and not _is_loopback(target[1]):
         return (f"the login form would send the password over plain {target[0]} to {target[1]} "
-                "(--allow-cross-origin-login sends it anyway)")
+                + ALLOW_HOW.lstrip())
     return None
 
 

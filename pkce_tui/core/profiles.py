@@ -26,8 +26,10 @@ SECRETS_FILE = "secrets.toml"
 SECRET_FIELDS = ("client_secret", "password")
 DIALECTS = ("generic", "cyberark", "pingone", "cloudentity")
 AUTH_METHODS = ("none", "client_secret_basic", "client_secret_post", "private_key_jwt")
-#: Profile settings that are on/off switches (the optional protocol steps).
-SWITCHES = frozenset({"par", "dpop", "introspect", "revoke", "logout"})
+#: Profile settings that are on/off switches (the optional protocol steps, and whether the
+#: form login may post the password to another origin or over plain http).
+SWITCHES = frozenset({"par", "dpop", "introspect", "revoke", "logout",
+                      "allow_cross_origin_login"})
 SANDBOX_DIALECTS = ("cyberark", "pingone", "generic", "cloudentity")
 
 

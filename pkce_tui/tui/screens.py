@@ -35,6 +35,7 @@ TEXT_FIELDS = (
 SWITCH_FIELDS = (
     ("par", "PAR (RFC 9126)"), ("dpop", "DPoP (RFC 9449)"), ("introspect", "introspect"),
     ("revoke", "revoke"), ("logout", "logout"),
+    ("allow_cross_origin_login", "cross-origin login"),
 )
 #: The form's choices: field, label, options.
 CHOICE_FIELDS = (
