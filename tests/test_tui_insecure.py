@@ -7,6 +7,7 @@ the configuration each run's HTTP client was made from.
 from __future__ import annotations
 
 import pytest
+from conftest import pause_until
 from textual.widgets import OptionList
 
 from pkce_tui import tui
@@ -47,7 +48,7 @@ async def test_insecure_holds_for_every_run_and_after_switching_profile():
         assert app.flow.config.insecure and warning_shown(app)
         await run_discovery(pilot)
         await pilot.press("f6")  # the profile picker: open the saved profile
-        await pilot.pause()
+        await pause_until(pilot, lambda: app.screen.query("#profile-list"), "the picker shown")
         picker = app.screen.query_one("#profile-list", OptionList)
         picker.highlighted = list(profiles.load_profiles()).index("corp")
         app.screen.query_one("#open").press()

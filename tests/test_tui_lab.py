@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 
+from conftest import pause_until
 from rich.console import Console
 from textual.widgets import OptionList, Static
 
@@ -30,8 +31,8 @@ async def test_f7_runs_the_intercepted_code_experiment_and_explains_it(sandbox):
     app = PkceTuiApp(OFFLINE, sandbox_base_url=sandbox.base_url)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("f7")
-        await pilot.pause()
-        assert isinstance(app.screen, LabMenu)
+        await pause_until(pilot, lambda: isinstance(app.screen, LabMenu)
+                          and app.screen.query(OptionList), "the lab menu shown")
         assert app.screen.query_one(OptionList).highlighted == 0
         await pilot.press("enter")  # the first experiment: an intercepted code, no verifier
         await settle(pilot)
@@ -81,8 +82,8 @@ async def test_the_flow_map_follows_f10_and_an_arrow_focuses_its_pane(sandbox):
     app = PkceTuiApp(config, sandbox_base_url=sandbox.base_url)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("f9")
-        await pilot.pause()
-        assert isinstance(app.screen, FlowMap)
+        await pause_until(pilot, lambda: isinstance(app.screen, FlowMap)
+                          and app.screen.query(OptionList), "the flow map shown")
         options = app.screen.query_one(OptionList)
         assert [options.get_option_at_index(i).id for i in range(3)] == [
             "discovery", "verifier", "challenge"]
@@ -96,8 +97,7 @@ async def test_the_flow_map_follows_f10_and_an_arrow_focuses_its_pane(sandbox):
         assert options.highlighted == 4  # the login step, next to run
         options.highlighted = 0
         await pilot.press("enter")
-        await pilot.pause()
-        assert not isinstance(app.screen, FlowMap)
+        await pause_until(pilot, lambda: not isinstance(app.screen, FlowMap), "the map closed")
         assert app.focused_pane() is app.query_one("#discovery")
 
 
@@ -122,7 +122,8 @@ async def test_the_jwt_workbench_validates_a_pasted_token_against_the_flows_jwks
         await settle(pilot)
         token = app.flow.value("token").tokens["id_token"]
         await pilot.press("ctrl+t")
-        await pilot.pause()
+        await pause_until(pilot, lambda: isinstance(app.screen, JwtWorkbench),
+                          "the JWT workbench shown")
         bench = app.screen
         assert isinstance(bench, JwtWorkbench)
         assert bench.value("jwks") == app.flow.value("discovery").jwks_uri

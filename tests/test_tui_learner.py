@@ -220,8 +220,8 @@ async def test_replaying_the_token_step_with_a_spent_code_offers_authorize(sandb
         spent = app.flow.result("redirect").data["code"]
         app.query_one("#token").focus()
         await pilot.press("ctrl+r")
-        await pilot.pause()
-        assert isinstance(app.screen, SpentCodeChoice)
+        await pause_until(pilot, lambda: isinstance(app.screen, SpentCodeChoice),
+                          "the spent-code choice offered")
         await pilot.press("enter")  # "Replay from authorize" has the focus
         await settle(pilot)
         assert app.flow.result("redirect").data["code"] != spent

@@ -25,7 +25,8 @@ def config_home(tmp_path, monkeypatch):
 
 async def open_form(pilot, button: str, profile_name: str | None = None) -> ProfileForm:
     await pilot.press("f6")
-    await pilot.pause()
+    await pause_until(pilot, lambda: isinstance(pilot.app.screen, ProfilePicker),
+                      "the profile picker shown")
     picker = pilot.app.screen
     assert isinstance(picker, ProfilePicker)
     if profile_name is not None:
@@ -65,8 +66,8 @@ async def test_a_new_profile_is_saved_without_its_secret_unless_asked(config_hom
              client_secret="s3cret")
         form.query_one("#auth_method", Select).value = "client_secret_post"
         form.query_one("#save").press()
-        await pilot.pause()
-        assert isinstance(app.screen, ProfilePicker)
+        await pause_until(pilot, lambda: isinstance(app.screen, ProfilePicker),
+                          "the form saved and closed")
         assert "acme" in app.screen.found
     table = saved_tables(config_home)["acme"]
     assert table["issuer"] == "https://login.acme.test"
