@@ -135,6 +135,22 @@ def fixed_timings(state: FlowState) -> FlowState:
     return replace(state, results=results)
 
 
+async def settled(pilot, rounds: int = 100) -> None:
+    """Wait until the screen stops changing: workers done and two frames in a row alike.
+
+    One pause is not enough on a loaded machine: a layout pass (a scrollbar appearing, a
+    banner's width) can land a frame later, and the picture would depend on the load.
+    """
+    await pilot.app.workers.wait_for_complete()
+    previous = None
+    for _ in range(rounds):
+        await pilot.pause()
+        current = pilot.app.export_screenshot()
+        if current == previous:
+            return
+        previous = current
+
+
 async def shoot(sandbox: Sandbox, name: str, scene: Scene, size: tuple[int, int],
                 output: Path) -> None:
     profile = profiles.builtin_profiles()[PROFILE]
@@ -147,7 +163,7 @@ async def shoot(sandbox: Sandbox, name: str, scene: Scene, size: tuple[int, int]
             await still_cursor(pilot)
             app.flow = fixed_timings(app.flow)
             app.clear_notifications()
-            await pilot.pause()
+            await settled(pilot)
             app.save_screenshot(filename=name, path=str(output))
     print(output / name)
 
