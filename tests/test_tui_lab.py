@@ -129,10 +129,11 @@ async def test_the_jwt_workbench_validates_a_pasted_token_against_the_flows_jwks
         assert bench.value("jwks") == app.flow.value("discovery").jwks_uri
 
         async def check(text: str):
+            before = getattr(bench, "report", None)
             bench.query_one("#jwt-input", TextArea).text = text
             await pilot.click("#validate")
-            await bench.workers.wait_for_complete()
-            await pilot.pause()
+            await pause_until(pilot, lambda: getattr(bench, "report", None) is not before,
+                              "the workbench's new report")
             return {c.name: c.ok for c in bench.report.checks}
 
         checks = await check(token)
