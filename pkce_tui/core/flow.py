@@ -9,11 +9,13 @@ no I/O, so front ends load it without an HTTP or JOSE library.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pkce_tui.core.diagnose import Diagnosis, diagnose
 from pkce_tui.core.redaction import Redactor
 from pkce_tui.core.step_result import StepResult
+
+if TYPE_CHECKING:
+    from pkce_tui.core.diagnose import Diagnosis
 
 INSECURE_WARNING = "TLS certificate verification is off (--insecure)"
 
@@ -272,6 +274,8 @@ def record(state: FlowState, step: str, result: StepResult, *,
     attempts = state.token_attempts + ((result,) if step == "token" else ())
     state = replace(state, results={**state.results, step: result}, stale=stale,
                     token_attempts=attempts)
+    from pkce_tui.core.diagnose import diagnose  # the rules load with the first result
+
     return replace(state, diagnosis=diagnose(state))
 
 
