@@ -66,12 +66,25 @@ class StepPane(VerticalScroll, can_focus=True):
         title = f"{self.LABEL} · {status}"
         if title != self.border_title:  # setting it repaints the whole pane, even unchanged
             self.border_title = title
-        # one batch: each class change restyles the pane and everything in it
-        self.update_classes({f"-{name}": name == status for name in STATUS_RANK})
+        self.show_status(status)
         body = self.query_one(".body", Static)
         if status == "running" and not self.query(".spinner"):
             self.mount(LoadingIndicator(classes="spinner"), before=body)
         update_in_place(body, self.body(state, reveal=reveal))
+
+    def show_status(self, status: str) -> None:
+        """Set the pane's status class (`-stale`, `-ok`…) and restyle what it styles.
+
+        A class change restyles the pane and every widget in it (~3 ms a pane with inputs),
+        and the first key typed after a run stales six panes at once. The status rules of
+        app.tcss style the pane itself (border, title) and its spinner, nothing inherited, so
+        only those are restyled.
+        """
+        classes = {f"-{name}": name == status for name in STATUS_RANK}
+        if all(self.has_class(name) == wanted for name, wanted in classes.items()):
+            return
+        self.update_classes(classes, update=False)
+        self.app.stylesheet.update_nodes([self, *self.query(".spinner")], animate=True)
 
     def toggle_explanation(self) -> None:
         """Show or hide what the step does (F1), made on first use."""
