@@ -3,6 +3,7 @@ renderers several panes use."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 from rich.console import Group, RenderableType
@@ -47,6 +48,7 @@ class StepPane(VerticalScroll, can_focus=True):
     def __init__(self, state: FlowState, *, id: str) -> None:
         # the first status class is set before mounting, so styling happens once at start-up
         super().__init__(id=id, classes=f"-{self.pane_status(state, None)}")
+        self._frozen: dict[str, tuple] = {}  # by name: the source, the key, a Frozen
 
     def compose(self) -> ComposeResult:
         # the explanation and the spinner are mounted on first use: start-up pays per widget
@@ -119,8 +121,28 @@ class StepPane(VerticalScroll, can_focus=True):
             parts += diagnoses_for(state, (step,))
             result = state.result(step)
             if result is not None:
-                parts += self.details(state, result, reveal=reveal)
+                parts.append(self.frozen_details(state, result, reveal=reveal))
         return Group(*parts)
+
+    def frozen_details(self, state: FlowState, result: StepResult, *,
+                       reveal: bool) -> render.Frozen:
+        """`details`, drawn once for this result, F2 and `details_key`: a re-render for the
+        pane's status (stale as the user types) or its clock reuses the lines."""
+        return self.frozen(result.name, result, (reveal, *self.details_key(state, result)),
+                           lambda: self.details(state, result, reveal=reveal))
+
+    def frozen(self, name: str, source: object, key: tuple,
+               build: Callable[[], list]) -> render.Frozen:
+        """The renderables `build` makes, kept as `name` while `source` (a step's result,
+        compared by identity) and `key` stay the same, so their lines are drawn once."""
+        held = self._frozen.get(name)
+        if held is None or held[0] is not source or held[1] != key:
+            held = self._frozen[name] = (source, key, render.Frozen(*build()))
+        return held[2]
+
+    def details_key(self, state: FlowState, result: StepResult) -> tuple:
+        """What `details` reads besides the result and F2: none, unless a pane says so."""
+        return ()
 
     def details(self, state: FlowState, result: StepResult, *, reveal: bool) -> list:
         return [render.fields_table(present(result.data))] if result.data else []
