@@ -58,9 +58,12 @@ settings.register_profile("suite", deadline=None, derandomize=True, database=Non
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("suite")
 
-#: How many pilot pauses `pause_until` allows: each lets the app process every pending
-#: message, so this is a bound on steps, never reached by an app that gets there at all.
-MAX_PAUSES = 200
+#: How long `pause_until` lets the app take to get where a test waits for it. A bound for an
+#: app that never gets there, not a timing: a worker waiting on a socket or on a thread takes
+#: wall time that no count of pauses measures, and a loaded machine may take seconds.
+PATIENCE_SECONDS = 60.0
+#: The pause between two looks at the app once it did not get there at once.
+POLL_SECONDS = 0.01
 
 
 def free_port() -> int:
@@ -279,16 +282,33 @@ async def runner(client: httpx.AsyncClient) -> FlowRunner:
     return FlowRunner(client)
 
 
+async def settle(pilot) -> None:
+    """Wait until no worker runs and every message the workers posted has been handled.
+
+    A worker's result can start another worker (a run's next step, the probe after
+    discovery), so one wait is not enough: this waits until a pause leaves none unfinished.
+    """
+    app = pilot.app
+    deadline = time.monotonic() + PATIENCE_SECONDS
+    while True:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        if all(worker.is_finished for worker in app.workers):
+            return
+        if time.monotonic() > deadline:
+            pytest.fail("the app's workers never finished", pytrace=False)
+
+
 async def pause_until(pilot, condition: Callable[[], object], what: str) -> None:
-    """Pause the app until `condition()` holds, or fail naming `what` after MAX_PAUSES pauses.
+    """Pause the app until `condition()` holds, or fail naming `what` after PATIENCE_SECONDS.
 
     One pause is not enough after an action that pushes a screen or starts a worker: the new
     screen mounts, and the worker's result lands, some messages later, and under load later
     still. Waiting on the state itself keeps such a test independent of the machine's speed.
     """
-    for _ in range(MAX_PAUSES):
-        if condition():
-            return
-        await pilot.pause()
-    if not condition():
-        pytest.fail(f"the app never got to: {what}", pytrace=False)
+    await pilot.pause()
+    deadline = time.monotonic() + PATIENCE_SECONDS
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"the app never got to: {what}", pytrace=False)
+        await pilot.pause(POLL_SECONDS)

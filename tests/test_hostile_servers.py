@@ -13,6 +13,7 @@ import json
 import sys
 
 import pytest
+from conftest import settle
 from hostile_server import MODES, PEAK, bomb, hostile_server, jwks_of_10000_keys
 from processes import run_process
 
@@ -114,7 +115,6 @@ async def test_the_tui_survives_a_hostile_discovery(hostile_base, mode):
     app = PkceTuiApp(config)
     async with asyncio.timeout(120), app.run_test(size=(120, 40)) as pilot:
         await pilot.press("f10")
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot)
         assert app.flow.status("discovery") == "error"
         assert app.is_running

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pyperclip
 import pytest
-from conftest import free_port, pause_until, standin_browser_command
+from conftest import free_port, pause_until, settle, standin_browser_command
 from processes import run_process
 from textual.widgets import OptionList
 
@@ -166,16 +166,27 @@ def clipboard(monkeypatch) -> list[str]:
     return values
 
 
-async def test_the_tuis_copies_without_f2_hold_no_secret(sandbox, issued, clipboard):
+def confidential_app(sandbox) -> PkceTuiApp:
+    """The TUI on the sandbox's confidential CyberArk client, with the known verifier."""
     profile = profiles.builtin_profiles()["sandbox-cyberark-confidential"]
     config = FlowConfig(**profile.config_fields(sandbox.base_url))
-    app = PkceTuiApp(config, profile_name=profile.name, sandbox_base_url=sandbox.base_url,
-                     verifier=VERIFIER)
+    return PkceTuiApp(config, profile_name=profile.name, sandbox_base_url=sandbox.base_url,
+                      verifier=VERIFIER)
+
+
+async def run_flow(pilot) -> None:
+    """F5, then wait until the token step has ended ok."""
+    await pilot.press("f5")
+    await settle(pilot)
+    await pause_until(pilot, lambda: pilot.app.flow.result("token").status == "ok",
+                      "the token step ends ok")
+
+
+async def test_the_tuis_copies_without_f2_hold_no_secret(sandbox, issued, clipboard):
+    app = confidential_app(sandbox)
+    config = app.flow.config
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("f5")
-        await app.workers.wait_for_complete()
-        await pause_until(pilot, lambda: app.flow.result("token").status == "ok",
-                          "the token step ends ok")
+        await run_flow(pilot)
         main_screen = app.screen
         for pane in app.panes:
             pane.focus()
@@ -231,18 +242,13 @@ async def test_the_tuis_screens_without_f2_show_no_secret(sandbox, issued):
 
     from pkce_tui.tui.screens import CompareScreen
 
-    profile = profiles.builtin_profiles()["sandbox-cyberark-confidential"]
-    config = FlowConfig(**profile.config_fields(sandbox.base_url))
-    app = PkceTuiApp(config, profile_name=profile.name, sandbox_base_url=sandbox.base_url,
-                     verifier=VERIFIER)
+    app = confidential_app(sandbox)
+    config = app.flow.config
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("f5")
-        await app.workers.wait_for_complete()
-        await pause_until(pilot, lambda: app.flow.result("token").status == "ok",
-                          "the first flow ends ok")
+        await run_flow(pilot)
         app.query_one("#authorize").focus()
         await pilot.press("ctrl+r")
-        await app.workers.wait_for_complete()
+        await settle(pilot)
         await pause_until(pilot, lambda: app.history
                           and app.flow.result("token").status == "ok", "the replay ends ok")
         assert app.flow.result("token").status == "ok" and app.history

@@ -11,7 +11,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import free_port
+from conftest import free_port, settle
 from processes import run_process
 from textual.widgets import Static
 
@@ -200,8 +200,7 @@ async def test_open_fills_every_pane_read_only_until_ctrl_r_replays(saved, sandb
         assert not app.read_only and app.history and app.history[-1].results == state.results
         assert app.flow.config.client_id == "demo-confidential" and not app.flow.results
         await pilot.press("f5")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot)
         assert app.flow.result("token") is not None
 
 

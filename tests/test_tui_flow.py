@@ -16,10 +16,10 @@ from dataclasses import replace
 import httpx
 import pyperclip
 import pytest
-from conftest import STANDIN_BROWSER, free_port, pause_until
+from conftest import STANDIN_BROWSER, free_port, pause_until, settle
 from processes import run_process
 from rich.console import Console
-from textual.command import CommandList
+from textual.command import CommandList, CommandPalette
 from textual.widgets import DataTable, Input, OptionList, Static, TextArea
 
 from pkce_tui.core import profiles
@@ -29,7 +29,7 @@ from pkce_tui.core.redaction import mask
 from pkce_tui.sandbox import Sandbox
 from pkce_tui.tui import demo_app
 from pkce_tui.tui.app import PkceTuiApp
-from pkce_tui.tui.screens import CompareScreen, CopyPicker
+from pkce_tui.tui.screens import CompareScreen, CopyPicker, SpentCodeChoice
 
 WRONG_VERIFIER = "wrong-verifier-" + "x" * 40
 LATER_PANES = ("challenge", "authorize", "redirect", "token", "claims", "followups")
@@ -100,11 +100,6 @@ async def shown(pilot, screen_type: type) -> None:
         return isinstance(screen, screen_type) and all(w.is_mounted for w in screen.query("*"))
 
     await pause_until(pilot, mounted, f"{screen_type.__name__} shown")
-
-
-async def settle(pilot) -> None:
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 async def test_a_slow_server_shows_progress_then_the_timeout(sandbox, held_token):
@@ -468,13 +463,15 @@ async def test_the_palette_offers_replay_for_the_pane_it_was_opened_on(sandbox):
         await settle(pilot)
         app.query_one("#token").focus()
         await pilot.press("ctrl+p")
-        await pilot.pause()
+        await pause_until(pilot, lambda: isinstance(app.screen, CommandPalette),
+                          "the palette open")
         titles = {command.title for command in app.get_system_commands(app.screen_stack[0])}
         assert {"Replay", "Explain", "Reveal", "Copy", "Max", "Profiles"} <= titles
         await pilot.press(*"Replay")
         await pause_until(pilot, lambda: palette_highlights(app, "Replay"), "Replay offered")
         await pilot.press("enter")
-        await pilot.pause()
+        await pause_until(pilot, lambda: isinstance(app.screen, SpentCodeChoice)
+                          and app.screen.query("#token"), "the spent-code choice shown")
         await pilot.click("#token")  # the code is spent: send it again rather than authorize
         await settle(pilot)
         assert len(app.flow.token_attempts) == 2  # the token step ran again

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import settle
 from rich.console import Console
 from textual.widgets import Input, Static
 
@@ -71,8 +72,7 @@ async def test_the_palette_dialog_opens_a_har_file(tmp_path):
         app.action_open_har()
         await pilot.pause()
         await pilot.press(*str(SAMPLE), "enter")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot)
         assert app.read_only and app.flow.config.client_id == "spa-client"
         assert [d.id for d in app.flow.diagnosis] == ["redirect_uri_mismatch"]
 
@@ -84,8 +84,7 @@ async def test_a_bad_har_from_the_palette_is_a_notification_not_a_crash(tmp_path
     async with app.run_test(size=(120, 40)) as pilot:
         before = app.flow
         app.load_har_file(str(bad))
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot)
         assert app.flow is before and not app.read_only
         assert any("not JSON" in str(n.message) for n in app._notifications)
 
@@ -128,6 +127,5 @@ async def test_the_palette_offers_the_other_flows_of_the_har(tmp_path):
         assert app.har.index == 1
         commands = {c.title: c for c in app.get_system_commands(app.screen)}
         commands["HAR flow 0: code"].callback()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot)
         assert app.har.index == 0 and app.flow.config.state == "st-42"

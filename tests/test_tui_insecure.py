@@ -7,7 +7,7 @@ the configuration each run's HTTP client was made from.
 from __future__ import annotations
 
 import pytest
-from conftest import pause_until
+from conftest import pause_until, settle
 from textual.widgets import OptionList
 
 from pkce_tui import tui
@@ -32,8 +32,7 @@ def warning_shown(app: PkceTuiApp) -> bool:
 
 async def run_discovery(pilot) -> None:
     await pilot.press("f10")
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+    await settle(pilot)
 
 
 async def test_insecure_holds_for_every_run_and_after_switching_profile():

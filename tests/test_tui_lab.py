@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 
-from conftest import pause_until
+from conftest import pause_until, settle
 from rich.console import Console
 from textual.widgets import OptionList, Static
 
@@ -20,11 +20,6 @@ def banner(app: PkceTuiApp) -> str:
     console = Console(width=400, record=True, file=io.StringIO())
     console.print(app.query_one("#lab-verdict", Static).content)
     return console.export_text()
-
-
-async def settle(pilot) -> None:
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 async def test_f7_runs_the_intercepted_code_experiment_and_explains_it(sandbox):
@@ -131,6 +126,10 @@ async def test_the_jwt_workbench_validates_a_pasted_token_against_the_flows_jwks
         async def check(text: str):
             before = getattr(bench, "report", None)
             bench.query_one("#jwt-input", TextArea).text = text
+            # A button ignores clicks while it shows its last press (Textual's active effect)
+            button = bench.query_one("#validate")
+            await pause_until(pilot, lambda: not button.has_class("-active"),
+                              "the Validate button ready for another click")
             await pilot.click("#validate")
             await pause_until(pilot, lambda: getattr(bench, "report", None) is not before,
                               "the workbench's new report")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 from dataclasses import replace
 
-from conftest import pause_until
+from conftest import pause_until, settle
 from rich.console import Console
 from textual import events
 from textual.widgets import Input, Static
@@ -38,11 +38,6 @@ def shown(app: PkceTuiApp, selector: str) -> str:
 
 def verifier_field(app: PkceTuiApp) -> Input:
     return app.query_one("#verifier-input", Input)
-
-
-async def settle(pilot) -> None:
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 async def test_cleared_verifier_stays_empty_and_takes_a_new_one_from_scratch(sandbox):
@@ -235,7 +230,7 @@ async def test_the_profile_picker_fits_80_columns_and_lists_demo_post(sandbox, t
     monkeypatch.setenv(profiles.CONFIG_DIR_ENV, str(tmp_path))
     app = PkceTuiApp(OFFLINE, pick_profile=True)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
+        await pause_until(pilot, lambda: app.screen.query(OptionList), "the profile picker shown")
         options = app.screen.query_one(OptionList)
         ids = [options.get_option_at_index(i).id for i in range(options.option_count)]
         assert "sandbox-cloudentity-post" in ids

@@ -82,7 +82,7 @@ async def test_the_secret_goes_to_a_0600_file_when_the_box_is_ticked(config_home
         fill(form, name="acme", issuer="https://login.acme.test", client_secret="s3cret")
         form.query_one("#with_secrets", Checkbox).value = True
         form.query_one("#save").press()
-        await pilot.pause()
+        await pause_until(pilot, lambda: app.screen is not form, "the form saved and closed")
     secrets = config_home / profiles.SECRETS_FILE
     assert stat.S_IMODE(secrets.stat().st_mode) == 0o600
     assert "s3cret" in secrets.read_text()
@@ -96,7 +96,7 @@ async def test_a_builtin_cannot_be_overwritten_from_the_form(config_home):
         notes = recording_notes(app)
         fill(form, scope="openid")
         form.query_one("#save").press()
-        await pilot.pause()
+        await pause_until(pilot, lambda: notes, "the refusal notified")
         assert app.screen is form  # still open, the refusal notified
         assert any("built in" in note for note in notes)
     assert saved_tables(config_home) == {}
@@ -108,7 +108,7 @@ async def test_a_builtin_saved_under_a_new_name_keeps_running_on_the_sandbox(con
         form = await open_form(pilot, "edit", "sandbox-generic-public")
         fill(form, name="expired", extra_params="sandbox_fault=expired_id_token")
         form.query_one("#save").press()
-        await pilot.pause()
+        await pause_until(pilot, lambda: app.screen is not form, "the form saved and closed")
     saved = profiles.load_profiles()["expired"]
     assert saved.sandbox and saved.login == "api" and saved.username == "alice"
     assert saved.extra_params == (("sandbox_fault", "expired_id_token"),)
@@ -123,7 +123,7 @@ async def test_editing_keeps_the_login_and_pkce_method_it_shows(config_home):
         assert form.query_one("#login", Select).value == "api"
         form.query_one("#method", Select).value = "S256"
         form.query_one("#save").press()
-        await pilot.pause()
+        await pause_until(pilot, lambda: app.screen is not form, "the form saved and closed")
     table = saved_tables(config_home)["acme"]
     assert table["login"] == "api" and "method" not in table  # S256 is the default
 
@@ -132,10 +132,11 @@ async def test_a_builtin_cannot_be_deleted(config_home):
     app = PkceTuiApp(OFFLINE)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("f6")
-        await pilot.pause()
+        await pause_until(pilot, lambda: isinstance(app.screen, ProfilePicker)
+                          and app.screen.query("#delete"), "the profile picker shown")
         notes = recording_notes(app)
         app.screen.query_one("#delete").press()
-        await pilot.pause()
+        await pause_until(pilot, lambda: notes, "the refusal notified")
         assert "sandbox-cyberark-public" in app.screen.found
         assert any("cannot be deleted" in note for note in notes)
 
@@ -151,7 +152,7 @@ async def test_the_protocol_switches_and_client_key_are_saved(config_home):
         for name in ("par", "dpop", "logout"):
             form.query_one(f"#{name}", Checkbox).value = True
         form.query_one("#save").press()
-        await pilot.pause()
+        await pause_until(pilot, lambda: app.screen is not form, "the form saved and closed")
     table = saved_tables(config_home)["pkjwt"]
     assert (table["par"], table["dpop"], table["logout"]) == (True, True, True)
     assert "introspect" not in table and "revoke" not in table
@@ -170,7 +171,7 @@ async def test_the_cross_origin_login_switch_is_saved_and_reaches_the_flow(confi
         fill(form, name="legacy", issuer="http://idp.corp.test", client_id="legacy-app")
         form.query_one("#allow_cross_origin_login", Checkbox).value = True
         form.query_one("#save").press()
-        await pilot.pause()
+        await pause_until(pilot, lambda: app.screen is not form, "the form saved and closed")
     assert saved_tables(config_home)["legacy"]["allow_cross_origin_login"] is True
     loaded = profiles.load_profiles()["legacy"]
     assert loaded.allow_cross_origin_login

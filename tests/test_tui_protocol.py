@@ -7,6 +7,7 @@ import io
 from dataclasses import replace
 
 import pytest
+from conftest import settle
 from rich.console import Console
 from textual.widgets import Static
 
@@ -40,8 +41,7 @@ async def test_f5_runs_introspection_revocation_and_logout(sandbox):
                    scope="openid profile offline_access")
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("f5")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot)
         assert app.flow.ok, [(r.name, r.summary) for r in app.flow.results.values()]
         shown = text_of(app, "followups")
         for step in ("introspection", "revocation", "logout"):
@@ -54,8 +54,7 @@ async def test_a_flow_without_them_shows_no_follow_up_sections(sandbox):
     app = make_app(sandbox, "sandbox-generic-public")
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("f5")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot)
         assert app.flow.ok
         assert "introspection" not in text_of(app, "followups")
         assert "ok" in app.query_one("#followups").border_title
@@ -65,16 +64,14 @@ async def test_a_pushed_request_shows_in_the_authorize_pane_and_replays(sandbox)
     app = make_app(sandbox, "sandbox-generic-confidential", client_id="demo-par", par=True)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("f5")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot)
         assert app.flow.ok, [(r.name, r.summary) for r in app.flow.results.values()]
         first_uri = app.flow.result("par").data["request_uri"]
         shown = text_of(app, "authorize")
         assert "par" in shown and first_uri in shown
         app.query_one("#authorize").focus()
         await pilot.press("ctrl+r")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot)
         assert app.flow.ok
         assert app.flow.result("par").data["request_uri"] != first_uri
 
@@ -89,8 +86,7 @@ async def test_private_key_jwt_shows_the_assertion_decoded_in_the_token_pane(san
                    client_secret=None, auth_method="private_key_jwt", client_key=key)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("f5")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot)
         assert app.flow.ok, [(r.name, r.summary) for r in app.flow.results.values()]
         shown = text_of(app, "token")
         assert "client assertion (private_key_jwt)" in shown
@@ -103,8 +99,7 @@ async def test_dpop_shows_the_proof_and_the_nonce_in_the_token_pane(sandbox):
     app = make_app(sandbox, "sandbox-generic-confidential", dpop=True)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("f5")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot)
         assert app.flow.ok, [(r.name, r.summary) for r in app.flow.results.values()]
         shown = text_of(app, "token")
         assert "DPoP proof" in shown and "dpop+jwt" in shown

@@ -9,11 +9,13 @@ no I/O, so front ends load it without an HTTP or JOSE library.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pkce_tui.core.diagnose import Diagnosis, diagnose
 from pkce_tui.core.redaction import Redactor
 from pkce_tui.core.step_result import StepResult
+
+if TYPE_CHECKING:
+    from pkce_tui.core.diagnose import Diagnosis
 
 INSECURE_WARNING = "TLS certificate verification is off (--insecure)"
 
@@ -250,7 +252,24 @@ def edit(state: FlowState, **config_changes: Any) -> FlowState:
     edited = replace(state, config=replace(state.config, **config_changes))
     if earliest == "authorize" and edited.config.par:
         earliest = "par"  # with PAR, the request's parameters are first read by the push
-    return mark_stale(edited, earliest)
+    return _rechecked(mark_stale(edited, earliest), set(config_changes))
+
+
+def _rechecked(state: FlowState, edited: set[str]) -> FlowState:
+    """The discovery step's pre-flight checks judged again after `edited` (a fresh discovery
+    result only: a stale one is re-run anyway), with the diagnosis they gave replaced."""
+    from pkce_tui.core import preflight_edit
+
+    result = state.results.get("discovery")
+    if result is None or "discovery" in state.stale or not edited & preflight_edit.READ_BY_CHECKS:
+        return state
+    from pkce_tui.core.diagnosis.discovery import discovery_rules, probe_findings
+
+    before = {*discovery_rules(state), *probe_findings(state)}
+    fresh = preflight_edit.rechecked(result, state.config, edited)
+    state = replace(state, results={**state.results, "discovery": fresh})
+    kept = tuple(d for d in state.diagnosis if d not in before)
+    return replace(state, diagnosis=(*discovery_rules(state), *kept))
 
 
 def override_token(state: FlowState, **overrides: str | None) -> FlowState:
@@ -267,12 +286,26 @@ def record(state: FlowState, step: str, result: StepResult, *,
     while it ran, the result is kept but stays stale: it answers a question no longer asked.
     """
     state = mark_stale(state, step)
+    if step == "discovery" and ran_on is not None:  # its checks judge the configuration now
+        result = _rechecked_discovery(result, ran_on.config, state.config)
     inputs_edited = ran_on is not None and _inputs(ran_on, step) != _inputs(state, step)
     stale = state.stale | {step} if inputs_edited else state.stale - {step}
     attempts = state.token_attempts + ((result,) if step == "token" else ())
     state = replace(state, results={**state.results, step: result}, stale=stale,
                     token_attempts=attempts)
+    from pkce_tui.core.diagnose import diagnose  # the rules load with the first result
+
     return replace(state, diagnosis=diagnose(state))
+
+
+def _rechecked_discovery(result: StepResult, before: FlowConfig, now: FlowConfig) -> StepResult:
+    """A discovery result made on `before`, its checks judged against `now`."""
+    edited = {f.name for f in fields(now) if getattr(before, f.name) != getattr(now, f.name)}
+    if not edited:
+        return result
+    from pkce_tui.core import preflight_edit
+
+    return preflight_edit.rechecked(result, now, edited)
 
 
 def _inputs(state: FlowState, step: str) -> tuple:

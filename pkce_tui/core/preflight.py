@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 #: OIDC Discovery §3: without token_endpoint_auth_methods_supported, the default is Basic.
 DEFAULT_AUTH_METHODS = ("client_secret_basic",)
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
+#: The name of the authorize probe's check, beside the metadata checks'.
+PROBE_CHECK = "authorize"
 
 
 def metadata_checks(config: FlowConfig, document: dict) -> list[Check]:
@@ -34,6 +36,19 @@ def metadata_checks(config: FlowConfig, document: dict) -> list[Check]:
     return [_issuer(config, document), _pkce_method(config, document),
             _auth_method(config, document), _scopes(config, document),
             _response_type(document)]
+
+
+def discovery_summary(found: str, checks: list) -> str:
+    """The discovery step's one line: what it found, then what its checks found wrong (the
+    metadata checks by name, the authorize probe by what the tenant answered)."""
+    failed = [c for c in checks if isinstance(c, dict) and c.get("ok") is False]
+    metadata = [str(c.get("name")) for c in failed if c.get("name") != PROBE_CHECK]
+    probe = [c for c in failed if c.get("name") == PROBE_CHECK]
+    if metadata:
+        found += f"; the configuration disagrees on {', '.join(metadata)}"
+    if probe:
+        found += f"; the authorize probe failed: {probe[0].get('detail')}"
+    return found
 
 
 def _issuer(config: FlowConfig, document: dict) -> Check:

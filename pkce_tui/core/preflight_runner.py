@@ -22,7 +22,13 @@ from pkce_tui.core.errors import NetworkError, ProtocolError
 from pkce_tui.core.flow import FlowConfig
 from pkce_tui.core.http import Exchange, HttpRequest, HttpResponse
 from pkce_tui.core.pkce import generate_verifier, make_challenge
-from pkce_tui.core.preflight import check_diagnosis, metadata_checks, probe_diagnoses, read_probe
+from pkce_tui.core.preflight import (
+    PROBE_CHECK,
+    check_diagnosis,
+    metadata_checks,
+    probe_diagnoses,
+    read_probe,
+)
 
 _SEVERITY = {"error": 0, "warning": 1, "info": 2}
 #: The probe's exchange as a transcript names it, beside the flow's own authorize request.
@@ -174,14 +180,14 @@ async def probe_authorize(client: httpx.AsyncClient, config: FlowConfig,
     With PAR the flow opens no such URL (RFC 9126 §4), so none is probed.
     """
     if config.par:
-        return ProbeOutcome(Check("authorize", None, "not probed: with PAR the request is "
+        return ProbeOutcome(Check(PROBE_CHECK, None, "not probed: with PAR the request is "
                                   "pushed first, and the par step shows the tenant's answer"))
     url = authorize_url(config, endpoints)
     request = HttpRequest("GET", url)
     try:
         response = await send(client, request, label=PROBE_LABEL)
     except NetworkError as exc:
-        return ProbeOutcome(Check("authorize", False, str(exc)),
+        return ProbeOutcome(Check(PROBE_CHECK, False, str(exc)),
                             (Diagnosis("network_error", "authorize", "error", str(exc),
                                        "check the URL, the network, and --timeout"),),
                             Exchange(request, error=str(exc), labels=(PROBE_LABEL,)))

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from pkce_tui.core.checks import Check
 from pkce_tui.core.errors import InputError
+from pkce_tui.core.preflight import PROBE_CHECK, discovery_summary
 from pkce_tui.core.preflight_runner import ProbeOutcome, probe_authorize
 from pkce_tui.core.step_result import StepResult
 
@@ -34,8 +35,7 @@ async def with_authorize_probe(result: StepResult, config: FlowConfig,
     if outcome.check.ok is not False:
         return replace(result, data=data, exchanges=exchanges)
     return replace(result, status="warning", data=data, exchanges=exchanges,
-                   summary=f"{result.summary}; the authorize probe failed: "
-                           f"{outcome.check.detail}")
+                   summary=discovery_summary(result.summary, [outcome.check.to_json()]))
 
 
 async def _probe(config: FlowConfig, runner: FlowRunner, endpoints) -> ProbeOutcome:
@@ -44,4 +44,4 @@ async def _probe(config: FlowConfig, runner: FlowRunner, endpoints) -> ProbeOutc
         async with runner.probe_client(config) as client:
             return await probe_authorize(client, config, endpoints)
     except InputError as exc:  # the authorize step says the same, where it belongs
-        return ProbeOutcome(Check("authorize", None, f"not probed: {exc}"))
+        return ProbeOutcome(Check(PROBE_CHECK, None, f"not probed: {exc}"))

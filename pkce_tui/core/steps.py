@@ -21,6 +21,7 @@ from pkce_tui.core import (
     providers,
 )
 from pkce_tui.core.authorize import AuthorizeRequest, leaked_secrets, new_nonce, new_state
+from pkce_tui.core.checks import all_passed
 from pkce_tui.core.client import send
 from pkce_tui.core.client_assertion import client_auth_for
 from pkce_tui.core.errors import InputError, NetworkError, PkceTuiError
@@ -95,12 +96,8 @@ async def _endpoints(state: FlowState, runner: FlowRunner) -> StepResult:
                           error=str(exc), server_says=from_response(response))
     checks = preflight.metadata_checks(c, response.json() or {})
     data = {**endpoints.to_json(), "checks": [check.to_json() for check in checks]}
-    failed_checks = [check.name for check in checks if check.ok is False]
-    if failed_checks:
-        return StepResult("discovery", "warning", f"discovered {endpoints.issuer}; the "
-                          f"configuration disagrees on {', '.join(failed_checks)}", data,
-                          request=request, response=response, value=endpoints)
-    return StepResult("discovery", "ok", f"discovered {endpoints.issuer}", data,
+    summary = preflight.discovery_summary(f"discovered {endpoints.issuer}", data["checks"])
+    return StepResult("discovery", "ok" if all_passed(checks) else "warning", summary, data,
                       request=request, response=response, value=endpoints)
 
 

@@ -7,7 +7,6 @@ import sys
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from pkce_tui.core import profiles
 from pkce_tui.core.errors import InputError
 from pkce_tui.core.flow import FlowConfig
 
@@ -26,6 +25,7 @@ def run_app(profile: str | None = None, *, insecure: bool = False,
     browser's HAR export (rebuilt), shown read-only until replayed; a file that is neither is
     an InputError before the screen opens.
     """
+    from pkce_tui.core import profiles
     from pkce_tui.tui.app import PkceTuiApp
 
     if open_path is not None:
@@ -67,6 +67,7 @@ def demo_app(sandbox_base_url: str | None = None) -> PkceTuiApp:
     CyberArk's API login (alice / pass) completes the flow without a browser, and its
     "Object moved" redirect page shows the quirk this tool was made for.
     """
+    from pkce_tui.core import profiles
     from pkce_tui.tui.app import PkceTuiApp
 
     profile = profiles.builtin_profiles()[DEMO_PROFILE]

@@ -38,16 +38,14 @@ from pkce_tui.core.flow import (
 )
 from pkce_tui.core.flow import override_token as override_token_inputs
 from pkce_tui.core.inert import visible
-from pkce_tui.core.loopback import LoopbackListener
-from pkce_tui.core.profiles import Profile
 from pkce_tui.core.redaction import mask
-from pkce_tui.tui.clipboard import copy_value
 from pkce_tui.tui.panes import PANE_IDS, PANES, Copyable, RedirectPane, StepPane
 
 if TYPE_CHECKING:
     import httpx
 
     from pkce_tui.core.har import HarFlow
+    from pkce_tui.core.profiles import Profile
 
 ClientFactory = Callable[[FlowConfig], "httpx.AsyncClient"]
 LISTEN_TIMEOUT_S = 300.0
@@ -607,6 +605,8 @@ class PkceTuiApp(App):
 
     async def listen_for_callback(self, authorize_url: str) -> str:
         """Listen on the redirect URI's loopback port (RFC 8252 §7.3), then open the browser."""
+        from pkce_tui.core.loopback import LoopbackListener  # h11: loaded when first listening
+
         authorize = self.flow.result("authorize")
         expected_state = authorize.data.get("state") if authorize else None
         async with LoopbackListener(self.flow.config.redirect_uri, expected_state=expected_state,
@@ -700,6 +700,8 @@ class PkceTuiApp(App):
                                else redactor.text(value.text)) for value in values]
 
     def copy_chosen(self, value: Copyable | None) -> None:
+        from pkce_tui.tui.clipboard import copy_value  # pyperclip: loaded on the first copy
+
         if value is not None:
             masked = "" if self.reveal or not value.secret else " (masked: F2 reveals it)"
             self.notify(copy_value(self, value.text, value.label) + masked)

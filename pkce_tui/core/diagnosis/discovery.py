@@ -30,8 +30,14 @@ def discovery_rules(state: FlowState) -> Iterator[Diagnosis]:
 def probe_rules(state: FlowState) -> Iterator[Diagnosis]:
     """What the discovery step's authorize probe found. Read after every other rule: where the
     flow itself met the same cause later on, its own finding (the step it failed at) is kept."""
+    if not _code_came_back(state):
+        yield from probe_findings(state)
+
+
+def probe_findings(state: FlowState) -> Iterator[Diagnosis]:
+    """Every diagnosis the discovery step's authorize probe kept."""
     result = state.result("discovery")
-    if result is not None and result.status != "error" and not _code_came_back(state):
+    if result is not None and result.status != "error":
         yield from _probe_findings(result.data.get("preflight_diagnosis"))
 
 

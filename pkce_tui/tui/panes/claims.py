@@ -40,7 +40,7 @@ class ClaimsPane(StepPane):
         return parts
 
     def on_mount(self) -> None:
-        self.set_interval(1.0, self.tick)
+        self.ticker = self.set_interval(1.0, self.tick)
 
     def live_times(self, data: dict):
         """The token's times against the app's clock now, so "(5 s ago)" keeps counting."""
@@ -48,12 +48,16 @@ class ClaimsPane(StepPane):
         return times_for_display(payload, self.app.clock()) if payload else data["times"]
 
     def tick(self) -> None:
-        """Re-render the relative times each second while they are on screen."""
+        """Re-render the relative times each second while they are on screen.
+
+        From the flow as every pane shows it (`shown_flow`: masked until F2), so a tick
+        neither unmasks a claim nor leaves a picture the next keystroke would redraw.
+        """
         app = self.app
         if not self.display or not any(app.flow.result(step) for step in self.STEPS):
             return
         self._shown = None
-        self.show(app.flow, reveal=app.reveal, running=app.running)
+        self.show(app.shown_flow(), reveal=app.reveal, running=app.running)
 
     def own_values(self, state: FlowState) -> list[Copyable]:
         values = []

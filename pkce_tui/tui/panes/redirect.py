@@ -8,7 +8,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import Button, Select, Static, TextArea
+from textual.widgets import Button, Select, Static
 
 from pkce_tui.core.errors import PkceTuiError
 from pkce_tui.core.flow import FlowState
@@ -44,7 +44,10 @@ class RedirectPane(StepPane):
             yield from self.compose_paste()
 
     def compose_paste(self) -> ComposeResult:
-        """The paste box and its button, composed only in paste mode (a TextArea is costly)."""
+        """The paste box and its button, composed only in paste mode (a TextArea is costly,
+        and so is importing it: the app's start-up does not)."""
+        from textual.widgets import TextArea
+
         yield TextArea(id="paste", soft_wrap=True, show_line_numbers=False)
         with Horizontal(classes="row", id="paste-row"):
             yield Button("Use pasted", id="use-paste", compact=True)
@@ -63,7 +66,7 @@ class RedirectPane(StepPane):
         self.set_class(shown, "-paste")
 
     def pasted_text(self) -> str:
-        return self.query_one("#paste", TextArea).text if self.query("#paste") else ""
+        return self.query_one("#paste").text if self.query("#paste") else ""
 
     def show(self, state: FlowState, *, reveal: bool, running: str | None) -> None:
         super().show(state, reveal=reveal, running=running)
@@ -86,13 +89,14 @@ class RedirectPane(StepPane):
         self.show_paste(event.value == "paste")
         self.post_message(self.ModeChosen(str(event.value)))
 
-    @on(TextArea.Changed, "#paste")
-    def pasted(self, event: TextArea.Changed) -> None:
-        self.show_preview(bool(getattr(self.app, "reveal", False)))
+    def on_text_area_changed(self, event) -> None:
+        """The paste box changed (TextArea.Changed: the class is imported with the box)."""
+        if event.text_area.id == "paste":
+            self.show_preview(bool(getattr(self.app, "reveal", False)))
 
     @on(Button.Pressed, "#use-paste")
     def use_paste(self) -> None:
-        self.post_message(self.PasteUsed(self.query_one("#paste", TextArea).text))
+        self.post_message(self.PasteUsed(self.query_one("#paste").text))
 
     def own_values(self, state: FlowState) -> list[Copyable]:
         result = state.result("redirect")
