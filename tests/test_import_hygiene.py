@@ -37,13 +37,15 @@ def test_the_headless_commands_do_not_load_the_sandbox_server():
 def test_the_flow_model_and_the_tui_start_without_http_jose_or_html_libraries(module):
     """The TUI's start-up stays near a bare Textual app; runners load on the first run."""
     code = (f"import sys, {module}; "
-            "print([m for m in ('httpx', 'joserfc', 'html5lib') if m in sys.modules])")
+            "print([m for m in ('httpx', 'joserfc', 'html5lib', 'selectolax') "
+            "if m in sys.modules])")
     result = run_process([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True, timeout=60)
     assert result.stdout.strip() == "[]"
 
 
-HEAVY = ("httpx", "joserfc", "cryptography", "html5lib", "asyncio", "click", "pygments")
+HEAVY = ("httpx", "joserfc", "cryptography", "html5lib", "selectolax", "asyncio", "click",
+         "pygments")
 
 
 def _modules_loaded_by(argv: list[str], stdin: str = "") -> set[str]:
@@ -76,7 +78,8 @@ def test_headless_commands_that_send_nothing_load_no_http_jose_or_html_library(a
 
 
 def test_parse_redirect_of_a_page_loads_the_html_parser_only():
-    assert _modules_loaded_by(["parse-redirect", "-", "--json"], stdin=PAGE) == {"html5lib"}
+    """An ordinary page loads the fast parser alone; html5lib waits for a page it refuses."""
+    assert _modules_loaded_by(["parse-redirect", "-", "--json"], stdin=PAGE) == {"selectolax"}
 
 
 def test_jwt_verifying_with_a_jwks_file_loads_jose_but_not_http(tmp_path):
@@ -105,3 +108,19 @@ def test_the_tui_starts_without_what_only_later_actions_use():
                          check=True, timeout=60)
     assert result.stdout.strip() == "[]"
 
+
+def test_a_started_sandbox_loads_jose_with_its_first_key_not_before():
+    """`pkce-tui demo` is ready once the sandbox listens: JOSE, cryptography and the RSA key
+    come with the first JWKS or token, not with starting it."""
+    code = ("import sys, urllib.request\n"
+            "from pkce_tui.sandbox import Sandbox\n"
+            "with Sandbox(dialects=('generic',)) as sandbox:\n"
+            "    urllib.request.urlopen(sandbox.base_url + '/generic/.well-known/"
+            "openid-configuration').read()\n"
+            "    before = [m for m in ('joserfc', 'cryptography') if m in sys.modules]\n"
+            "    urllib.request.urlopen(sandbox.base_url + '/generic/jwks').read()\n"
+            "    after = [m for m in ('joserfc', 'cryptography') if m in sys.modules]\n"
+            "print(before, after)")
+    result = run_process([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=60)
+    assert result.stdout.strip() == "[] ['joserfc', 'cryptography']"
