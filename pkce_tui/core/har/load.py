@@ -101,15 +101,19 @@ def _choose(summaries: tuple[FlowSummary, ...], wanted: int | None) -> tuple[int
 
 
 def _summary(index: int, flow: FlowEntries) -> FlowSummary:
-    first = flow.authorize[0]
+    first = flow.first
     started = (datetime.fromtimestamp(first.started, UTC).isoformat(timespec="milliseconds")
                .replace("+00:00", "Z")
                if first.started is not None else None)
     return FlowSummary(index, started, flow.params.get("client_id", ""),
-                       classify.without_query(first.url), _outcome(flow), bool(flow.tokens))
+                       flow.authorize_endpoint, _outcome(flow), bool(flow.tokens))
 
 
 def _outcome(flow: FlowEntries) -> str:
+    if not flow.authorize:  # a refused PAR (RFC 9126 §2.3): its error is the flow's answer
+        answer = (flow.par.response.json() or {}) if flow.par.response else {}
+        return f"error {answer['error']}" if isinstance(answer.get("error"), str) \
+            else "no response"
     params = {**(classify.callback_params(flow.callback) if flow.callback else {}),
               **(classify.redirect_params(flow.response) if flow.response else {})}
     if params.get("error"):
