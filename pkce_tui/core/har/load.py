@@ -18,6 +18,7 @@ from pkce_tui.core.har.flows import FlowEntries, split_flows
 from pkce_tui.core.har.rebuild import rebuild
 from pkce_tui.core.pkce import make_challenge
 from pkce_tui.core.redaction import is_masked
+from pkce_tui.core.session import replayable_config
 
 
 @dataclass(frozen=True)
@@ -173,7 +174,7 @@ def replay_config(state: FlowState) -> FlowConfig:
     client, redirect URI, scopes, PKCE method and extra parameters, with a fresh verifier,
     state and nonce (the HAR's are spent), and the endpoints the HAR showed when no issuer
     or dialect template can find them."""
-    config = state.config
+    config, _ = replayable_config(state.config)  # a masked secret is typed again
     extra = tuple((k, v) for k, v in config.extra_params if k != "request_uri")  # RFC 9126: once
     fresh = replace(config, verifier=None, state=None, nonce=None, login="auto",
                     extra_params=extra)

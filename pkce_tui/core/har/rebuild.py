@@ -83,6 +83,7 @@ def rebuild(flow: FlowEntries, *, jwks: dict | None = None) -> tuple[FlowState, 
     for step in (_id_token, _access_token, _userinfo, _refresh, followups.introspection,
                  followups.revocation, followups.logout):
         step(work)
+    _masked_secret(work)
     _cookies(work)
     state = work.final_state(token_attempts=attempts)
     return FlowState(config=state.config, results=state.results,
@@ -128,7 +129,9 @@ def _authorize_params(flow: FlowEntries) -> dict[str, str]:
 
 
 def _client_auth(entry: HarEntry) -> tuple[str, str | None]:
-    """How a request authenticated the client (RFC 6749 §2.3.1), and its secret."""
+    """How a request authenticated the client (RFC 6749 §2.3.1), and its secret: for HTTP
+    Basic credentials masked whole in the HAR, the masked credentials (the secret is in them,
+    not to be read back)."""
     form = dict(entry.request.form or ())
     scheme, _, credentials = (entry.request.header("Authorization") or "").partition(" ")
     if scheme.lower() == "basic":
@@ -139,6 +142,8 @@ def _client_auth(entry: HarEntry) -> tuple[str, str | None]:
 
 
 def _basic_secret(credentials: str) -> str | None:
+    if is_masked(credentials.strip()):
+        return credentials.strip()
     try:
         pair = base64.b64decode(credentials.strip(), validate=True).decode("utf-8")
     except (binascii.Error, ValueError):
@@ -518,6 +523,14 @@ def _refresh(work: Rebuild) -> None:
         new = result.value.tokens.get("refresh_token")
         result = replace(result, data={**result.data, "rotated": bool(new) and new != sent})
     work.add(result)
+
+
+def _masked_secret(work: Rebuild) -> None:
+    """A client secret the HAR holds masked (`har sanitize`, a masked export): said so, since
+    whether the client sent the registered one cannot be told from it."""
+    if any(is_masked(_client_auth(entry)[1] or "") for entry in _authenticated(work.flow)):
+        work.lacks(f"client_secret: {MASKED_IN_HAR} (sanitized or exported masked); whether "
+                   "the client sent the registered secret cannot be checked")
 
 
 def _cookies(work: Rebuild) -> None:
