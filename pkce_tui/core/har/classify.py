@@ -114,7 +114,7 @@ def par_request_uri(entry: HarEntry) -> str | None:
     """The request_uri a pushed authorization request answered (RFC 9126 §2.2), or None."""
     if entry.request.method != "POST" or not entry.request.form or entry.response is None:
         return None
-    if "client_id" not in dict(entry.request.form) and not entry.request.header("Authorization"):
+    if not _names_client(entry):
         return None
     answer = entry.response.json() or {}
     request_uri = answer.get("request_uri")
@@ -130,11 +130,20 @@ def is_par(entry: HarEntry, endpoints: Endpoints) -> bool:
         return False
     if _at(entry, endpoints, "pushed_authorization_request_endpoint"):
         return True
-    if par_request_uri(entry) is not None:
+    if entry.response is None or not _names_client(entry):
+        return False
+    answer = entry.response.json() or {}
+    if isinstance(answer.get("request_uri"), str):
         return True
-    answer = entry.response.json() if entry.response is not None else None
-    return ("response_type" in dict(entry.request.form) and answer is not None
-            and "error" in answer and entry.response.status >= 400)
+    return ("response_type" in dict(entry.request.form) and "error" in answer
+            and entry.response.status >= 400)
+
+
+def _names_client(entry: HarEntry) -> bool:
+    """The form names a client or an authorization request, or the client authenticates."""
+    form = dict(entry.request.form or ())
+    return "client_id" in form or "response_type" in form or bool(
+        entry.request.header("Authorization"))
 
 
 def token_followup(entry: HarEntry, endpoints: Endpoints) -> str | None:
@@ -161,11 +170,9 @@ def logout_params(entry: HarEntry, endpoints: Endpoints) -> dict[str, str] | Non
     """The parameters of an RP-initiated logout request (RP-Initiated Logout 1.0 §2: a GET's
     query or a POST's form) to the end-session endpoint discovery names, or, without one, a
     request carrying `id_token_hint` or `post_logout_redirect_uri`; None for anything else."""
-    params = query(entry.url)
-    if entry.request.method == "POST":
-        params = {**params, **dict(entry.request.form or ())}
-    elif entry.request.method != "GET":
+    if entry.request.method not in ("GET", "POST"):
         return None
+    params = {**query(entry.url), **dict(entry.request.form or ())}
     if _at(entry, endpoints, "end_session_endpoint"):
         return params
     shaped = "id_token_hint" in params or "post_logout_redirect_uri" in params
