@@ -37,13 +37,15 @@ def test_the_headless_commands_do_not_load_the_sandbox_server():
 def test_the_flow_model_and_the_tui_start_without_http_jose_or_html_libraries(module):
     """The TUI's start-up stays near a bare Textual app; runners load on the first run."""
     code = (f"import sys, {module}; "
-            "print([m for m in ('httpx', 'joserfc', 'html5lib') if m in sys.modules])")
+            "print([m for m in ('httpx', 'joserfc', 'html5lib', 'selectolax') "
+            "if m in sys.modules])")
     result = run_process([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True, timeout=60)
     assert result.stdout.strip() == "[]"
 
 
-HEAVY = ("httpx", "joserfc", "cryptography", "html5lib", "asyncio", "click", "pygments")
+HEAVY = ("httpx", "joserfc", "cryptography", "html5lib", "selectolax", "asyncio", "click",
+         "pygments")
 
 
 def _modules_loaded_by(argv: list[str], stdin: str = "") -> set[str]:
@@ -76,7 +78,8 @@ def test_headless_commands_that_send_nothing_load_no_http_jose_or_html_library(a
 
 
 def test_parse_redirect_of_a_page_loads_the_html_parser_only():
-    assert _modules_loaded_by(["parse-redirect", "-", "--json"], stdin=PAGE) == {"html5lib"}
+    """An ordinary page loads the fast parser alone; html5lib waits for a page it refuses."""
+    assert _modules_loaded_by(["parse-redirect", "-", "--json"], stdin=PAGE) == {"selectolax"}
 
 
 def test_jwt_verifying_with_a_jwks_file_loads_jose_but_not_http(tmp_path):

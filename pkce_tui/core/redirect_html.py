@@ -2,7 +2,7 @@
 
 The ASP.NET "Object moved" anchor CyberArk sends, a meta refresh, a `form_post` auto-submit
 form, a link carrying the response, or a login form when the server wants a sign-in first.
-html5lib decodes attribute values by the WHATWG rules a browser uses (`&amp;` is `&`, but
+The parser decodes attribute values by the WHATWG rules a browser uses (`&amp;` is `&`, but
 `&copy=2` in a URL stays as written), which `html.unescape` is not.
 """
 

@@ -231,7 +231,7 @@ def _from_text_body(response: HttpResponse) -> ServerSays | None:
 def from_html(page: str, response: HttpResponse | None = None) -> ServerSays:
     """An HTML error page: JSON in a `<pre>` read as JSON, else the page's visible text.
 
-    html5lib is loaded here, on the first page, so the flow model starts without it.
+    The HTML parser is loaded here, on the first page, so the flow model starts without it.
     """
     from pkce_tui.core.html_page import parse_html
 
