@@ -108,3 +108,19 @@ def test_the_tui_starts_without_what_only_later_actions_use():
                          check=True, timeout=60)
     assert result.stdout.strip() == "[]"
 
+
+def test_a_started_sandbox_loads_jose_with_its_first_key_not_before():
+    """`pkce-tui demo` is ready once the sandbox listens: JOSE, cryptography and the RSA key
+    come with the first JWKS or token, not with starting it."""
+    code = ("import sys, urllib.request\n"
+            "from pkce_tui.sandbox import Sandbox\n"
+            "with Sandbox(dialects=('generic',)) as sandbox:\n"
+            "    urllib.request.urlopen(sandbox.base_url + '/generic/.well-known/"
+            "openid-configuration').read()\n"
+            "    before = [m for m in ('joserfc', 'cryptography') if m in sys.modules]\n"
+            "    urllib.request.urlopen(sandbox.base_url + '/generic/jwks').read()\n"
+            "    after = [m for m in ('joserfc', 'cryptography') if m in sys.modules]\n"
+            "print(before, after)")
+    result = run_process([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=60)
+    assert result.stdout.strip() == "[] ['joserfc', 'cryptography']"

@@ -162,6 +162,23 @@ async def test_only_the_chosen_dialects_are_served():
     assert (missing.status_code, present.status_code) == (404, 200)
 
 
+async def test_the_signing_key_is_made_on_first_use_and_kept(monkeypatch):
+    """Starting makes no RSA key (discovery needs none); the JWKS makes one, kept after."""
+    from pkce_tui.sandbox import keys
+
+    made = []
+    real = keys.generate_key
+    monkeypatch.setattr(keys, "generate_key", lambda: made.append(1) or real())
+    with Sandbox(dialects=("generic",)) as sandbox:
+        async with httpx.AsyncClient() as client:
+            discovery = await client.get(
+                sandbox.base_url + "/generic/.well-known/openid-configuration")
+            assert discovery.status_code == 200 and made == []
+            first = (await client.get(sandbox.base_url + "/generic/jwks")).json()["keys"][0]
+            second = (await client.get(sandbox.base_url + "/generic/jwks")).json()["keys"][0]
+    assert made == [1] and first["kid"] == second["kid"]
+
+
 async def test_key_file_is_created_private_and_reused(tmp_path):
     key_file = tmp_path / "sandbox-key.pem"
     with Sandbox(key_file=str(key_file), dialects=("generic",)) as first:

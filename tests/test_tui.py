@@ -26,7 +26,7 @@ from pkce_tui.core.http import HttpResponse
 from pkce_tui.core.redaction import mask
 from pkce_tui.core.redirect import parse_http_response
 from pkce_tui.core.step_result import StepResult
-from pkce_tui.tui.app import PkceTuiApp
+from pkce_tui.tui.app import KeysFooter, PkceTuiApp
 from pkce_tui.tui.panes import redirect_details, split_params
 
 RFC_VERIFIER = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
@@ -342,6 +342,24 @@ async def test_the_garbage_collector_is_paused_only_until_the_first_frame():
     async with Probe(OFFLINE).run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         assert gc.isenabled()  # resumed once the first frame was shown
+        assert gc.get_freeze_count() == 0  # only a terminal session freezes its start-up
     assert collecting_while_building == [False]
     assert gc.isenabled()
+
+
+async def test_footer_keys_are_as_compact_as_the_footer_from_the_start():
+    """The keys get the footer's compact value before mounting (one styling, not three):
+    the data binding then keeps them following it."""
+    app = PkceTuiApp(OFFLINE)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        footer = app.query_one(KeysFooter)
+        keys = [key for key in footer.query(FooterKey) if not key.has_class("-command-palette")]
+        assert keys and all(key.compact is footer.compact is False for key in keys)
+        assert not any(key.has_class("-compact") for key in keys)
+        palette = footer.query_one(".-command-palette", FooterKey)
+        assert palette.compact and palette.has_class("-compact")  # Textual's own, unbound
+        footer.compact = True
+        await pilot.pause()
+        assert all(key.compact and key.has_class("-compact") for key in keys)
 

@@ -10,10 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from joserfc import jwt
-from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
-
 from pkce_tui.core.errors import InputError
 from pkce_tui.core.jwt import decode
 from pkce_tui.sandbox.context import SandboxContext
@@ -36,6 +32,10 @@ def assertion_client_id(form: Mapping[str, str]) -> str | None:
 def verify_assertion(ctx: SandboxContext, dialect: Dialect, client_id: str, jwks: dict,
                      assertion: str) -> None:
     """Check the assertion or raise invalid_client naming the broken rule."""
+    from joserfc import jwt  # JOSE loads with the first assertion, not with the sandbox
+    from joserfc.errors import JoseError
+    from joserfc.jwk import KeySet
+
     keys = KeySet.import_key_set(jwks)
     header = _header(assertion)
     kid = header.get("kid")

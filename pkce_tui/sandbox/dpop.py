@@ -9,10 +9,6 @@ from __future__ import annotations
 import base64
 import hashlib
 
-from joserfc import jwt
-from joserfc.errors import JoseError
-from joserfc.jwk import ECKey, OKPKey, RSAKey
-
 from pkce_tui.core.errors import InputError
 from pkce_tui.core.jwt import decode
 from pkce_tui.sandbox.context import SandboxContext
@@ -24,7 +20,7 @@ from pkce_tui.sandbox.store import Grant
 NONCE_DIALECTS = ("generic",)
 ALGS = ("ES256", "ES384", "RS256", "PS256", "EdDSA")
 MAX_AGE_S = 300
-_KEY_TYPES = {"EC": ECKey, "RSA": RSAKey, "OKP": OKPKey}
+_KEY_TYPES = ("EC", "RSA", "OKP")
 
 
 def token_proof(ctx: SandboxContext, dialect: Dialect, proof: str | None, grant: Grant,
@@ -69,6 +65,9 @@ def resource_proof(ctx: SandboxContext, grant: Grant, scheme: str, proof: str | 
 def verify_proof(ctx: SandboxContext, proof: str, method: str, url: str, *, status: int,
                  nonce: str | None = None, access_token: str | None = None) -> str:
     """Check a proof (RFC 9449 §4.3) and return its key's thumbprint."""
+    from joserfc import jwt  # JOSE loads with the first proof, not with the sandbox
+    from joserfc.errors import JoseError
+
     try:
         header, claims = decode(proof)
     except InputError as exc:
@@ -84,6 +83,9 @@ def verify_proof(ctx: SandboxContext, proof: str, method: str, url: str, *, stat
 
 
 def _proof_key(header: dict, status: int):
+    from joserfc.errors import JoseError
+    from joserfc.jwk import ECKey, OKPKey, RSAKey
+
     if header.get("typ") != "dpop+jwt":
         raise _proof_error(f"the DPoP proof's typ is {header.get('typ')!r}, not dpop+jwt",
                            status)
@@ -93,7 +95,8 @@ def _proof_key(header: dict, status: int):
     if not isinstance(jwk, dict) or "d" in jwk or jwk.get("kty") not in _KEY_TYPES:
         raise _proof_error("the DPoP proof's jwk is missing or not a public key", status)
     try:
-        return _KEY_TYPES[jwk["kty"]].import_key(jwk)
+        key_type = {"EC": ECKey, "RSA": RSAKey, "OKP": OKPKey}[jwk["kty"]]
+        return key_type.import_key(jwk)
     except (JoseError, ValueError, KeyError):
         raise _proof_error("the DPoP proof's jwk cannot be read", status) from None
 

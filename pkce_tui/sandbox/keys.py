@@ -5,20 +5,23 @@ from __future__ import annotations
 import base64
 import json
 import os
+import threading
 from functools import cached_property
 from pathlib import Path
-
-from joserfc import jwt
-from joserfc.errors import JoseError
-from joserfc.jwk import RSAKey
+from typing import TYPE_CHECKING
 
 from pkce_tui.core.errors import InputError
+
+if TYPE_CHECKING:  # JOSE (and cryptography) load with the first key, not with the sandbox
+    from joserfc.jwk import RSAKey
 
 KEY_PARAMETERS = {"use": "sig", "alg": "RS256"}
 
 
 def generate_key() -> RSAKey:
     """A fresh 2048-bit RSA key whose kid is its RFC 7638 thumbprint."""
+    from joserfc.jwk import RSAKey
+
     return RSAKey.generate_key(2048, parameters=dict(KEY_PARAMETERS), auto_kid=True)
 
 
@@ -54,6 +57,9 @@ def _reason(exc: OSError) -> str:
 
 
 def _import_private_key(file: Path) -> RSAKey:
+    from joserfc.errors import JoseError
+    from joserfc.jwk import RSAKey
+
     try:
         data = file.read_bytes()[:100_000]
         value = json.loads(data) if data.lstrip().startswith(b"{") else data
@@ -76,10 +82,25 @@ def unsigned(claims: dict) -> str:
 
 
 class SigningKeys:
-    """The published key, plus the unpublished keys the signature faults sign with."""
+    """The published key, plus the unpublished keys the signature faults sign with.
 
-    def __init__(self, key: RSAKey):
-        self.current = key
+    Without a key given, the current one is made on first use (the JWKS, the first token):
+    a 2048-bit RSA key takes 10 to 100 ms, and discovery, login and authorize need none, so
+    a started sandbox answers at once and `pkce-tui demo` is ready sooner.
+    """
+
+    def __init__(self, key: RSAKey | None = None):
+        self._current = key
+        self._making = threading.Lock()  # the server thread and its owner may both ask
+
+    @property
+    def current(self) -> RSAKey:
+        """The published signing key, made once when first asked for."""
+        if self._current is None:
+            with self._making:
+                if self._current is None:
+                    self._current = generate_key()
+        return self._current
 
     @cached_property
     def rotated(self) -> RSAKey:
@@ -89,6 +110,8 @@ class SigningKeys:
     @cached_property
     def impostor(self) -> RSAKey:
         """Another key that signs under the published kid, so the signature cannot verify."""
+        from joserfc.jwk import RSAKey
+
         return RSAKey.import_key(generate_key().as_dict(private=True), parameters={
             **KEY_PARAMETERS, "kid": self.current.kid})
 
@@ -101,6 +124,8 @@ class SigningKeys:
         is `at+jwt` for access tokens (RFC 9068 §2.1)."""
         if "alg_none" in faults:
             return unsigned(claims)
+        from joserfc import jwt
+
         key = self.current
         if "rotated_key" in faults:
             key = self.rotated

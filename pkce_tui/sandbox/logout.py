@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from joserfc import jwt
-from joserfc.errors import JoseError
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -61,6 +59,9 @@ def logout_client(ctx: SandboxContext, dialect: Dialect,
 
 def _hint_audience(ctx: SandboxContext, dialect: Dialect, hint: str) -> str:
     """The `aud` of an ID token this sandbox signed for this dialect; anything else is refused."""
+    from joserfc import jwt  # JOSE loads when first used, not with the sandbox
+    from joserfc.errors import JoseError
+
     try:
         token = jwt.decode(hint, ctx.keys.current)
     except (JoseError, ValueError) as exc:

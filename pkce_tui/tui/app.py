@@ -21,9 +21,11 @@ from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.dom import DOMNode
 from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
+from textual.widgets._footer import FooterKey
 from textual.worker import Worker, WorkerState
 
 from pkce_tui.core.errors import InputError
@@ -68,6 +70,12 @@ class MainScreen(Screen):
     panes' ~70 widgets that repeat was a quarter of the first frame's work. Later resumes
     (a dialog closed, the theme changed meanwhile) restyle as Textual does.
     """
+
+    #: No focus as the screen is composed: the app's `on_mount` focuses the verifier (or its
+    #: pane when read-only). Textual's default, the first focusable widget, moved the focus
+    #: twice before the first frame, and each move restyles the rows and panes that grow with
+    #: the focus.
+    AUTO_FOCUS = ""
 
     _styled_once = False
 
@@ -146,6 +154,17 @@ class PkceTuiApp(App):
         control and bidi characters are escaped and square brackets are never markup."""
         super().notify(visible(message), title=visible(title), markup=False, **kwargs)
 
+    def update_styles(self, node: DOMNode, animate: bool = True) -> None:
+        """Restyle `node` after a class change, unless it is not mounted yet.
+
+        Widgets set classes as they are built (`compact=True` on an Input, Button or Select
+        toggles one), and Textual restyles each at once, though registering the widget styles
+        it again from scratch: at start-up that was a restyle per compact widget and per
+        component class (an Input has four), all thrown away.
+        """
+        if node is self or node.is_attached:
+            super().update_styles(node, animate)
+
     def get_default_screen(self) -> Screen:
         """The main screen with its width class already set: Textual sets it on the first
         resize, after mounting, and a class change on the screen restyles every widget."""
@@ -181,9 +200,25 @@ class PkceTuiApp(App):
             self._gc_paused = True
 
     def resume_gc(self) -> None:
+        """Resume the collector; in a terminal, what start-up built is frozen first.
+
+        The modules, the screen and its widgets live as long as the session, yet every full
+        collection would walk them again, and the first collections after the pause would
+        walk all of them at once: tens of milliseconds while the demo's sandbox starts or a
+        key is handled. Frozen (`gc.freeze`), they are skipped until the app exits. Headless
+        runs (tests: many apps in one process) freeze nothing, so earlier apps are freed.
+        """
         if getattr(self, "_gc_paused", False):
             self._gc_paused = False
+            if not self.is_headless:
+                gc.freeze()
+                self._gc_frozen = True
             gc.enable()
+
+    def unfreeze_gc(self) -> None:
+        if getattr(self, "_gc_frozen", False):
+            self._gc_frozen = False
+            gc.unfreeze()
 
     def on_mount(self) -> None:
         self.call_after_refresh(self.resume_gc)
@@ -537,6 +572,7 @@ class PkceTuiApp(App):
 
     def on_unmount(self) -> None:
         self.resume_gc()
+        self.unfreeze_gc()
         if self.owned_sandbox is not None:
             self.owned_sandbox.stop()
 
@@ -829,6 +865,11 @@ class KeysFooter(Footer):
     Textual's Footer composes empty, then rebuilds on every binding refresh (focus, screen
     resume, ours): a rebuild mounts a widget per key and lays the screen out again, and at
     start-up several arrive with the same keys. (`_bindings_ready` is Footer's own flag.)
+
+    Each FooterKey starts compact, then its data binding makes it match the footer: two class
+    changes, each restyling the key after it was styled on mounting. The bound keys are given
+    the footer's value before they mount, so the binding changes nothing (the palette key is
+    not bound, and keeps its own).
     """
 
     def __init__(self) -> None:
@@ -843,7 +884,10 @@ class KeysFooter(Footer):
 
     def compose(self) -> ComposeResult:
         self._offered = self.offered_keys()
-        yield from super().compose()
+        for widget in super().compose():
+            if isinstance(widget, FooterKey) and "compact" in (widget._reactive_connect or {}):
+                widget.set_reactive(FooterKey.compact, self.compact)  # its bound value, now
+            yield widget
         # Footer pins its grid to one row of every key; app.tcss wraps them on narrow screens
         self.styles.clear_rule("grid_size_columns")
 
