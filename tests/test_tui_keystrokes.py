@@ -10,6 +10,7 @@ from dataclasses import replace
 
 from rich.console import Console, Group
 from rich.text import Text
+from textual.scrollbar import ScrollBar
 from textual.widgets import Input, Static
 
 from pkce_tui.core.flow import override_token, record
@@ -82,7 +83,8 @@ async def test_a_key_after_the_claims_clock_ticked_leaves_the_claims_alone():
 
 
 async def test_a_key_that_stales_a_pane_restyles_the_pane_not_its_inputs():
-    """The status rules style the pane's border and title: its inputs keep their styles."""
+    """The status rules style the pane's border and title: its inputs and scrollbars keep
+    their styles."""
     app = PkceTuiApp(OFFLINE, verifier=RFC_VERIFIER)
     async with app.run_test(size=(120, 40)) as pilot:
         await after_a_run(app, pilot)
@@ -98,7 +100,8 @@ async def test_a_key_that_stales_a_pane_restyles_the_pane_not_its_inputs():
         await pilot.press("end", "x")
         assert token.has_class("-stale") and token.styles.border.top[0] == "dashed"
         assert token in restyled
-        assert not [node for node in restyled if node in token.query(Input)]
+        assert not [node for node in restyled
+                    if node in token.query(Input) or isinstance(node, ScrollBar)]
 
 
 async def test_the_spinner_shows_while_its_step_runs_and_hides_after():

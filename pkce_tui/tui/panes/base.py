@@ -82,13 +82,15 @@ class StepPane(VerticalScroll, can_focus=True):
         A class change restyles the pane and every widget in it (~3 ms a pane with inputs),
         and the first key typed after a run stales six panes at once. The status rules of
         app.tcss style the pane itself (border, title) and its spinner, nothing inherited, so
-        only those are restyled.
+        only those are restyled; not the pane's scrollbars either, which draw with the
+        pane's own styles.
         """
         classes = {f"-{name}": name == status for name in STATUS_RANK}
         if all(self.has_class(name) == wanted for name, wanted in classes.items()):
             return
         self.update_classes(classes, update=False)
-        self.app.stylesheet.update_nodes([self, *self.query(".spinner")], animate=True)
+        for node in (self, *self.query(".spinner")):
+            self.app.stylesheet.apply(node, animate=True)
 
     def toggle_explanation(self) -> None:
         """Show or hide what the step does (F1), made on first use."""
