@@ -22,6 +22,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.dom import DOMNode
+from textual.geometry import Size
 from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
@@ -78,6 +79,16 @@ class MainScreen(Screen):
     AUTO_FOCUS = ""
 
     _styled_once = False
+
+    def _screen_resized(self, size: Size) -> None:
+        """Lay the screen out again when its size changed, not for every Resize event.
+
+        Textual sends the screen a Resize at start-up and another for the driver's own size
+        report, both of the size the first frame was laid out for: each reflowed and repainted
+        every pane while the demo's sandbox was starting (Textual is pinned).
+        """
+        if size != self._compositor.size:
+            super()._screen_resized(size)
 
     def _on_screen_resume(self, event: events.ScreenResume) -> None:
         if not self._styled_once:
