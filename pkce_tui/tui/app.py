@@ -94,6 +94,8 @@ class MainScreen(Screen):
         if not self._styled_once:
             self._styled_once = True
             event.refresh_styles = False
+            # runs once this resume has drawn the first frame, before the screen settles
+            self.call_next(self.app.first_frame_shown)
 
 
 class PkceTuiApp(App):
@@ -241,8 +243,15 @@ class PkceTuiApp(App):
             self.action_profiles()
         if self.har is not None:
             self.notify(har_opened(self.har, self.har_source), timeout=10)
+
+    def first_frame_shown(self) -> None:
+        """Start the demo's sandbox as soon as the first frame is on screen.
+
+        After the first frame the screen settles (the parameters table measures its rows, a
+        relayout follows); a callback after refresh waited for that, and so did the sandbox.
+        """
         if self.sandbox_pending:
-            self.call_after_refresh(self.start_sandbox)
+            self.start_sandbox()
 
     @classmethod
     def for_profile(cls, profile: Profile | None, *, insecure: bool = False) -> PkceTuiApp:
