@@ -6,9 +6,12 @@ bare entries; cookies stripped as Chrome does; bodies base64/gzip encoded). `rec
 drives one authorization code flow through a real server on loopback as a browser and a
 single-page app would: discovery, the authorize request, the login (CyberArk's Security API,
 PingOne's flows API, or an HTML form), the redirect, and, for an SPA, the token request,
-JWKS, userinfo and refresh. Failures are made on purpose (a wrong verifier, another
-redirect_uri, a code redeemed twice, a declined login, an unknown client) so the tests can
-check that the rebuilt flow names the true cause.
+JWKS, userinfo and refresh, then the follow-ups asked for (introspection, revocation,
+RP-initiated logout). A confidential client authenticates as asked (HTTP Basic or form
+fields) at the PAR, token, introspection and revocation endpoints. Failures are made on purpose
+(a wrong verifier, another redirect_uri, a code redeemed twice, a declined login, an unknown
+client, a wrong client secret at one endpoint, an unregistered post-logout URI) so the tests
+can check that the rebuilt flow names the true cause.
 
 Regenerate sample files by hand with `python tests/har_recorder.py OUT_DIR` (starts the
 sandbox, records a flow per dialect).
@@ -23,7 +26,7 @@ import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
+from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit
 
 import httpx
 
@@ -184,6 +187,27 @@ class Plan:
     nonce: str = "nonce-from-har"
     verifier: str = field(default_factory=generate_verifier)
     extra: dict[str, str] = field(default_factory=dict)
+    #: a confidential client's secret, sent as `auth_method` says (RFC 6749 §2.3.1)
+    client_secret: str | None = None
+    auth_method: str = "none"
+    #: the requests sent with a wrong secret on purpose: par, token, introspection, revocation
+    wrong_secret: tuple[str, ...] = ()
+    introspect: bool = False
+    revoke: bool = False
+    #: introspect the revoked token afterwards, to see it is dead (RFC 7009 §2.2)
+    check_revocation: bool = False
+    logout: bool = False
+    post_logout_redirect_uri: str | None = None
+
+    def client_auth(self, request: str) -> tuple[dict[str, str], dict[str, str]]:
+        """The headers and form fields that authenticate the client at `request`."""
+        secret = "wrong-secret" if request in self.wrong_secret else self.client_secret or ""
+        if self.auth_method == "client_secret_basic":
+            pair = f"{quote(self.client_id, safe='')}:{quote(secret, safe='')}"
+            return {"Authorization": "Basic " + base64.b64encode(pair.encode()).decode()}, {}
+        if self.auth_method == "client_secret_post":
+            return {}, {"client_id": self.client_id, "client_secret": secret}
+        return {}, {"client_id": self.client_id}
 
     def authorize_params(self) -> dict[str, str]:
         params = {"client_id": self.client_id, "redirect_uri": self.redirect_uri,
@@ -205,8 +229,12 @@ async def record_flow(recorder: HarRecorder, target: Target, plan: Plan) -> None
         recorder.noise()
         params = plan.authorize_params()
         if plan.par:
+            headers, auth = plan.client_auth("par")
             pushed = await client.post(metadata["pushed_authorization_request_endpoint"],
-                                       data=params, headers={"Accept": "application/json"})
+                                       data={**params, **auth},
+                                       headers={"Accept": "application/json", **headers})
+            if pushed.status_code != 201:
+                return
             params = {"client_id": plan.client_id, "request_uri": pushed.json()["request_uri"]}
         url = metadata["authorization_endpoint"] + "?" + urlencode(params)
         redirect = await _log_in(client, target, plan, url)
@@ -216,7 +244,9 @@ async def record_flow(recorder: HarRecorder, target: Target, plan: Plan) -> None
         recorder.unanswered("GET", redirect)  # the app at the redirect URI is not running
         if not plan.spa or "code" not in params:
             return
-        await _spa_tokens(client, metadata, plan, params["code"])
+        tokens = await _spa_tokens(client, metadata, plan, params["code"])
+        if tokens is not None:
+            await _follow_ups(recorder, client, metadata, plan, tokens)
 
 
 async def _log_in(client: httpx.AsyncClient, target: Target, plan: Plan,
@@ -271,29 +301,90 @@ async def _walk(client: httpx.AsyncClient, url: str, plan: Plan, *,
     return None
 
 
-async def _spa_tokens(client: httpx.AsyncClient, metadata: dict, plan: Plan, code: str) -> None:
-    """What a single-page app does with the code: token, JWKS, userinfo, refresh."""
+async def _spa_tokens(client: httpx.AsyncClient, metadata: dict, plan: Plan,
+                      code: str) -> dict | None:
+    """What a single-page app does with the code: token, JWKS, userinfo, refresh; the newest
+    tokens, or None when the code was refused."""
     verifier = generate_verifier() if plan.wrong_verifier else plan.verifier
+    auth_headers, auth = plan.client_auth("token")
     form = {"grant_type": "authorization_code", "code": code,
-            "redirect_uri": plan.token_redirect_uri or plan.redirect_uri,
-            "client_id": plan.client_id}
+            "redirect_uri": plan.token_redirect_uri or plan.redirect_uri, **auth}
     if plan.method:
         form["code_verifier"] = verifier
-    headers = {"Accept": "application/json", **({"Origin": plan.origin} if plan.origin else {})}
+    headers = {"Accept": "application/json", **({"Origin": plan.origin} if plan.origin else {}),
+               **auth_headers}
     answer = await client.post(metadata["token_endpoint"], data=form, headers=headers)
     if plan.redeem_twice:
         answer = await client.post(metadata["token_endpoint"], data=form, headers=headers)
     if answer.status_code != 200:
-        return
+        return None
     tokens = answer.json()
     await client.get(metadata["jwks_uri"], headers={"Accept": "application/json"})
     if metadata.get("userinfo_endpoint"):
         await client.get(metadata["userinfo_endpoint"],
                          headers={"Authorization": f"Bearer {tokens['access_token']}"})
     if plan.refresh and tokens.get("refresh_token"):
-        await client.post(metadata["token_endpoint"], headers=headers, data={
-            "grant_type": "refresh_token", "refresh_token": tokens["refresh_token"],
-            "client_id": plan.client_id})
+        refreshed = await client.post(metadata["token_endpoint"], headers=headers, data={
+            "grant_type": "refresh_token", "refresh_token": tokens["refresh_token"], **auth})
+        tokens = {**tokens, **(refreshed.json() if refreshed.status_code == 200 else {})}
+    return tokens
+
+
+async def _follow_ups(recorder: HarRecorder, client: httpx.AsyncClient, metadata: dict,
+                      plan: Plan, tokens: dict) -> None:
+    """Introspection (RFC 7662 §2.1), revocation (RFC 7009 §2.1) and RP-initiated logout,
+    each when the plan asks for it, with the newest tokens."""
+    for asked, step, endpoint, name in (
+            (plan.introspect, "introspection", "introspection_endpoint", "access_token"),
+            (plan.revoke, "revocation", "revocation_endpoint",
+             "refresh_token" if tokens.get("refresh_token") else "access_token")):
+        if asked:
+            await _post_token(client, plan, step, metadata[endpoint], tokens[name], name)
+    if plan.revoke and plan.check_revocation:
+        name = "refresh_token" if tokens.get("refresh_token") else "access_token"
+        await _post_token(client, plan, "introspection", metadata["introspection_endpoint"],
+                          tokens[name], name)
+    if plan.logout:
+        back = await _log_out(client, metadata, plan, tokens.get("id_token"))
+        if back is not None:
+            recorder.unanswered("GET", back)
+
+
+async def _post_token(client: httpx.AsyncClient, plan: Plan, step: str, endpoint: str,
+                      token: str, hint: str) -> None:
+    """A token sent to the introspection or revocation endpoint, the client authenticated."""
+    headers, auth = plan.client_auth(step)
+    await client.post(endpoint, headers={"Accept": "application/json", **headers},
+                      data={"token": token, "token_type_hint": hint, **auth})
+
+
+async def _log_out(client: httpx.AsyncClient, metadata: dict, plan: Plan,
+                   id_token: str | None) -> str | None:
+    """The browser sent to the end-session endpoint (RP-Initiated Logout 1.0 §2), submitting
+    the provider's confirmation form, back to the post-logout URI (whose app is not running)."""
+    params = {"id_token_hint": id_token or "", "client_id": plan.client_id}
+    if plan.post_logout_redirect_uri:
+        params.update(post_logout_redirect_uri=plan.post_logout_redirect_uri,
+                      state="logout-state")
+    request = client.build_request("GET", metadata["end_session_endpoint"] + "?"
+                                   + urlencode(params))
+    for _ in range(3):
+        response = await client.send(request)
+        location = response.headers.get("location")
+        if response.is_redirect and location:
+            target = urljoin(str(request.url), location)
+            if target.split("?")[0] == plan.post_logout_redirect_uri:
+                return target
+            request = client.build_request("GET", target)
+            continue
+        form = parse_form(response.text, str(request.url)) if "html" in response.headers.get(
+            "content-type", "") else None
+        if form is None:
+            return None
+        sent = form.request()
+        request = client.build_request(sent.method, sent.url, content=sent.body,
+                                       headers=dict(sent.all_headers()))
+    return None
 
 
 def sandbox_target(base_url: str, dialect: str) -> Target:

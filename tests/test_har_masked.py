@@ -7,10 +7,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from har_recorder import HarRecorder, Plan, record_flow, sandbox_target
+from har_recorder import HarRecorder, Plan, Target, record_flow, sandbox_target
 from test_session import cli, saved  # noqa: F401 - the module's saved-session fixture
 
-from pkce_tui.core.har import HarFlow, load_flow
+from pkce_tui.core.har import HarFlow, load_flow, replay_config
 from pkce_tui.core.sanitize import sanitize_har
 
 FALSE_DIAGNOSES = {"verifier_malformed", "verifier_mismatch", "pkce_required",
@@ -19,10 +19,19 @@ FALSE_DIAGNOSES = {"verifier_malformed", "verifier_mismatch", "pkce_required",
 
 async def sanitized(base_url: str, dialect: str, **plan) -> tuple[HarFlow, HarFlow]:
     """The flow recorded against the sandbox, rebuilt as recorded and once sanitized."""
+    return await sanitized_at(sandbox_target(base_url, dialect), **plan)
+
+
+async def sanitized_at(target: Target, **plan) -> tuple[HarFlow, HarFlow]:
+    """The flow recorded against `target`, rebuilt as recorded and once sanitized."""
     recorder = HarRecorder()
-    await record_flow(recorder, sandbox_target(base_url, dialect), Plan(**plan))
+    await record_flow(recorder, target, Plan(**plan))
     text = recorder.text()
     return load_flow(text), load_flow(json.dumps(sanitize_har(text).har))
+
+
+def secret_missing(flow: HarFlow) -> bool:
+    return any(m.startswith("client_secret: masked in the HAR") for m in flow.missing)
 
 
 def statuses(flow: HarFlow) -> dict[str, str]:
@@ -66,6 +75,46 @@ async def test_a_masked_code_still_compares_by_its_fingerprint(sandbox):
     redirect_code = masked.state.value("redirect").code
     sent = dict(masked.state.result("token").request.form)["code"]
     assert redirect_code.startswith("••••••(") and sent == redirect_code
+
+
+@pytest.mark.parametrize(("client", "method"), [("demo-confidential", "client_secret_basic"),
+                                                ("demo-post", "client_secret_post")])
+async def test_a_masked_client_secret_is_said_masked_not_judged(sandbox, client, method):
+    """HTTP Basic credentials and a client_secret field alike: masked, so said masked."""
+    original, masked = await sanitized(
+        sandbox.base_url, "generic", client_id=client, client_secret="demo-secret",
+        auth_method=method, introspect=True, revoke=True, logout=True,
+        post_logout_redirect_uri="http://127.0.0.1:8765/logged-out")
+    assert not secret_missing(original) and original.state.config.client_secret == "demo-secret"
+    assert secret_missing(masked), masked.missing
+    assert masked.state.diagnosis == (), [d.id for d in masked.state.diagnosis]
+    assert masked.state.config.auth_method == method
+    assert [masked.state.status(s) for s in ("token", "introspection", "revocation",
+                                             "logout")] == ["ok"] * 4
+    assert replay_config(masked.state).client_secret is None  # typed again, never sent masked
+    assert replay_config(original.state).client_secret == "demo-secret"
+
+
+async def test_a_refused_masked_secret_is_not_called_wrong_by_guess(oidc_provider):
+    """oidc-provider's bare "client authentication failed": a wrong secret is the guess when
+    the secret can be read, not once the HAR holds it masked."""
+    original, masked = await sanitized_at(
+        Target(oidc_provider.issuer), client_id="test-basic", client_secret="test-basic-secret",
+        auth_method="client_secret_basic", scope="openid profile", origin=None,
+        extra={"prompt": "consent"}, wrong_secret=("token",))
+    assert {d.id for d in original.state.diagnosis} == {"invalid_client_secret"}
+    ids = {d.id: d.step for d in masked.state.diagnosis}
+    assert ids == {"client_auth_refused": "token"}, ids
+    assert "masked" in masked.state.diagnosis[0].summary and secret_missing(masked)
+
+
+async def test_a_masked_secret_the_server_calls_wrong_keeps_the_servers_words(sandbox):
+    original, masked = await sanitized(sandbox.base_url, "generic", client_id="demo-post",
+                                       client_secret="demo-secret",
+                                       auth_method="client_secret_post", wrong_secret=("token",))
+    for flow in (original, masked):
+        assert {d.id for d in flow.state.diagnosis} == {"invalid_client_secret"}
+        assert "client secret is wrong" in flow.state.diagnosis[0].summary
 
 
 def test_an_exported_masked_session_rebuilds_without_false_diagnosis(saved, tmp_path):  # noqa: F811

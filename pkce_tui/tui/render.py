@@ -12,7 +12,8 @@ import json
 from collections.abc import Iterable
 from datetime import datetime
 
-from rich.console import Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -23,6 +24,8 @@ from pkce_tui.core.step_result import StepResult
 
 #: The most of one value a pane shows.
 SHOWN_CHARS = 16_384
+#: The most widths a `Frozen` keeps lines for.
+FROZEN_WIDTHS = 4
 
 STATUS_STYLE = {"ok": "green", "warning": "yellow", "error": "bold red", "skipped": "dim",
                 "stale": "magenta", "pending": "dim", "running": "cyan"}
@@ -42,6 +45,35 @@ def inert(value: object, style: str = "", *, multiline: bool = False) -> Text:
     if len(text) > SHOWN_CHARS:
         shown.append(f" … {len(text) - SHOWN_CHARS} more characters not shown", style="dim")
     return shown
+
+
+class Frozen:
+    """A renderable whose lines are drawn once per width and then kept.
+
+    A pane draws its whole body again when only its status line changed (the first key typed
+    after a run stales six panes) or its clock ticked; the parts made from a step's result
+    give the same lines each time, and drawing them (wrapping long values, measuring tables)
+    was most of that work. Textual draws a body twice, to measure its height and to paint it:
+    both take the lines kept. For text, groups and grids, whose lines depend on the width
+    and the console's options but not on the height offered.
+    """
+
+    def __init__(self, *renderables: RenderableType) -> None:
+        self.renderable = Group(*renderables)
+        self._lines: dict[tuple, list] = {}
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        key = tuple(value for name, value in vars(options).items()
+                    if name not in ("height", "max_height"))
+        lines = self._lines.get(key)
+        if lines is None:
+            if len(self._lines) >= FROZEN_WIDTHS:  # resized again and again: keep the latest
+                self._lines.clear()
+            lines = self._lines[key] = list(console.render(self.renderable, options))
+        yield from lines
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement.get(console, options, self.renderable)
 
 
 def status_text(status: str, summary: str) -> Text:

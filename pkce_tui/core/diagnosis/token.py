@@ -82,6 +82,18 @@ def sent_auth_method(state: FlowState) -> str:
     return "client_secret_post" if "client_secret" in sent_form(state) else "none"
 
 
+def sent_secret_masked(state: FlowState) -> bool:
+    """The token request's client secret (form field or HTTP Basic credentials) is masked:
+    a sanitized HAR or a masked export, so nothing can be judged of it."""
+    result = state.result("token")
+    if result is None or result.request is None:
+        return False
+    scheme, _, credentials = (result.request.header("Authorization") or "").partition(" ")
+    secret = credentials.strip() if scheme.lower() == "basic" else \
+        sent_form(state).get("client_secret", "")
+    return is_masked(secret)
+
+
 def _client_auth(state: FlowState, words: ServerSays) -> Diagnosis:
     """invalid_client: the secret, the method, a public client's secret, or the client."""
     method = sent_auth_method(state)
@@ -102,6 +114,8 @@ def _client_auth(state: FlowState, words: ServerSays) -> Diagnosis:
                          f"the token endpoint does not know the client "
                          f"{state.config.client_id!r}: {words.summary()}",
                          "check the client id and that it lives in this tenant")
+    if sent_secret_masked(state) and found[:1] != ["secret"] and "auth_method" not in found:
+        return _masked_secret_refused(method, words)
     if found[:1] == ["secret"] or (method != "none" and "auth_method" not in found):
         named = found[:1] == ["secret"]
         return Diagnosis("invalid_client_secret", "token", "error",
@@ -115,6 +129,18 @@ def _client_auth(state: FlowState, words: ServerSays) -> Diagnosis:
                      f"accept for this client: {words.summary()}",
                      "use the auth method the application is registered with "
                      "(client_secret_basic, client_secret_post or none)")
+
+
+def _masked_secret_refused(method: str, words: ServerSays) -> Diagnosis:
+    """invalid_client whose words name no cause, with the secret sent masked: a wrong secret
+    is one cause among others (the method, the client), and the secret cannot be looked at."""
+    return Diagnosis("client_auth_refused", "token", "error",
+                     f"the token endpoint refused the client's authentication ({method}): "
+                     f"{words.summary()}; the client secret is masked in what was recorded, "
+                     "so whether it was the registered one cannot be told",
+                     "compare the secret the client is configured with against the one "
+                     "registered, and the auth method the application is registered with "
+                     "(RFC 6749 §2.3.1)")
 
 
 def _registered_as_public(text: str) -> bool:

@@ -1,12 +1,16 @@
-"""What each HAR entry is to an OAuth flow: an authorize request, a token grant, discovery,
-a JWKS, userinfo, a login hop, or noise (assets, analytics, favicons) to leave out.
+"""What each HAR entry is to an OAuth flow: an authorize request, a pushed authorization
+request, a token grant, discovery, a JWKS, userinfo, introspection, revocation, a logout, a
+login hop, or noise (assets, analytics, favicons) to leave out.
 
-Entries are recognised by the protocol's own shapes (RFC 6749 §4.1.1 and §4.1.3, OIDC
-Discovery §4, RFC 7517 §5, RFC 9126 §2), not by host names, so any provider's HAR reads.
+Entries are recognised by the endpoints a discovery document in the HAR names, else by the
+protocol's own shapes (RFC 6749 §4.1.1 and §4.1.3, OIDC Discovery §4, RFC 7517 §5, RFC 9126 §2,
+RFC 7662 §2.1, RFC 7009 §2.1, RP-Initiated Logout 1.0 §2), not by host names, so any
+provider's HAR reads.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from urllib.parse import parse_qsl, urlsplit
 
 from pkce_tui.core.errors import PkceTuiError
@@ -23,6 +27,8 @@ NOISE_EXTENSIONS = (".js", ".mjs", ".css", ".png", ".jpg", ".jpeg", ".gif", ".sv
                     ".webp", ".woff", ".woff2", ".ttf", ".otf", ".map", ".mp4", ".webm")
 NOISE_MIME_PREFIXES = ("image/", "font/", "text/css", "text/javascript", "application/javascript",
                        "application/x-javascript", "video/", "audio/")
+#: Each endpoint name of the HAR's discovery documents (RFC 8414 §2), with the URLs named.
+Endpoints = Mapping[str, Collection[str]]
 #: Hosts of analytics and monitoring scripts that ride along in every page's HAR.
 NOISE_HOST_WORDS = ("google-analytics", "googletagmanager", "doubleclick", "analytics",
                     "segment.io", "hotjar", "sentry", "newrelic", "nr-data", "datadoghq",
@@ -108,11 +114,74 @@ def par_request_uri(entry: HarEntry) -> str | None:
     """The request_uri a pushed authorization request answered (RFC 9126 §2.2), or None."""
     if entry.request.method != "POST" or not entry.request.form or entry.response is None:
         return None
-    if "client_id" not in dict(entry.request.form) and not entry.request.header("Authorization"):
+    if not _names_client(entry):
         return None
     answer = entry.response.json() or {}
     request_uri = answer.get("request_uri")
     return request_uri if isinstance(request_uri, str) else None
+
+
+def is_par(entry: HarEntry, endpoints: Endpoints) -> bool:
+    """A pushed authorization request (RFC 9126 §2.1), answered or refused: a form POST to the
+    endpoint discovery names, one answered with a request_uri, or one carrying an authorization
+    request's response_type that a JSON error refused (§2.3; an authorization endpoint would
+    answer a POSTed request with a page or a redirect)."""
+    if entry.request.method != "POST" or not entry.request.form:
+        return False
+    if _at(entry, endpoints, "pushed_authorization_request_endpoint"):
+        return True
+    if entry.response is None or not _names_client(entry):
+        return False
+    answer = entry.response.json() or {}
+    if isinstance(answer.get("request_uri"), str):
+        return True
+    return ("response_type" in dict(entry.request.form) and "error" in answer
+            and entry.response.status >= 400)
+
+
+def _names_client(entry: HarEntry) -> bool:
+    """The form names a client or an authorization request, or the client authenticates."""
+    form = dict(entry.request.form or ())
+    return "client_id" in form or "response_type" in form or bool(
+        entry.request.header("Authorization"))
+
+
+def token_followup(entry: HarEntry, endpoints: Endpoints) -> str | None:
+    """`introspection` (RFC 7662 §2.1) or `revocation` (RFC 7009 §2.1) for a form POST that
+    carries a `token` and no grant: by the endpoint discovery names, else by the path's own
+    word, else by an introspection answer's boolean `active` (§2.2); None otherwise."""
+    form = dict(entry.request.form or ())
+    if entry.request.method != "POST" or "token" not in form or "grant_type" in form:
+        return None
+    for step, name in (("introspection", "introspection_endpoint"),
+                       ("revocation", "revocation_endpoint")):
+        if _at(entry, endpoints, name):
+            return step
+    lowered = path(entry.url).lower()
+    if "introspect" in lowered:
+        return "introspection"
+    if "revoke" in lowered or "revocation" in lowered:
+        return "revocation"
+    answer = entry.response.json() if entry.response is not None else None
+    return "introspection" if answer and isinstance(answer.get("active"), bool) else None
+
+
+def logout_params(entry: HarEntry, endpoints: Endpoints) -> dict[str, str] | None:
+    """The parameters of an RP-initiated logout request (RP-Initiated Logout 1.0 §2: a GET's
+    query or a POST's form) to the end-session endpoint discovery names, or, without one, a
+    request carrying `id_token_hint` or `post_logout_redirect_uri`; None for anything else."""
+    if entry.request.method not in ("GET", "POST"):
+        return None
+    params = {**query(entry.url), **dict(entry.request.form or ())}
+    if _at(entry, endpoints, "end_session_endpoint"):
+        return params
+    shaped = "id_token_hint" in params or "post_logout_redirect_uri" in params
+    return params if shaped and "grant_type" not in params else None
+
+
+def _at(entry: HarEntry, endpoints: Endpoints, name: str) -> bool:
+    """The entry was sent to the endpoint `name` of a discovery document in the HAR."""
+    return without_query(entry.url) in endpoints.get(name, ())
 
 
 def is_userinfo(entry: HarEntry, endpoint: str | None) -> bool:

@@ -18,6 +18,7 @@ from pkce_tui.core.har.flows import FlowEntries, split_flows
 from pkce_tui.core.har.rebuild import rebuild
 from pkce_tui.core.pkce import make_challenge
 from pkce_tui.core.redaction import is_masked
+from pkce_tui.core.session import replayable_config
 
 
 @dataclass(frozen=True)
@@ -101,15 +102,19 @@ def _choose(summaries: tuple[FlowSummary, ...], wanted: int | None) -> tuple[int
 
 
 def _summary(index: int, flow: FlowEntries) -> FlowSummary:
-    first = flow.authorize[0]
+    first = flow.first
     started = (datetime.fromtimestamp(first.started, UTC).isoformat(timespec="milliseconds")
                .replace("+00:00", "Z")
                if first.started is not None else None)
     return FlowSummary(index, started, flow.params.get("client_id", ""),
-                       classify.without_query(first.url), _outcome(flow), bool(flow.tokens))
+                       flow.authorize_endpoint, _outcome(flow), bool(flow.tokens))
 
 
 def _outcome(flow: FlowEntries) -> str:
+    if not flow.authorize:  # a refused PAR (RFC 9126 §2.3): its error is the flow's answer
+        answer = (flow.par.response.json() or {}) if flow.par.response else {}
+        return f"error {answer['error']}" if isinstance(answer.get("error"), str) \
+            else "no response"
     params = {**(classify.callback_params(flow.callback) if flow.callback else {}),
               **(classify.redirect_params(flow.response) if flow.response else {})}
     if params.get("error"):
@@ -169,7 +174,7 @@ def replay_config(state: FlowState) -> FlowConfig:
     client, redirect URI, scopes, PKCE method and extra parameters, with a fresh verifier,
     state and nonce (the HAR's are spent), and the endpoints the HAR showed when no issuer
     or dialect template can find them."""
-    config = state.config
+    config, _ = replayable_config(state.config)  # a masked secret is typed again
     extra = tuple((k, v) for k, v in config.extra_params if k != "request_uri")  # RFC 9126: once
     fresh = replace(config, verifier=None, state=None, nonce=None, login="auto",
                     extra_params=extra)

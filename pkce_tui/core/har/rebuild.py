@@ -19,7 +19,7 @@ from pkce_tui.core.authorize import NAMED_PARAMS, AuthorizeRequest, leaked_secre
 from pkce_tui.core.diagnose import diagnose
 from pkce_tui.core.errors import PkceTuiError
 from pkce_tui.core.flow import FlowConfig, FlowState
-from pkce_tui.core.har import classify, login_hops, settings
+from pkce_tui.core.har import classify, followups, login_hops, settings
 from pkce_tui.core.har.document import HarEntry
 from pkce_tui.core.har.flows import FlowEntries
 from pkce_tui.core.http import Exchange, HttpResponse
@@ -80,8 +80,10 @@ def rebuild(flow: FlowEntries, *, jwks: dict | None = None) -> tuple[FlowState, 
     for step in (_discovery, _verifier, _challenge, _par, _authorize, _login, _redirect):
         step(work)
     attempts = _token(work)
-    for step in (_id_token, _access_token, _userinfo, _refresh):
+    for step in (_id_token, _access_token, _userinfo, _refresh, followups.introspection,
+                 followups.revocation, followups.logout):
         step(work)
+    _masked_secret(work)
     _cookies(work)
     state = work.final_state(token_attempts=attempts)
     return FlowState(config=state.config, results=state.results,
@@ -92,11 +94,13 @@ def rebuild(flow: FlowEntries, *, jwks: dict | None = None) -> tuple[FlowState, 
 
 
 def _config(flow: FlowEntries) -> FlowConfig:
-    """What the client was configured with, as its requests show it."""
+    """What the client was configured with, as its requests show it: the optional steps
+    (PAR, introspection, revocation, logout) switched on when the HAR holds them."""
     params = _authorize_params(flow)
     token_form = dict(flow.tokens[0].request.form or ()) if flow.tokens else {}
-    method, secret = _client_auth(flow.tokens[0]) if flow.tokens else ("none", None)
-    tenant = settings.tenant_settings(classify.without_query(flow.authorize[0].url))
+    authenticated = _authenticated(flow)
+    method, secret = _client_auth(authenticated[0]) if authenticated else ("none", None)
+    tenant = settings.tenant_settings(flow.authorize_endpoint)
     extra = tuple((k, v) for k, v in params.items() if k not in NAMED_PARAMS)
     return FlowConfig(
         **tenant, issuer=settings.discovered_issuer(flow), client_id=params.get("client_id", ""),
@@ -105,7 +109,16 @@ def _config(flow: FlowEntries) -> FlowConfig:
         method=params.get("code_challenge_method", "plain") if "code_challenge" in params
         else "none", extra_params=extra, login="browser",
         verifier=token_form.get("code_verifier"), state=params.get("state"),
-        nonce=params.get("nonce"), par="request_uri" in flow.params)
+        nonce=params.get("nonce"), par=flow.par is not None or "request_uri" in flow.params,
+        introspect=followups.introspection_entry(flow) is not None,
+        revoke=bool(flow.revocations), logout=bool(flow.logouts),
+        post_logout_redirect_uri=followups.logout_sent(flow).get("post_logout_redirect_uri"))
+
+
+def _authenticated(flow: FlowEntries) -> list[HarEntry]:
+    """The requests that authenticate the client (RFC 6749 §2.3), the token request first."""
+    return [*flow.tokens, *flow.refreshes, *([flow.par] if flow.par else []),
+            *flow.introspections, *flow.revocations]
 
 
 def _authorize_params(flow: FlowEntries) -> dict[str, str]:
@@ -116,7 +129,9 @@ def _authorize_params(flow: FlowEntries) -> dict[str, str]:
 
 
 def _client_auth(entry: HarEntry) -> tuple[str, str | None]:
-    """How the token request authenticated the client (RFC 6749 §2.3.1), and its secret."""
+    """How a request authenticated the client (RFC 6749 §2.3.1), and its secret: for HTTP
+    Basic credentials masked whole in the HAR, the masked credentials (the secret is in them,
+    not to be read back)."""
     form = dict(entry.request.form or ())
     scheme, _, credentials = (entry.request.header("Authorization") or "").partition(" ")
     if scheme.lower() == "basic":
@@ -127,6 +142,8 @@ def _client_auth(entry: HarEntry) -> tuple[str, str | None]:
 
 
 def _basic_secret(credentials: str) -> str | None:
+    if is_masked(credentials.strip()):
+        return credentials.strip()
     try:
         pair = base64.b64decode(credentials.strip(), validate=True).decode("utf-8")
     except (binascii.Error, ValueError):
@@ -238,7 +255,7 @@ def _authorize_request(work: Rebuild) -> AuthorizeRequest:
     flow, config = work.flow, work.config
     params = _authorize_params(flow)
     return AuthorizeRequest(
-        endpoint=classify.without_query(flow.authorize[0].url), client_id=config.client_id,
+        endpoint=flow.authorize_endpoint, client_id=config.client_id,
         redirect_uri=config.redirect_uri, scope=config.scope, state=config.state,
         nonce=config.nonce, code_challenge=params.get("code_challenge"),
         code_challenge_method=params.get("code_challenge_method"),
@@ -251,15 +268,23 @@ def _par(work: Rebuild) -> None:
     if not work.config.par:
         return
     entry = work.flow.par
-    if entry is None or entry.response is None:
+    if entry is None:
         work.add(StepResult("par", "skipped", f"pushed authorization request {NOT_IN_HAR}: a "
                             "back end sent it"))
         return
-    answer = parse_par_response(entry.response)
     form = dict(entry.request.form or ())
     data = {"params": form, "state": form.get("state"), "nonce": form.get("nonce"),
-            "request_uri": answer.request_uri, "expires_in": answer.expires_in,
-            "problems": list(answer.problems)}
+            **followups.assertion(entry)}
+    if entry.response is None:
+        work.add(followups.unanswered(work, "par", entry, data), entry.started)
+        return
+    answer = parse_par_response(entry.response)
+    data.update(request_uri=answer.request_uri, expires_in=answer.expires_in,
+                problems=list(answer.problems))
+    if answer.error:  # refused (RFC 9126 §2.3): the browser never got a URL to open
+        work.add(StepResult("par", "error", answer.error, data, request=entry.request,
+                            response=entry.response, error=answer.error), entry.started)
+        return
     pushed = PushedAuthorizeRequest(**asdict(_authorize_request(work)),
                                     request_uri=answer.request_uri or "",
                                     expires_in=answer.expires_in)
@@ -271,6 +296,9 @@ def _par(work: Rebuild) -> None:
 
 def _authorize(work: Rebuild) -> None:
     flow, config = work.flow, work.config
+    if not flow.authorize:
+        work.add(StepResult("authorize", "skipped", "no request_uri: the par step failed"))
+        return
     endpoints = work.value("discovery")
     params = _authorize_params(flow)
     request = _authorize_request(work)
@@ -304,6 +332,10 @@ def _par_data(work: Rebuild) -> dict:
 
 def _login(work: Rebuild) -> None:
     flow = work.flow
+    if not flow.authorize:
+        work.add(StepResult("login", "skipped", "the browser never opened the authorization "
+                            "URL: the par step failed"))
+        return
     hops = login_hops.labelled(flow)
     exchanges = tuple(Exchange(e.request, e.response, labels=(label,)) for e, label in hops)
     data = {"mode": "har", "login": login_hops.kind(hops), "hops": [label for _, label in hops]}
@@ -491,6 +523,14 @@ def _refresh(work: Rebuild) -> None:
         new = result.value.tokens.get("refresh_token")
         result = replace(result, data={**result.data, "rotated": bool(new) and new != sent})
     work.add(result)
+
+
+def _masked_secret(work: Rebuild) -> None:
+    """A client secret the HAR holds masked (`har sanitize`, a masked export): said so, since
+    whether the client sent the registered one cannot be told from it."""
+    if any(is_masked(_client_auth(entry)[1] or "") for entry in _authenticated(work.flow)):
+        work.lacks(f"client_secret: {MASKED_IN_HAR} (sanitized or exported masked); whether "
+                   "the client sent the registered secret cannot be checked")
 
 
 def _cookies(work: Rebuild) -> None:

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 from pkce_tui.core import providers
 from pkce_tui.core.errors import PkceTuiError
 from pkce_tui.core.har import classify
+from pkce_tui.core.har.document import HarEntry
 from pkce_tui.core.har.flows import FlowEntries
 from pkce_tui.core.providers import Endpoints
 
@@ -60,7 +61,7 @@ def discovered_issuer(flow: FlowEntries) -> str | None:
 def inferred_endpoints(flow: FlowEntries, settings: dict[str, str],
                        iss: str | None) -> Endpoints:
     """Endpoints without a discovery document: the dialect's template, else what was seen."""
-    authorize = classify.without_query(flow.authorize[0].url)
+    authorize = flow.authorize_endpoint
     options = {k: v for k, v in settings.items() if k != "dialect"}
     if settings["dialect"] != "generic":
         try:
@@ -71,4 +72,13 @@ def inferred_endpoints(flow: FlowEntries, settings: dict[str, str],
     userinfo = classify.without_query(flow.userinfo[0].url) if flow.userinfo else None
     jwks = classify.without_query(flow.jwks.url) if flow.jwks else None
     return Endpoints(issuer=iss or "", authorization_endpoint=authorize, token_endpoint=token,
-                     jwks_uri=jwks, userinfo_endpoint=userinfo)
+                     jwks_uri=jwks, userinfo_endpoint=userinfo,
+                     pushed_authorization_request_endpoint=_seen([flow.par] if flow.par else []),
+                     introspection_endpoint=_seen(flow.introspections),
+                     revocation_endpoint=_seen(flow.revocations),
+                     end_session_endpoint=_seen([hops[0] for hops in flow.logouts]))
+
+
+def _seen(entries: list[HarEntry]) -> str | None:
+    """The endpoint the first of `entries` was sent to, None when the HAR holds none."""
+    return classify.without_query(entries[0].url) if entries else None

@@ -3,6 +3,7 @@ renderers several panes use."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 from rich.console import Group, RenderableType
@@ -47,6 +48,7 @@ class StepPane(VerticalScroll, can_focus=True):
     def __init__(self, state: FlowState, *, id: str) -> None:
         # the first status class is set before mounting, so styling happens once at start-up
         super().__init__(id=id, classes=f"-{self.pane_status(state, None)}")
+        self._frozen: dict[str, tuple] = {}  # by name: the source, the key, a Frozen
 
     def compose(self) -> ComposeResult:
         # the explanation and the spinner are mounted on first use: start-up pays per widget
@@ -66,12 +68,25 @@ class StepPane(VerticalScroll, can_focus=True):
         title = f"{self.LABEL} · {status}"
         if title != self.border_title:  # setting it repaints the whole pane, even unchanged
             self.border_title = title
-        # one batch: each class change restyles the pane and everything in it
-        self.update_classes({f"-{name}": name == status for name in STATUS_RANK})
+        self.show_status(status)
         body = self.query_one(".body", Static)
         if status == "running" and not self.query(".spinner"):
             self.mount(LoadingIndicator(classes="spinner"), before=body)
         update_in_place(body, self.body(state, reveal=reveal))
+
+    def show_status(self, status: str) -> None:
+        """Set the pane's status class (`-stale`, `-ok`…) and restyle what it styles.
+
+        A class change restyles the pane and every widget in it (~3 ms a pane with inputs),
+        and the first key typed after a run stales six panes at once. The status rules of
+        app.tcss style the pane itself (border, title) and its spinner, nothing inherited, so
+        only those are restyled.
+        """
+        classes = {f"-{name}": name == status for name in STATUS_RANK}
+        if all(self.has_class(name) == wanted for name, wanted in classes.items()):
+            return
+        self.update_classes(classes, update=False)
+        self.app.stylesheet.update_nodes([self, *self.query(".spinner")], animate=True)
 
     def toggle_explanation(self) -> None:
         """Show or hide what the step does (F1), made on first use."""
@@ -106,8 +121,28 @@ class StepPane(VerticalScroll, can_focus=True):
             parts += diagnoses_for(state, (step,))
             result = state.result(step)
             if result is not None:
-                parts += self.details(state, result, reveal=reveal)
+                parts.append(self.frozen_details(state, result, reveal=reveal))
         return Group(*parts)
+
+    def frozen_details(self, state: FlowState, result: StepResult, *,
+                       reveal: bool) -> render.Frozen:
+        """`details`, drawn once for this result, F2 and `details_key`: a re-render for the
+        pane's status (stale as the user types) or its clock reuses the lines."""
+        return self.frozen(result.name, result, (reveal, *self.details_key(state, result)),
+                           lambda: self.details(state, result, reveal=reveal))
+
+    def frozen(self, name: str, source: object, key: tuple,
+               build: Callable[[], list]) -> render.Frozen:
+        """The renderables `build` makes, kept as `name` while `source` (a step's result,
+        compared by identity) and `key` stay the same, so their lines are drawn once."""
+        held = self._frozen.get(name)
+        if held is None or held[0] is not source or held[1] != key:
+            held = self._frozen[name] = (source, key, render.Frozen(*build()))
+        return held[2]
+
+    def details_key(self, state: FlowState, result: StepResult) -> tuple:
+        """What `details` reads besides the result and F2: none, unless a pane says so."""
+        return ()
 
     def details(self, state: FlowState, result: StepResult, *, reveal: bool) -> list:
         return [render.fields_table(present(result.data))] if result.data else []

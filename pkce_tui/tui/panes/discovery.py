@@ -56,6 +56,9 @@ class DiscoveryPane(StepPane):
         rows = [("dialect", config.dialect), *([("tenant", tenant)] if tenant else [])]
         return Group(render.fields_table(rows), super().body(state, reveal=reveal))
 
+    def details_key(self, state: FlowState, result: StepResult) -> tuple:
+        return tuple(probe_findings(state, result))
+
     def details(self, state: FlowState, result: StepResult, *, reveal: bool) -> list:
         """The endpoints, the pre-flight checks the core made (the published metadata, the
         authorize probe) and what the probe found, then the HTTP exchanges."""

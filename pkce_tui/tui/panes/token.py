@@ -38,6 +38,9 @@ class TokenPane(StepPane):
         name = event.input.id.removeprefix("override-")
         self.post_message(self.Overridden({name: event.value.strip() or None}))
 
+    def details_key(self, state: FlowState, result: StepResult) -> tuple:
+        return tuple(state.overrides.active())  # the names it lists as overridden
+
     def details(self, state: FlowState, result: StepResult, *, reveal: bool) -> list:
         active = state.overrides.active()
         parts = [Text(f"overridden: {', '.join(active)}", style="bold magenta")] if active else []
