@@ -72,6 +72,16 @@ def test_a_pushed_request_runs_the_whole_flow(oidc_provider, standin_browser_env
     assert set(step(report, "authorize")["params"]) == {"client_id", "request_uri"}
 
 
+def test_a_push_with_an_unregistered_redirect_uri_is_named_at_par(oidc_provider,
+                                                                   standin_browser_env):
+    report, result = run_flow(oidc_provider, standin_browser_env, *PROTOCOL_CLIENT, "--par",
+                              "--redirect-uri", "http://127.0.0.1:9/unregistered")
+    assert result.returncode == 1
+    assert step(report, "par")["status"] == "error"
+    found = {d["id"]: d for d in report["diagnosis"]}
+    assert found["redirect_uri_not_registered"]["step"] == "par", report["diagnosis"]
+
+
 def test_a_client_that_must_push_is_diagnosed_par_required(oidc_provider,
                                                            standin_browser_env):
     report, result = run_flow(oidc_provider, standin_browser_env, "test-par-required",

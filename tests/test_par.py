@@ -72,6 +72,28 @@ async def test_a_reused_request_uri_is_diagnosed(sandbox, runner):
     assert fresh.ok
 
 
+@pytest.mark.parametrize("dialect", ["generic", "pingone", "cloudentity"])
+@pytest.mark.parametrize(("change", "expected"), [
+    ({"redirect_uri": "http://127.0.0.1:9/unregistered"}, "redirect_uri_not_registered"),
+    ({"scope": "openid admin"}, "scope_not_allowed"),
+])
+async def test_a_push_refused_for_what_it_asks_names_the_cause_at_par(sandbox, runner, dialect,
+                                                                     change, expected):
+    """RFC 9126 §2.3: the push is judged as the authorization request would be, so its
+    refusal has the authorize step's causes; the flow stops at par."""
+    state = await runner.run_all(new_flow(sandbox_config(sandbox, dialect, **change)))
+    assert state.result("par").status == "error"
+    found = {d.id: d for d in state.diagnosis}
+    assert expected in found and found[expected].step == "par", state.diagnosis
+    assert "followup_client_auth_failed" not in found
+
+
+async def test_a_push_refused_for_its_credentials_is_not_named_a_request_fault(sandbox, runner):
+    state = await runner.run_all(new_flow(sandbox_config(sandbox, "generic",
+                                                         client_secret="wrong")))
+    assert {d.id for d in state.diagnosis} == {"followup_client_auth_failed"}
+
+
 async def test_a_provider_without_par_is_diagnosed(sandbox, runner):
     config = sandbox_config(sandbox, "cyberark", client_id="demo-confidential")
     state = await runner.run_all(new_flow(config))

@@ -177,3 +177,28 @@ def lines_of(renderable, width: int) -> str:
     console = Console(width=width, record=True, file=io.StringIO(), color_system="truecolor")
     console.print(renderable)
     return console.export_text(styles=True)
+
+
+async def test_a_key_in_the_verifier_lays_nothing_out_and_the_field_follows_its_cursor():
+    """The field's text growing changes no widget's size: a key repaints the field (not its
+    scrollbar, zero cells wide), and the field still scrolls to keep the cursor in view."""
+    app = PkceTuiApp(OFFLINE, verifier=RFC_VERIFIER)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("end", *"abcdefghijklmnopqrstuvwxyz")  # past the field's width
+        field = app.query_one("#verifier-input", Input)
+        layouts: list[object] = []
+        scrollbar: list[object] = []
+        real = field.refresh
+
+        def refresh(*regions, layout: bool = False, **kwargs):
+            if layout:
+                layouts.append(regions)
+            return real(*regions, layout=layout, **kwargs)
+
+        field.refresh = refresh
+        field.horizontal_scrollbar.refresh = lambda *args, **kwargs: scrollbar.append(args)
+        scrolled = field.scroll_x
+        await pilot.press(*"ABCDE")
+        assert app.flow.config.verifier == RFC_VERIFIER + "abcdefghijklmnopqrstuvwxyzABCDE"
+        assert layouts == [] and scrollbar == []
+        assert field.scroll_x > scrolled and field.cursor_screen_offset.x <= field.region.right

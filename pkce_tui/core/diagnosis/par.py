@@ -4,9 +4,11 @@ the public vocabulary (DESIGN.md §6)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from pkce_tui.core.diagnosis.model import Diagnosis
+from pkce_tui.core.diagnosis.authorize import refusal
+from pkce_tui.core.diagnosis.model import Diagnosis, failed, said
 
 if TYPE_CHECKING:
     from pkce_tui.core.flow import FlowState
@@ -15,18 +17,33 @@ _REQUIRED_WORDS = ("pushed authorization", "require_pushed_authorization_request
 
 
 def par_rules(state: FlowState) -> Iterator[Diagnosis]:
-    """PAR endpoint missing, PAR required but not used, a request_uri expired or reused."""
+    """PAR endpoint missing, a push refused, PAR required but not used, a request_uri expired
+    or reused."""
     result = state.result("par")
     if state.config.par and result is not None and result.data.get("no_endpoint"):
         yield Diagnosis("par_not_supported", "par", "error",
                         "the provider names no pushed_authorization_request_endpoint",
                         "the tenant may not offer PAR (CyberArk does not; PingOne: /as/par, "
                         "Cloudentity: /par); drop --par, or enable PAR on the tenant")
+    yield from _push_refused(state)
     text = _authorize_refusal(state)
     if not state.config.par:
         yield from _par_required(state, text)
     elif "request_uri" in text:
         yield _request_uri_refused(state, "expire" in text)
+
+
+def _push_refused(state: FlowState) -> Iterator[Diagnosis]:
+    """A push refused for what the request asks (RFC 9126 §2.3: the authorization error codes,
+    in a JSON body): the causes the authorize step names, found at the push. Client
+    authentication failing is the follow-up rules' (`followups.followup_rules`)."""
+    result = failed(state, "par")
+    words = said(result) if result is not None and result.response is not None else None
+    if words is None or words.error == "invalid_client" or result.response.status == 401:
+        return
+    found = refusal(words, state.config, "par")
+    if found is not None:
+        yield replace(found, step="par")
 
 
 def _authorize_refusal(state: FlowState) -> str:

@@ -19,6 +19,7 @@ from pkce_tui.core.step_result import StepResult
 from pkce_tui.tui import render
 from pkce_tui.tui.panes.base import (
     Copyable,
+    PaneInput,
     StepPane,
     fresh_result,
     http_details,
@@ -61,7 +62,7 @@ class AuthorizePane(StepPane):
 
     def compose_inputs(self) -> ComposeResult:
         with Horizontal(classes="row"):
-            yield Input(placeholder="name=value, Enter sets", id="param-edit", compact=True)
+            yield PaneInput(placeholder="name=value, Enter sets", id="param-edit", compact=True)
             yield Button("Remove", id="remove-param", compact=True)
             yield Button("Open", id="open-browser", compact=True)
         yield ParamsTable(id="params", cursor_type="row", zebra_stripes=True)

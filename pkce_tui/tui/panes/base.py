@@ -10,7 +10,9 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
+from textual.geometry import Size
 from textual.message import Message
+from textual.reactive import Reactive
 from textual.widgets import Input, Label, LoadingIndicator, Static
 
 from pkce_tui.core.flow import FlowState
@@ -156,6 +158,27 @@ class StepPane(VerticalScroll, can_focus=True):
         return []
 
 
+class PaneInput(Input):
+    """A pane's one-row input: a key typed in it repaints it, nothing else.
+
+    Textual's Input sets its virtual size (the width of its text) on every change, and that
+    reactive lays out the whole screen again: ~3 ms with the panes' ~70 widgets, most of the
+    frame a keystroke waits for. A pane's inputs have the size app.tcss gives them (one row,
+    a width that is not `auto`), so the width of the text matters only to the input's own
+    horizontal scrolling, which reads the virtual size itself.
+    """
+
+    virtual_size = Reactive(Size(0, 0), layout=False)
+
+    def watch_scroll_x(self, old_value: float, new_value: float) -> None:
+        """Repaint the text scrolled to follow the cursor. Unlike Textual's ScrollView, leave
+        the horizontal scrollbar alone: Input's is zero cells wide, never drawn, and a
+        repainted widget that is not on the screen makes the next frame map every widget
+        of the screen again."""
+        if round(old_value) != round(new_value):
+            self.refresh(self.size.region)
+
+
 class Copyable(NamedTuple):
     """A value F3 can copy, raw; copied without F2 it goes through the flow's redactor, and a
     `secret` one (a token, the verifier, the code) is masked whole."""
@@ -198,8 +221,8 @@ def labelled_inputs(kind: str, names: tuple[str, ...], placeholder: str) -> Comp
     for name in names:
         with Horizontal(classes="labelled"):
             yield Label(name)
-            yield Input(placeholder=placeholder, id=f"{kind}-{name}", compact=True,
-                        classes=kind)
+            yield PaneInput(placeholder=placeholder, id=f"{kind}-{name}", compact=True,
+                            classes=kind)
 
 
 def show_inputs(pane: StepPane, kind: str, names: tuple[str, ...], source: object) -> None:

@@ -18,7 +18,13 @@ from pkce_tui.core.pkce import (
 )
 from pkce_tui.core.step_result import StepResult
 from pkce_tui.tui import render
-from pkce_tui.tui.panes.base import Copyable, StepPane, live_verifier, update_in_place
+from pkce_tui.tui.panes.base import (
+    Copyable,
+    PaneInput,
+    StepPane,
+    live_verifier,
+    update_in_place,
+)
 
 
 class VerifierPane(StepPane):
@@ -29,8 +35,8 @@ class VerifierPane(StepPane):
     CONFIG_FIELDS = ("verifier",)
 
     def compose_inputs(self) -> ComposeResult:
-        yield Input(placeholder="empty: generated when the step runs", id="verifier-input",
-                    compact=True)
+        yield PaneInput(placeholder="empty: generated when the step runs", id="verifier-input",
+                        compact=True)
         with Horizontal(classes="row"):
             yield Button("Regenerate", id="regenerate", compact=True)
             yield Static(id="verifier-check")
