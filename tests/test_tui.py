@@ -16,6 +16,8 @@ from pathlib import Path
 import pyperclip
 import pytest
 from rich.console import Console
+from textual import events
+from textual.geometry import Size
 from textual.widgets import DataTable, Input, Select, Static
 from textual.widgets._footer import FooterKey
 
@@ -345,6 +347,24 @@ async def test_the_garbage_collector_is_paused_only_until_the_first_frame():
         assert gc.get_freeze_count() == 0  # only a terminal session freezes its start-up
     assert collecting_while_building == [False]
     assert gc.isenabled()
+
+
+async def test_a_resize_to_the_same_size_does_not_lay_the_screen_out_again():
+    """The driver reports the terminal's size after the first frame: the same size as laid
+    out, so no reflow of every pane; a new size still lays the screen out."""
+    app = PkceTuiApp(OFFLINE)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen, layouts = app.screen, []
+        real = screen._refresh_layout
+        screen._refresh_layout = lambda *args, **kw: (layouts.append(args), real(*args, **kw))
+        app.post_message(events.Resize(Size(120, 40), Size(120, 40)))
+        await pilot.pause()
+        await pilot.pause()
+        assert layouts == []
+        await pilot.resize_terminal(100, 30)
+        await pilot.pause()
+        assert layouts and app.query_one("#verifier").region.right <= 100
 
 
 async def test_footer_keys_are_as_compact_as_the_footer_from_the_start():

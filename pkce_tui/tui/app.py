@@ -22,6 +22,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.dom import DOMNode
+from textual.geometry import Size
 from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
@@ -79,10 +80,22 @@ class MainScreen(Screen):
 
     _styled_once = False
 
+    def _screen_resized(self, size: Size) -> None:
+        """Lay the screen out again when its size changed, not for every Resize event.
+
+        Textual sends the screen a Resize at start-up and another for the driver's own size
+        report, both of the size the first frame was laid out for: each reflowed and repainted
+        every pane while the demo's sandbox was starting (Textual is pinned).
+        """
+        if size != self._compositor.size:
+            super()._screen_resized(size)
+
     def _on_screen_resume(self, event: events.ScreenResume) -> None:
         if not self._styled_once:
             self._styled_once = True
             event.refresh_styles = False
+            # runs once this resume has drawn the first frame, before the screen settles
+            self.call_next(self.app.first_frame_shown)
 
 
 class PkceTuiApp(App):
@@ -230,8 +243,15 @@ class PkceTuiApp(App):
             self.action_profiles()
         if self.har is not None:
             self.notify(har_opened(self.har, self.har_source), timeout=10)
+
+    def first_frame_shown(self) -> None:
+        """Start the demo's sandbox as soon as the first frame is on screen.
+
+        After the first frame the screen settles (the parameters table measures its rows, a
+        relayout follows); a callback after refresh waited for that, and so did the sandbox.
+        """
         if self.sandbox_pending:
-            self.call_after_refresh(self.start_sandbox)
+            self.start_sandbox()
 
     @classmethod
     def for_profile(cls, profile: Profile | None, *, insecure: bool = False) -> PkceTuiApp:
