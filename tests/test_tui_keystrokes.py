@@ -205,3 +205,23 @@ async def test_a_key_in_the_verifier_lays_nothing_out_and_the_field_follows_its_
         assert app.flow.config.verifier == RFC_VERIFIER + "abcdefghijklmnopqrstuvwxyzABCDE"
         assert layouts == [] and scrollbar == []
         assert field.scroll_x > scrolled and field.cursor_screen_offset.x <= field.region.right
+
+
+async def test_the_claims_clock_redraws_only_when_an_age_changed():
+    """An age of "4 min ago" stays for a minute: the ticks meanwhile leave the pane alone."""
+    now = [ISSUED + 240.0]
+    app = PkceTuiApp(OFFLINE, verifier=RFC_VERIFIER, clock=lambda: now[0])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await after_a_run(app, pilot)
+        pane = app.query_one("#claims")
+        pane.ticker.pause()
+        pane.tick()
+        await pilot.pause()
+        updates = count_updates(app.query_one("#claims .body", Static))
+        now[0] += 10
+        pane.tick()
+        assert updates == [] and "(4 min ago)" in text_of(app, "#claims .body")
+        now[0] += 60
+        pane.tick()
+        await pilot.pause()
+        assert len(updates) == 1 and "(5 min ago)" in text_of(app, "#claims .body")

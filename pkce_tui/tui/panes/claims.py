@@ -47,16 +47,21 @@ class ClaimsPane(StepPane):
         return times_for_display(payload, self.app.clock()) if payload else data.get("times")
 
     def tick(self) -> None:
-        """Re-render the relative times each second while they are on screen.
+        """Re-render the relative times each second while they are on screen and changed
+        ("4 min ago" stays for a minute: no redraw meanwhile).
 
         From the flow as every pane shows it (`shown_flow`: masked until F2), so a tick
         neither unmasks a claim nor leaves a picture the next keystroke would redraw.
         """
         app = self.app
-        if not self.display or not any(app.flow.result(step) for step in self.STEPS):
+        shown = app.shown_flow()
+        results = [shown.result(step) for step in self.STEPS if shown.result(step)]
+        ages = [self.live_times(result.data) for result in results]
+        if not self.display or not results or ages == getattr(self, "_ages", None):
             return
+        self._ages = ages
         self._shown = None
-        self.show(app.shown_flow(), reveal=app.reveal, running=app.running)
+        self.show(shown, reveal=app.reveal, running=app.running)
 
     def own_values(self, state: FlowState) -> list[Copyable]:
         values = []
