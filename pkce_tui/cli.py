@@ -11,7 +11,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from pkce_tui import __version__, commands, output
+from pkce_tui import __version__, output
 from pkce_tui.core.errors import InputError, NetworkError, PkceTuiError, ProtocolError
 from pkce_tui.output import emit_json, one_line, print_error, silence_stdout
 
@@ -347,6 +347,9 @@ def _dispatch(args: argparse.Namespace) -> int:
         if args.command == "demo":
             return tui.run_demo()
         return tui.run_app(args.profile, insecure=args.insecure, open_path=args.open_path)
+    # the headless commands' module (JWT, redirect parsing) loads only for them: not for the TUI
+    from pkce_tui import commands
+
     if args.command == "sandbox":
         from pkce_tui.sandbox import run_foreground
 

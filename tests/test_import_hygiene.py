@@ -124,3 +124,18 @@ def test_a_started_sandbox_loads_jose_with_its_first_key_not_before():
     result = run_process([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, timeout=60)
     assert result.stdout.strip() == "[] ['joserfc', 'cryptography']"
+
+
+@pytest.mark.parametrize("argv", [["demo"], []])
+def test_the_tui_commands_do_not_load_the_headless_commands(argv):
+    """`pkce-tui demo` and `pkce-tui` start the TUI without the JWT and redirect parsing the
+    headless commands need (~14 ms before the first frame)."""
+    code = ("import sys\n"
+            "from pkce_tui import cli, tui\n"
+            "loaded = lambda *args, **kw: print([m for m in ('pkce_tui.commands', "
+            "'pkce_tui.core.redirect', 'pkce_tui.core.jwt') if m in sys.modules]) or 0\n"
+            "tui.run_demo = tui.run_app = loaded\n"
+            f"cli.main({argv!r})")
+    result = run_process([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=60)
+    assert result.stdout.strip() == "[]"
