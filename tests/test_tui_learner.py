@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 from dataclasses import replace
 
+import pytest
 from conftest import pause_until, settle
 from rich.console import Console
 from textual import events
@@ -273,3 +274,17 @@ async def test_long_parameter_values_wrap_in_a_narrow_authorize_pane(sandbox):
         width = table.columns[ColumnKey("value")].width
         assert table.rows[RowKey("state")].height == -(-len(state) // width)
         assert table.region.right <= app.query_one("#authorize").region.right
+
+
+@pytest.mark.parametrize("method", ["plain", "none"])
+async def test_the_tui_keeps_the_configured_pkce_method(method):
+    """A profile with plain (or no) PKCE opens as it is: the method chooser shows it and does
+    not put S256 back when it mounts."""
+    from textual.widgets import Select
+
+    app = PkceTuiApp(replace(OFFLINE, method=method))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pause_until(pilot, lambda: app.query("#method"), "the method chooser shown")
+        await settle(pilot)
+        assert app.flow.config.method == method
+        assert app.query_one("#method", Select).value == method

@@ -23,7 +23,11 @@ class ChallengePane(StepPane):
     METHODS = (("S256", "S256"), ("plain", "plain"), ("none (no PKCE)", "none"))
 
     def compose_inputs(self) -> ComposeResult:
-        yield Select(self.METHODS, allow_blank=False, value="S256", id="method", compact=True)
+        """The method chooser, showing the flow's method from the start: a Select announces
+        its first value as a change, which must not be taken for the user's choice."""
+        flow = getattr(self.app, "flow", None)
+        method = flow.config.method if flow is not None else "S256"
+        yield Select(self.METHODS, allow_blank=False, value=method, id="method", compact=True)
 
     def show(self, state: FlowState, *, reveal: bool, running: str | None) -> None:
         method = self.query_one("#method", Select)
