@@ -136,14 +136,17 @@ def fixed_timings(state: FlowState) -> FlowState:
 
 
 async def settled(pilot, rounds: int = 100) -> None:
-    """Wait until the screen stops changing: workers done and two frames in a row alike.
+    """Wait until the screen stops changing: workers done, animations over (focusing a pane
+    scrolls to it in 0.2 s) and two frames in a row alike.
 
     One pause is not enough on a loaded machine: a layout pass (a scrollbar appearing, a
-    banner's width) can land a frame later, and the picture would depend on the load.
+    banner's width) can land a frame later, and the picture would depend on the load; two
+    frames taken within one tick of a running scroll are alike and still mid-way.
     """
     await pilot.app.workers.wait_for_complete()
     previous = None
     for _ in range(rounds):
+        await pilot.wait_for_scheduled_animations()
         await pilot.pause()
         current = pilot.app.export_screenshot()
         if current == previous:
