@@ -9,7 +9,7 @@ from typing import NamedTuple
 from rich.console import Group, RenderableType
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Grid, VerticalScroll
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import Reactive
@@ -219,9 +219,13 @@ def update_in_place(widget: Static, content: RenderableType) -> None:
 
 def labelled_inputs(kind: str, names: tuple[str, ...], placeholder: str) -> ComposeResult:
     """One compact input per field name, labelled with it, with id `kind-name` and class
-    `kind`, so one Input.Submitted handler serves them all."""
-    for name in names:
-        with Horizontal(classes="labelled"):
+    `kind`, so one Input.Submitted handler serves them all.
+
+    The labels and inputs share one grid (app.tcss `.fields`), not a row container per field:
+    start-up pays for every widget, and the panes' five fields had five containers.
+    """
+    with Grid(classes="fields"):
+        for name in names:
             yield Label(name)
             yield PaneInput(placeholder=placeholder, id=f"{kind}-{name}", compact=True,
                             classes=kind)
