@@ -189,6 +189,19 @@ async def test_the_focused_pane_is_marked_by_more_than_colour():
         assert "reverse" not in str(other.styles.border_title_style)
 
 
+async def test_the_focus_moving_to_another_row_restyles_both_panes_and_rows():
+    app = PkceTuiApp(OFFLINE)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        before, after = app.query_one("#verifier"), app.query_one("#token")
+        app.query_one("#override-code").focus()
+        await pilot.pause()
+        assert "reverse" in str(after.styles.border_title_style)
+        assert "reverse" not in str(before.styles.border_title_style)
+        assert after.styles.width.value == 2 and before.styles.width.value == 1
+        assert after.parent.styles.height.value == 2 and before.parent.styles.height.value == 1
+
+
 async def test_relative_times_count_on_while_shown(sandbox):
     """The claims pane's "(N s ago)" follows the app's clock; checks state absolute times."""
     now = [0.0]

@@ -24,6 +24,7 @@ from textual.dom import DOMNode
 from textual.geometry import Size
 from textual.reactive import var
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer, Header, Static
 from textual.widgets._footer import FooterKey
 from textual.worker import Worker, WorkerState
@@ -88,6 +89,27 @@ class MainScreen(Screen):
         """
         if size != self._compositor.size:
             super()._screen_resized(size)
+
+    def _update_focus_styles(self, focused: Widget | None = None,
+                             blurred: Widget | None = None) -> None:
+        """Restyle, for a focus change, only the nodes some rule styles by `:focus-within`.
+
+        Textual restyles the whole subtree under the outermost ancestor with such a rule: for
+        the verifier's input focused at start-up, its row of panes and every widget in them
+        (~10 ms, before the first frame), and as much again for each focus moving between
+        panes. A node's rules are known when it is styled (`_has_focus_within`), and what the
+        `:focus-within` rules of app.tcss set (borders, titles, sizes) is inherited by no
+        descendant, so the others would be styled the same again (Textual is pinned).
+        """
+        nodes: set[DOMNode] = set()
+        for widget in (focused, blurred):
+            top = next((node for node in reversed(widget.ancestors_with_self)
+                        if node._has_focus_within), None) if widget is not None else None
+            if top is not None:
+                nodes.update(node for node in top.walk_children(with_self=True)
+                             if node._has_focus_within)
+        if nodes:
+            self.app.stylesheet.update_nodes(nodes, animate=True)
 
     def _on_screen_resume(self, event: events.ScreenResume) -> None:
         if not self._styled_once:
