@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import sys
 import threading
-import webbrowser
 from urllib.parse import parse_qsl, urlsplit
 
 from pkce_tui.commands import key_values, read_redirect_input, require_absolute_uri
@@ -197,6 +196,8 @@ def open_in_background(url: str) -> asyncio.Future:
             opened.set_result(ok)
 
     def target() -> None:
+        import webbrowser  # loaded when a browser is opened, not by every headless command
+
         ok = webbrowser.open(url)
         with contextlib.suppress(RuntimeError):  # the flow may be over and its loop closed
             loop.call_soon_threadsafe(report, ok)

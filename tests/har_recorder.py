@@ -270,23 +270,32 @@ async def _log_in(client: httpx.AsyncClient, target: Target, plan: Plan,
     return urljoin(url, location) if location else None
 
 
+async def _through_redirects(client: httpx.AsyncClient, request: httpx.Request,
+                             destination: str | None
+                             ) -> tuple[str | None, httpx.Request, object | None]:
+    """Send `request` and follow its redirects: the URL reached once one goes to
+    `destination`, else the page's request and form (None when the page has none)."""
+    for _ in range(12):
+        response = await client.send(request)
+        location = response.headers.get("location")
+        if not (response.is_redirect and location):
+            break
+        target = urljoin(str(request.url), location)
+        if target.split("?")[0] == destination:
+            return target, request, None
+        request = client.build_request("GET", target)
+    html = "html" in response.headers.get("content-type", "")
+    return None, request, parse_form(response.text, str(request.url)) if html else None
+
+
 async def _walk(client: httpx.AsyncClient, url: str, plan: Plan, *,
                 decline: bool = False) -> str | None:
     """Follow redirects and fill the login form until the redirect URI; None if never."""
     request = client.build_request("GET", url)
     for _ in range(12):
-        response = await client.send(request)
-        location = response.headers.get("location")
-        if response.is_redirect and location:
-            target = urljoin(str(request.url), location)
-            if target.split("?")[0] == plan.redirect_uri:
-                return target
-            request = client.build_request("GET", target)
-            continue
-        form = parse_form(response.text, str(request.url)) if "html" in response.headers.get(
-            "content-type", "") else None
-        if form is None:
-            return None
+        reached, request, form = await _through_redirects(client, request, plan.redirect_uri)
+        if reached or form is None:
+            return reached
         if form.asks_password:
             if any(name == "password" and value for name, value in form.fields):
                 return None  # already tried: the form came back
@@ -369,18 +378,10 @@ async def _log_out(client: httpx.AsyncClient, metadata: dict, plan: Plan,
     request = client.build_request("GET", metadata["end_session_endpoint"] + "?"
                                    + urlencode(params))
     for _ in range(3):
-        response = await client.send(request)
-        location = response.headers.get("location")
-        if response.is_redirect and location:
-            target = urljoin(str(request.url), location)
-            if target.split("?")[0] == plan.post_logout_redirect_uri:
-                return target
-            request = client.build_request("GET", target)
-            continue
-        form = parse_form(response.text, str(request.url)) if "html" in response.headers.get(
-            "content-type", "") else None
-        if form is None:
-            return None
+        reached, request, form = await _through_redirects(client, request,
+                                                          plan.post_logout_redirect_uri)
+        if reached or form is None:
+            return reached
         sent = form.request()
         request = client.build_request(sent.method, sent.url, content=sent.body,
                                        headers=dict(sent.all_headers()))

@@ -99,10 +99,10 @@ def test_jwt_fetching_a_jwks_loads_http_but_not_its_command_line_tool():
 
 def test_the_tui_starts_without_what_only_later_actions_use():
     """Start-up imports what the first frame shows; the loopback listener (h11), the
-    clipboard (pyperclip), profiles (tomllib), the diagnosis rules and the paste box's
-    TextArea load when first used."""
-    later = ("h11", "pyperclip", "tomllib", "pkce_tui.core.profiles", "pkce_tui.core.diagnose",
-             "pkce_tui.core.diagnosis", "textual.widgets._text_area")
+    clipboard (pyperclip), the browser opener, profiles (tomllib), the diagnosis rules and the
+    paste box's TextArea load when first used."""
+    later = ("h11", "pyperclip", "tomllib", "webbrowser", "pkce_tui.core.profiles",
+             "pkce_tui.core.diagnose", "pkce_tui.core.diagnosis", "textual.widgets._text_area")
     code = f"import sys, pkce_tui.tui.app; print([m for m in {later!r} if m in sys.modules])"
     result = run_process([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, timeout=60)

@@ -102,6 +102,8 @@ def test_decode_ignores_surrounding_whitespace(rsa_key):
     (f"{b64(b'not json')}.e30.", "header is not JSON"),
     (f"e30.{b64(b'[1, 2]')}.", "payload is JSON but not an object"),
     ("e30." + b64(b'{"exp": NaN}') + ".", "payload is not JSON"),
+    ("e30." + b64(b'{"sub": "a\x1bb"}') + ".",
+     "payload is not JSON: Invalid control character at character 10$"),
     (b64(b"\xff\xfe") + ".e30.", "header is not UTF-8"),
     ("e30." + "A" * (1024 * 1024) + ".", "more than the limit of 1048576 (1 MiB)"),
 ])

@@ -132,7 +132,8 @@ def _json_object(name: str, segment: str) -> dict:
     except UnicodeDecodeError as exc:
         raise InputError(f"JWT {name} is not UTF-8 text") from exc
     except json.JSONDecodeError as exc:
-        raise InputError(f"JWT {name} is not JSON: {exc.msg} at character {exc.pos}") from exc
+        what = exc.msg.removesuffix(" at")  # "Invalid control character at" says it twice
+        raise InputError(f"JWT {name} is not JSON: {what} at character {exc.pos}") from exc
     except (ValueError, RecursionError) as exc:
         raise InputError(f"JWT {name} is not JSON: {exc}") from exc
     if not isinstance(value, dict):

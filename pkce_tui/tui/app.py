@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import time
-import webbrowser
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from functools import partial
@@ -161,7 +160,7 @@ class PkceTuiApp(App):
                  state: str | None = None, nonce: str | None = None,
                  profile_name: str | None = None, redirect_mode: str | None = None,
                  sandbox_base_url: str | None = None,
-                 open_browser: Callable[[str], object] = webbrowser.open,
+                 open_browser: Callable[[str], object] | None = None,
                  pick_profile: bool = False, insecure: bool = False,
                  har: HarFlow | None = None, har_source: str = "") -> None:
         super().__init__()
@@ -172,7 +171,7 @@ class PkceTuiApp(App):
         self.clock = clock
         self.profile_name = profile_name
         self.sandbox_base_url = sandbox_base_url
-        self.open_browser = open_browser
+        self.open_browser = open_browser or open_in_browser
         self.redirect_mode = redirect_mode or ("api" if config.login == "api" else "loopback")
         self.history: list[FlowState] = []
         self.owned_sandbox = None
@@ -936,6 +935,14 @@ class KeysFooter(Footer):
     async def recompose(self) -> None:
         if self.offered_keys() != self._offered:
             await super().recompose()
+
+
+def open_in_browser(url: str) -> bool:
+    """Python's `webbrowser` (so `$BROWSER` is honoured), loaded when a page is first opened:
+    start-up does not pay for it."""
+    import webbrowser
+
+    return webbrowser.open(url)
 
 
 def code_spent(state: FlowState) -> bool:
