@@ -48,7 +48,7 @@ def _refused(state: FlowState, step: str, result) -> Iterator[Diagnosis]:
     """A follow-up endpoint refusing the client: the same credentials as at token (RFC 7662
     §2.1 and RFC 7009 §2.1 both require client authentication)."""
     body = result.response.json() or {}
-    refused = body.get("error") == "invalid_client" or result.response.status == 401
+    refused = refused_client_auth(result)
     if refused and result.request and "client_assertion" in dict(result.request.form or ()):
         said = " ".join(str(v) for v in body.values()).lower()
         yield assertion_refusal(state, result, said)
@@ -60,6 +60,13 @@ def _refused(state: FlowState, step: str, result) -> Iterator[Diagnosis]:
                         "endpoint does; check the auth method and secret")
     elif step == "logout":
         yield from _logout_refused(body, result)
+
+
+def refused_client_auth(result) -> bool:
+    """The endpoint refused the client's credentials, not the request: `invalid_client`, or
+    HTTP 401 (RFC 6749 §5.2, which RFC 7662, RFC 7009 and RFC 9126 answer with)."""
+    body = result.response.json() or {}
+    return body.get("error") == "invalid_client" or result.response.status == 401
 
 
 def _logout_refused(body: dict, result) -> Iterator[Diagnosis]:

@@ -8,6 +8,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from pkce_tui.core.diagnosis.authorize import refusal
+from pkce_tui.core.diagnosis.followups import refused_client_auth
 from pkce_tui.core.diagnosis.model import Diagnosis, failed, said
 
 if TYPE_CHECKING:
@@ -38,8 +39,10 @@ def _push_refused(state: FlowState) -> Iterator[Diagnosis]:
     in a JSON body): the causes the authorize step names, found at the push. Client
     authentication failing is the follow-up rules' (`followups.followup_rules`)."""
     result = failed(state, "par")
-    words = said(result) if result is not None and result.response is not None else None
-    if words is None or words.error == "invalid_client" or result.response.status == 401:
+    if result is None or result.response is None or refused_client_auth(result):
+        return
+    words = said(result)
+    if words is None:
         return
     found = refusal(words, state.config, "par")
     if found is not None:
